@@ -1,0 +1,26 @@
+//! The sans-IO delivery core: no clock, no socket, no randomness, no browser.
+//!
+//! [`Tracker`] takes frames, socket events, timeouts and user commands, each with the current
+//! [`Instant`], and hands back frames to send, delivered [`Event`]s, failure [`Report`]s and the
+//! next deadline. Everything that decides whether an event was lost lives here, so it is tested
+//! natively on a virtual clock, by the thousands.
+
+mod backoff;
+mod config;
+mod dedup;
+mod frame;
+pub mod json;
+mod message;
+mod output;
+mod report;
+mod runs;
+mod sequence;
+mod time;
+mod tracker;
+
+pub use config::{Config, ConfigError, Dialect, DialectChoice, Reconnect, MAX_REQUIRED_EVENTS};
+pub use message::{MessageId, SendOptions};
+pub use output::{ConnectionState, Event, Output, Receipt, Recovery, Transmit, Verdict};
+pub use report::{FailureKind, Report, SeqRange, Severity};
+pub use time::Instant;
+pub use tracker::{Health, Tracker};

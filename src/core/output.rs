@@ -1,0 +1,131 @@
+//! What the tracker tells its driver and the application.
+
+use super::message::MessageId;
+use super::report::{Report, SeqRange};
+use super::time::Instant;
+
+/// One thing for the driver to act on or pass to the application, from
+/// [`Tracker::poll_output`](super::Tracker::poll_output).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// An agent event, delivered once and in order.
+    Event(Event),
+    /// A detected failure.
+    Failure(Report),
+    /// The connection state changed.
+    State(ConnectionState),
+    /// The verdict on what a reconnect recovered.
+    Recovery(Recovery),
+    /// A user message was acknowledged by the server.
+    Acked(Receipt),
+    /// Driver: open a new socket now, then call `handle_open` or `handle_closed`.
+    Connect,
+    /// Driver: close the current socket with this code and reason. The tracker already treats
+    /// it as closed; a later `handle_closed` for it is ignored.
+    Disconnect {
+        /// WebSocket close code (1000, or 4000–4999 for the tracker's own reasons).
+        code: u16,
+        /// Close reason.
+        reason: &'static str,
+    },
+}
+
+/// An event of an agent run, or any other server frame the application should see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// The frame's `type`.
+    pub kind: String,
+    /// The run it belongs to, when the frame names one.
+    pub run_id: Option<String>,
+    /// Its sequence number (sequenced dialect).
+    pub seq: Option<u64>,
+    /// The frame's body (`data` or `payload`) as JSON object text; `{}` when absent.
+    pub data: String,
+    /// Replayed after a reconnect (`"recovered": true`).
+    pub recovered: bool,
+    /// When it arrived.
+    pub at: Instant,
+}
+
+/// The connection's state as the application sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectionState {
+    /// Opening a socket and waiting for the handshake (first connection).
+    Connecting,
+    /// Handshaken and live.
+    Open,
+    /// Lost and trying again.
+    Reconnecting,
+    /// Not connected and not trying: before `connect`, after `close`, or after giving up.
+    Closed,
+}
+
+impl ConnectionState {
+    /// `"connecting"`, `"open"`, `"reconnecting"` or `"closed"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ConnectionState::Connecting => "connecting",
+            ConnectionState::Open => "open",
+            ConnectionState::Reconnecting => "reconnecting",
+            ConnectionState::Closed => "closed",
+        }
+    }
+}
+
+/// How much of what was missed during a disconnect came back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Everything the server sent meanwhile is being replayed.
+    Full,
+    /// Part of it is gone; `missing` says which.
+    Partial,
+    /// Nothing was recovered (the resume failed, or the dialect cannot resume).
+    None,
+}
+
+impl Verdict {
+    /// `"full"`, `"partial"` or `"none"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Full => "full",
+            Verdict::Partial => "partial",
+            Verdict::None => "none",
+        }
+    }
+}
+
+/// The recovery verdict after one reconnect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recovery {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The sequence ranges that will not come back.
+    pub missing: Vec<SeqRange>,
+    /// Why, in a few words.
+    pub reason: &'static str,
+    /// When the verdict was reached.
+    pub at: Instant,
+}
+
+/// The acknowledgement of a user message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// The message acknowledged.
+    pub message_id: MessageId,
+    /// The run it started, when the server said.
+    pub run_id: Option<String>,
+    /// Milliseconds from `send_user_message` to the acknowledgement.
+    pub latency_ms: u64,
+    /// When it was acknowledged.
+    pub at: Instant,
+}
+
+/// A frame for the driver to send, from [`Tracker::poll_transmit`](super::Tracker::poll_transmit).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    /// The frame text.
+    pub text: String,
+    /// The user message it carries, if any: if the socket cannot take it, the driver hands it
+    /// back with `handle_transmit_failed` and the message fails with `send_failed`.
+    pub message: Option<MessageId>,
+}

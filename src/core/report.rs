@@ -1,0 +1,218 @@
+//! Failure reports: what went wrong, how badly, and where.
+
+use super::json::push_u64;
+use super::message::MessageId;
+use super::time::Instant;
+
+/// The kind of a failure. Its [`as_str`](FailureKind::as_str) name is stable public API: the
+/// browser client surfaces it unchanged as `kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// Sequence numbers were skipped and not filled within the reorder window.
+    SeqGap,
+    /// The server's head sequence shows events at the end that never arrived.
+    TailGap,
+    /// An event arrived again; it was delivered once.
+    Duplicate,
+    /// An event arrived out of its order; it was delivered.
+    OutOfOrder,
+    /// A sent user message was not acknowledged in time.
+    AckTimeout,
+    /// A user message started no agent run in time.
+    NoResponse,
+    /// An open run fell silent past its deadline.
+    RunStalled,
+    /// A run closed with a tool call still open.
+    ToolUnfinished,
+    /// A required event of a run never came, or events were dropped because the application
+    /// did not drain them.
+    MissingEvent,
+    /// Nothing was received after a ping (half-open socket), or no handshake came.
+    HeartbeatTimeout,
+    /// The socket closed without the application asking.
+    ConnectionLost,
+    /// A resume after reconnecting failed or was partial.
+    RecoveryFailed,
+    /// The server reported an error.
+    ServerError,
+    /// A malformed, oversized or inconsistent frame.
+    ProtocolViolation,
+    /// A user message could not be sent.
+    SendFailed,
+}
+
+impl FailureKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [FailureKind; 15] = [
+        FailureKind::SeqGap,
+        FailureKind::TailGap,
+        FailureKind::Duplicate,
+        FailureKind::OutOfOrder,
+        FailureKind::AckTimeout,
+        FailureKind::NoResponse,
+        FailureKind::RunStalled,
+        FailureKind::ToolUnfinished,
+        FailureKind::MissingEvent,
+        FailureKind::HeartbeatTimeout,
+        FailureKind::ConnectionLost,
+        FailureKind::RecoveryFailed,
+        FailureKind::ServerError,
+        FailureKind::ProtocolViolation,
+        FailureKind::SendFailed,
+    ];
+
+    /// The stable snake_case name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::SeqGap => "seq_gap",
+            FailureKind::TailGap => "tail_gap",
+            FailureKind::Duplicate => "duplicate",
+            FailureKind::OutOfOrder => "out_of_order",
+            FailureKind::AckTimeout => "ack_timeout",
+            FailureKind::NoResponse => "no_response",
+            FailureKind::RunStalled => "run_stalled",
+            FailureKind::ToolUnfinished => "tool_unfinished",
+            FailureKind::MissingEvent => "missing_event",
+            FailureKind::HeartbeatTimeout => "heartbeat_timeout",
+            FailureKind::ConnectionLost => "connection_lost",
+            FailureKind::RecoveryFailed => "recovery_failed",
+            FailureKind::ServerError => "server_error",
+            FailureKind::ProtocolViolation => "protocol_violation",
+            FailureKind::SendFailed => "send_failed",
+        }
+    }
+
+    /// The usual severity of this kind.
+    pub const fn severity(self) -> Severity {
+        match self {
+            FailureKind::Duplicate | FailureKind::OutOfOrder | FailureKind::ProtocolViolation => {
+                Severity::Warning
+            }
+            _ => Severity::Critical,
+        }
+    }
+}
+
+/// How bad a failure is for the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    /// Something was off but nothing was lost (a duplicate, a reorder, a bad frame).
+    Warning,
+    /// Something was lost or will never come.
+    Critical,
+}
+
+impl Severity {
+    /// `"warning"` or `"critical"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// An inclusive range of sequence numbers; `to` is `None` when the end is unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeqRange {
+    /// First sequence number in the range.
+    pub from: u64,
+    /// Last sequence number in the range, when known.
+    pub to: Option<u64>,
+}
+
+impl SeqRange {
+    /// The range `from..=to`.
+    pub const fn new(from: u64, to: u64) -> Self {
+        SeqRange { from, to: Some(to) }
+    }
+
+    /// Whether `seq` lies inside the range.
+    pub fn contains(&self, seq: u64) -> bool {
+        seq >= self.from && self.to.is_none_or(|to| seq <= to)
+    }
+}
+
+/// One detected failure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// What went wrong.
+    pub kind: FailureKind,
+    /// How bad it is.
+    pub severity: Severity,
+    /// The agent run concerned, when known.
+    pub run_id: Option<String>,
+    /// The user message concerned, when known.
+    pub message_id: Option<MessageId>,
+    /// The sequence numbers concerned, when known.
+    pub seq: Option<SeqRange>,
+    /// A human-readable explanation. Never contains the token.
+    pub detail: String,
+    /// When the failure was detected.
+    pub at: Instant,
+}
+
+impl Report {
+    /// A report of `kind` at its usual severity, with nothing but a detail.
+    pub fn new(kind: FailureKind, at: Instant, detail: String) -> Self {
+        Report { kind, severity: kind.severity(), run_id: None, message_id: None, seq: None, detail, at }
+    }
+
+    /// Sets the run concerned.
+    pub fn run(mut self, run_id: Option<&str>) -> Self {
+        self.run_id = run_id.map(str::to_owned);
+        self
+    }
+
+    /// Sets the message concerned.
+    pub fn message(mut self, id: MessageId) -> Self {
+        self.message_id = Some(id);
+        self
+    }
+
+    /// Sets the sequence range concerned.
+    pub fn seq(mut self, range: SeqRange) -> Self {
+        self.seq = Some(range);
+        self
+    }
+
+    /// Overrides the severity.
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+}
+
+/// Builds a detail text from parts without `core::fmt`.
+#[derive(Default)]
+pub(crate) struct Detail(String);
+
+impl Detail {
+    pub(crate) fn new(text: &str) -> Self {
+        Detail(text.to_owned())
+    }
+
+    pub(crate) fn text(mut self, text: &str) -> Self {
+        self.0.push_str(text);
+        self
+    }
+
+    pub(crate) fn num(mut self, n: u64) -> Self {
+        push_u64(&mut self.0, n);
+        self
+    }
+
+    pub(crate) fn range(self, range: SeqRange) -> Self {
+        let with_from = self.num(range.from);
+        match range.to {
+            Some(to) if to == range.from => with_from,
+            Some(to) => with_from.text("..=").num(to),
+            None => with_from.text(".."),
+        }
+    }
+
+    pub(crate) fn done(self) -> String {
+        self.0
+    }
+}

@@ -1,0 +1,355 @@
+//! The run watchdog: every agent run is checked from `agent_started` to its terminal event,
+//! with its tool calls paired and its required events present.
+//!
+//! Findings that might be a reorder rather than a loss (`agent_started` after later events, a
+//! `tool_completed` before its `tool_executing`, a tool still open at the close) wait for the
+//! reorder window before they become losses; if the awaited event arrives meanwhile it is an
+//! `out_of_order` warning instead.
+
+use super::report::{Detail, FailureKind, Report, Severity};
+use super::time::Instant;
+
+/// Tool calls tracked per run; more open at once are not paired.
+const TOOLS_PER_RUN: usize = 16;
+
+const AGENT_STARTED: &str = "agent_started";
+const AGENT_COMPLETED: &str = "agent_completed";
+const TOOL_EXECUTING: &str = "tool_executing";
+const TOOL_COMPLETED: &str = "tool_completed";
+/// Terminal events that end a run with an error.
+const ERROR_TERMINALS: [&str; 4] = ["agent_error", "agent_failed", "agent_death", "agent_cancelled"];
+
+/// The parts of an event the watchdog looks at.
+pub(crate) struct RunEvent<'e> {
+    pub(crate) kind: &'e str,
+    pub(crate) run_id: &'e str,
+    pub(crate) tool: Option<&'e str>,
+}
+
+struct Run {
+    id: String,
+    /// Bit i set: `required[i]` was seen.
+    seen: u32,
+    started: bool,
+    /// Later events came before `agent_started`: since when.
+    start_missing_since: Option<Instant>,
+    open_tools: Vec<String>,
+    /// `tool_completed` without a prior `tool_executing`, and when it came.
+    orphan_completions: Vec<(String, Instant)>,
+    /// When the terminal event came, and whether it was an error.
+    closed: Option<(Instant, bool)>,
+    /// Final checks done; the run is kept only to recognise late events.
+    finished: bool,
+    last_activity: Instant,
+    /// Reported stalled in the current silence.
+    stalled: bool,
+}
+
+impl Run {
+    fn open(&self) -> bool {
+        self.closed.is_none() && !self.finished
+    }
+}
+
+/// The run table. Bounded by `cap`: finished runs leave first; if every run is open, the one
+/// silent longest stops being watched and a `run_stalled` warning says so.
+pub(crate) struct Runs {
+    runs: Vec<Run>,
+    cap: usize,
+    required: Vec<String>,
+    reorder_ms: u64,
+    stall_ms: u64,
+    retention_ms: u64,
+}
+
+/// What observing one event changed.
+pub(crate) struct Observed {
+    /// The event opened a run not seen before.
+    pub(crate) new_run: bool,
+    /// A deadline this event created; the caller's timer must fire no later.
+    pub(crate) deadline: Option<Instant>,
+}
+
+impl Runs {
+    pub(crate) fn new(cap: usize, required: Vec<String>, reorder_ms: u64, stall_ms: u64, retention_ms: u64) -> Self {
+        Runs { runs: Vec::new(), cap, required, reorder_ms, stall_ms, retention_ms }
+    }
+
+    fn required_bit(&self, kind: &str) -> u32 {
+        self.required
+            .iter()
+            .position(|r| r == kind)
+            .map_or(0, |i| 1u32.checked_shl(i as u32).unwrap_or(0))
+    }
+
+    /// Checks one delivered event against its run's lifecycle.
+    pub(crate) fn observe(&mut self, now: Instant, event: &RunEvent<'_>, out: &mut Vec<Report>) -> Observed {
+        let bit = self.required_bit(event.kind);
+        let (reorder_ms, stall_ms) = (self.reorder_ms, self.stall_ms);
+        let mut deadline = None;
+        let mut new_run = false;
+        let index = match self.runs.iter().rposition(|r| r.id == event.run_id) {
+            Some(i) => i,
+            None => {
+                self.make_room(now, out);
+                new_run = true;
+                self.runs.push(Run {
+                    id: event.run_id.to_owned(),
+                    seen: 0,
+                    started: false,
+                    start_missing_since: None,
+                    open_tools: Vec::new(),
+                    orphan_completions: Vec::new(),
+                    closed: None,
+                    finished: false,
+                    last_activity: now,
+                    stalled: false,
+                });
+                deadline = Some(now.plus(stall_ms));
+                self.runs.len() - 1
+            }
+        };
+        let Some(run) = self.runs.get_mut(index) else { return Observed { new_run, deadline } };
+        let report = |kind: FailureKind, detail: Detail| Report::new(kind, now, detail.done()).run(Some(event.run_id));
+        run.seen |= bit;
+        run.last_activity = now;
+        run.stalled = false;
+
+        if run.finished || (run.closed.is_some() && !Self::may_follow_close(run, event)) {
+            out.push(report(
+                FailureKind::OutOfOrder,
+                Detail::new(event.kind).text(" arrived after its run had closed"),
+            ));
+            return Observed { new_run, deadline };
+        }
+
+        match event.kind {
+            AGENT_STARTED => {
+                if run.start_missing_since.take().is_some() {
+                    out.push(report(
+                        FailureKind::OutOfOrder,
+                        Detail::new("agent_started arrived after later events of its run"),
+                    ));
+                } else if run.started {
+                    out.push(report(FailureKind::OutOfOrder, Detail::new("a second agent_started for the same run")));
+                }
+                run.started = true;
+            }
+            TOOL_EXECUTING => {
+                let tool = event.tool.unwrap_or("");
+                if let Some(i) = run.orphan_completions.iter().position(|(t, _)| t == tool) {
+                    run.orphan_completions.remove(i);
+                    out.push(report(
+                        FailureKind::OutOfOrder,
+                        Detail::new("tool_executing for ").text(tool).text(" arrived after its tool_completed"),
+                    ));
+                } else if run.open_tools.len() < TOOLS_PER_RUN {
+                    run.open_tools.push(tool.to_owned());
+                }
+            }
+            TOOL_COMPLETED => {
+                let tool = event.tool.unwrap_or("");
+                if let Some(i) = run.open_tools.iter().position(|t| t == tool) {
+                    run.open_tools.remove(i);
+                    if run.closed.is_some() {
+                        out.push(report(
+                            FailureKind::OutOfOrder,
+                            Detail::new("tool_completed for ").text(tool).text(" arrived after its run closed"),
+                        ));
+                    }
+                } else if run.orphan_completions.len() < TOOLS_PER_RUN {
+                    run.orphan_completions.push((tool.to_owned(), now));
+                    deadline = earliest(deadline, now.plus(reorder_ms));
+                }
+            }
+            kind if kind == AGENT_COMPLETED || ERROR_TERMINALS.contains(&kind) => {
+                let error = kind != AGENT_COMPLETED;
+                run.closed = Some((now, error));
+                deadline = earliest(deadline, now.plus(reorder_ms));
+                if error {
+                    out.push(report(FailureKind::ServerError, Detail::new("run ended with ").text(kind)));
+                }
+            }
+            _ => {}
+        }
+        if !run.started && run.start_missing_since.is_none() && event.kind != AGENT_STARTED {
+            run.start_missing_since = Some(now);
+            deadline = earliest(deadline, now.plus(reorder_ms));
+        }
+        Observed { new_run, deadline }
+    }
+
+    /// After the terminal event only the completion of a still-open tool may come.
+    fn may_follow_close(run: &Run, event: &RunEvent<'_>) -> bool {
+        event.kind == TOOL_COMPLETED && run.open_tools.iter().any(|t| Some(t.as_str()) == event.tool)
+    }
+
+    /// Frees a slot if the table is full.
+    fn make_room(&mut self, now: Instant, out: &mut Vec<Report>) {
+        if self.runs.len() < self.cap {
+            return;
+        }
+        let victim = self
+            .runs
+            .iter()
+            .position(|r| r.finished)
+            .or_else(|| self.runs.iter().enumerate().min_by_key(|(_, r)| r.last_activity).map(|(i, _)| i));
+        if let Some(i) = victim {
+            let run = self.runs.remove(i);
+            if !run.finished {
+                out.push(
+                    Report::new(
+                        FailureKind::RunStalled,
+                        now,
+                        Detail::new("run table full (runTableCap ")
+                            .num(self.cap as u64)
+                            .text("): stopped watching this run")
+                            .done(),
+                    )
+                    .run(Some(&run.id))
+                    .severity(Severity::Warning),
+                );
+            }
+        }
+    }
+
+    /// Reports every deadline that has passed and drops finished runs past their retention.
+    pub(crate) fn expire(&mut self, now: Instant, out: &mut Vec<Report>) {
+        let (reorder_ms, stall_ms) = (self.reorder_ms, self.stall_ms);
+        let required = &self.required;
+        for run in self.runs.iter_mut().filter(|r| !r.finished) {
+            let report = |kind: FailureKind, detail: Detail| Report::new(kind, now, detail.done()).run(Some(&run.id));
+            let mut found = Vec::new();
+            if run.start_missing_since.is_some_and(|t| t.plus(reorder_ms) <= now) {
+                run.start_missing_since = None;
+                run.started = true;
+                if required.iter().any(|r| r == AGENT_STARTED) {
+                    found.push(report(
+                        FailureKind::MissingEvent,
+                        Detail::new("agent_started never came, but later events of the run did"),
+                    ));
+                }
+            }
+            let mut i = 0;
+            while let Some((tool, at)) = run.orphan_completions.get(i) {
+                if at.plus(reorder_ms) <= now {
+                    found.push(report(
+                        FailureKind::MissingEvent,
+                        Detail::new("tool_completed for ").text(tool).text(" came without its tool_executing"),
+                    ));
+                    run.orphan_completions.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+            match run.closed {
+                Some((at, error)) if at.plus(reorder_ms) <= now => {
+                    for tool in run.open_tools.drain(..) {
+                        found.push(report(
+                            FailureKind::ToolUnfinished,
+                            Detail::new("the run closed with tool ").text(&tool).text(" still executing"),
+                        ));
+                    }
+                    for (i, name) in required.iter().enumerate() {
+                        let seen = run.seen & 1u32.checked_shl(i as u32).unwrap_or(0) != 0;
+                        let excused = (name == AGENT_STARTED && run.started) || (name == AGENT_COMPLETED && error);
+                        if !seen && !excused {
+                            found.push(report(
+                                FailureKind::MissingEvent,
+                                Detail::new("required event ").text(name).text(" never came before the run closed"),
+                            ));
+                        }
+                    }
+                    run.finished = true;
+                }
+                None if run.last_activity.plus(stall_ms) <= now => {
+                    let silent = now.since(run.last_activity);
+                    if !run.stalled {
+                        run.stalled = true;
+                        found.push(report(
+                            FailureKind::RunStalled,
+                            Detail::new("no event for ").num(silent).text(" ms and the run has not completed"),
+                        ));
+                    } else if run.last_activity.plus(stall_ms.saturating_mul(2)) <= now {
+                        // A second silence of the same length: the run is abandoned.
+                        for (i, name) in required.iter().enumerate() {
+                            let seen = run.seen & 1u32.checked_shl(i as u32).unwrap_or(0) != 0;
+                            if !(seen || name == AGENT_STARTED && run.started) {
+                                found.push(report(
+                                    FailureKind::MissingEvent,
+                                    Detail::new("required event ")
+                                        .text(name)
+                                        .text(" never came: run silent for ")
+                                        .num(silent)
+                                        .text(" ms"),
+                                ));
+                            }
+                        }
+                        run.finished = true;
+                    }
+                }
+                _ => {}
+            }
+            out.append(&mut found);
+        }
+        let retention_ms = self.retention_ms;
+        self.runs.retain(|r| !(r.finished && r.last_activity.plus(retention_ms) <= now));
+    }
+
+    /// Pushes every deadline earlier than `until` back to `until` (after the page slept).
+    pub(crate) fn defer(&mut self, until: Instant) {
+        let shift = |t: &mut Instant, span: u64| {
+            if t.plus(span) < until {
+                *t = Instant::from_millis(until.as_millis().saturating_sub(span));
+            }
+        };
+        let (reorder_ms, stall_ms) = (self.reorder_ms, self.stall_ms);
+        for run in self.runs.iter_mut().filter(|r| !r.finished) {
+            shift(&mut run.last_activity, stall_ms);
+            if let Some(t) = run.start_missing_since.as_mut() {
+                shift(t, reorder_ms);
+            }
+            for (_, t) in run.orphan_completions.iter_mut() {
+                shift(t, reorder_ms);
+            }
+            if let Some((t, _)) = run.closed.as_mut() {
+                shift(t, reorder_ms);
+            }
+        }
+    }
+
+    /// The earliest deadline still to come (stalls, reorder waits, final checks, retention).
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        let mut next = None;
+        for run in &self.runs {
+            if run.finished {
+                next = earliest(next, run.last_activity.plus(self.retention_ms));
+                continue;
+            }
+            if let Some(t) = run.start_missing_since {
+                next = earliest(next, t.plus(self.reorder_ms));
+            }
+            for (_, t) in &run.orphan_completions {
+                next = earliest(next, t.plus(self.reorder_ms));
+            }
+            next = earliest(
+                next,
+                match run.closed {
+                    Some((t, _)) => t.plus(self.reorder_ms),
+                    None if run.stalled => run.last_activity.plus(self.stall_ms.saturating_mul(2)),
+                    None => run.last_activity.plus(self.stall_ms),
+                },
+            );
+        }
+        next
+    }
+
+    /// Runs not yet closed.
+    pub(crate) fn open_count(&self) -> usize {
+        self.runs.iter().filter(|r| r.open()).count()
+    }
+}
+
+fn earliest(a: Option<Instant>, b: Instant) -> Option<Instant> {
+    Some(a.map_or(b, |a| a.min(b)))
+}

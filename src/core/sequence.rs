@@ -1,0 +1,263 @@
+//! Sequence tracking for the `sequenced` dialect: in-order delivery, holes, tails, duplicates
+//! and resume.
+//!
+//! Events are delivered strictly in `seq` order. An event ahead of the next expected one is
+//! held; the hole gets `reorder_window_ms` to fill. When the window ends, holes followed by a
+//! held event are `seq_gap`s, a hole known only from the server's `head_seq` is a `tail_gap`,
+//! and everything held is delivered. Reported holes are remembered (bounded) so that a very
+//! late arrival is told apart from a duplicate.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::frame::Incoming;
+use super::output::Verdict;
+use super::report::{Detail, FailureKind, Report, SeqRange};
+use super::time::Instant;
+
+/// Reported holes remembered for late arrivals.
+const LOST_RANGES: usize = 64;
+/// A `seq` or `head_seq` further than this past the next expected one is a protocol violation
+/// (a hostile or broken server), not a loss.
+pub(crate) const MAX_SEQ_JUMP: u64 = 1 << 20;
+
+/// What happened to an arriving event.
+pub(crate) enum Arrival {
+    /// Deliver it now (then drain [`Sequence::pop_ready`]).
+    Deliver(Incoming),
+    /// Held until the hole before it fills or the window ends.
+    Held,
+    /// Already delivered or held: reported, dropped.
+    Duplicate,
+}
+
+/// The state of one sequenced session.
+pub(crate) struct Sequence {
+    session: Option<String>,
+    /// The next `seq` to deliver.
+    next: u64,
+    /// The highest `seq` the server said it sent.
+    head: u64,
+    held: BTreeMap<u64, Incoming>,
+    held_cap: usize,
+    lost: VecDeque<SeqRange>,
+    /// When the current hole's window ends; `None` when there is no hole or while disconnected.
+    deadline: Option<Instant>,
+    /// `out_of_order` already reported for the current hole.
+    reorder_reported: bool,
+    /// Delivered since the last cumulative ack.
+    unacked: u32,
+}
+
+impl Sequence {
+    pub(crate) fn new(held_cap: usize) -> Self {
+        Sequence {
+            session: None,
+            next: 1,
+            head: 0,
+            held: BTreeMap::new(),
+            held_cap,
+            lost: VecDeque::new(),
+            deadline: None,
+            reorder_reported: false,
+            unacked: 0,
+        }
+    }
+
+    /// The session being tracked.
+    pub(crate) fn session(&self) -> Option<&str> {
+        self.session.as_deref()
+    }
+
+    /// Starts tracking a new session whose server head is `head`: only later events are ours.
+    pub(crate) fn start(&mut self, session: Option<String>, head: u64) {
+        self.session = session;
+        self.next = head.saturating_add(1);
+        self.head = head;
+        self.held.clear();
+        self.lost.clear();
+        self.deadline = None;
+        self.reorder_reported = false;
+    }
+
+    /// The highest `seq` delivered in order.
+    pub(crate) fn last_delivered(&self) -> u64 {
+        self.next.saturating_sub(1)
+    }
+
+    /// Takes an arriving event with sequence number `seq`.
+    pub(crate) fn arrive(&mut self, now: Instant, seq: u64, event: Incoming, window_ms: u64, out: &mut Vec<Report>) -> Arrival {
+        let run = event.run_id.clone();
+        let report = |kind: FailureKind, detail: Detail| Report::new(kind, now, detail.done()).run(run.as_deref()).seq(SeqRange::new(seq, seq));
+        if seq < self.next {
+            if let Some(i) = self.lost.iter().position(|r| r.contains(seq)) {
+                self.unlose(i, seq);
+                out.push(report(FailureKind::OutOfOrder, Detail::new("seq ").num(seq).text(" arrived after it was reported lost")));
+                return Arrival::Deliver(event);
+            }
+            out.push(report(FailureKind::Duplicate, Detail::new("seq ").num(seq).text(" arrived again")));
+            return Arrival::Duplicate;
+        }
+        if seq == self.next {
+            self.next += 1;
+            if !self.held.is_empty() && !self.reorder_reported {
+                self.reorder_reported = true;
+                out.push(report(
+                    FailureKind::OutOfOrder,
+                    Detail::new("seq ").num(seq).text(" arrived after later events; delivered in order"),
+                ));
+            }
+            return Arrival::Deliver(event);
+        }
+        if self.held.contains_key(&seq) {
+            out.push(report(FailureKind::Duplicate, Detail::new("seq ").num(seq).text(" arrived again")));
+            return Arrival::Duplicate;
+        }
+        self.held.insert(seq, event);
+        if self.deadline.is_none() {
+            self.deadline = Some(now.plus(window_ms));
+        }
+        if self.held.len() > self.held_cap {
+            // No room to wait: the hole is declared now.
+            self.deadline = Some(now);
+        }
+        Arrival::Held
+    }
+
+    /// The next held event if it is now in order.
+    pub(crate) fn pop_ready(&mut self) -> Option<Incoming> {
+        let entry = self.held.first_entry()?;
+        if *entry.key() != self.next {
+            return None;
+        }
+        self.next += 1;
+        let event = entry.remove();
+        if self.held.is_empty() && self.head < self.next {
+            self.deadline = None;
+            self.reorder_reported = false;
+        }
+        Some(event)
+    }
+
+    /// Notes the server's head; a head beyond what arrived opens a hole with `window_ms` to fill.
+    pub(crate) fn head(&mut self, now: Instant, head: u64, window_ms: u64) {
+        if head > self.head {
+            self.head = head;
+        }
+        if self.head >= self.next && self.deadline.is_none() {
+            self.deadline = Some(now.plus(window_ms));
+        }
+    }
+
+    /// Whether `n` is too far ahead to be believed.
+    pub(crate) fn implausible(&self, n: u64) -> bool {
+        n > self.next.saturating_add(MAX_SEQ_JUMP)
+    }
+
+    /// When the current hole's window ends.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Pushes the window's end back to `until` (after the page slept).
+    pub(crate) fn defer(&mut self, until: Instant) {
+        if let Some(d) = self.deadline.as_mut() {
+            *d = (*d).max(until);
+        }
+    }
+
+    /// Stops the window while disconnected: a hole may still be filled by the resume.
+    pub(crate) fn suspend(&mut self) {
+        self.deadline = None;
+    }
+
+    /// Ends the window: reports the holes and returns every held event, in order.
+    pub(crate) fn expire(&mut self, now: Instant, out: &mut Vec<Report>) -> Vec<Incoming> {
+        self.deadline = None;
+        self.reorder_reported = false;
+        let held = std::mem::take(&mut self.held);
+        let mut ready = Vec::with_capacity(held.len());
+        for (seq, event) in held {
+            if seq > self.next {
+                let range = SeqRange::new(self.next, seq - 1);
+                out.push(self.lose(now, FailureKind::SeqGap, range, event.run_id.as_deref()));
+            }
+            self.next = seq + 1;
+            ready.push(event);
+        }
+        if self.head >= self.next {
+            let range = SeqRange::new(self.next, self.head);
+            out.push(self.lose(now, FailureKind::TailGap, range, None));
+            self.next = self.head + 1;
+        }
+        ready
+    }
+
+    fn lose(&mut self, now: Instant, kind: FailureKind, range: SeqRange, run_id: Option<&str>) -> Report {
+        if self.lost.len() >= LOST_RANGES {
+            self.lost.pop_front();
+        }
+        self.lost.push_back(range);
+        let what = if kind == FailureKind::TailGap { " never arrived (server head is " } else { " never arrived (later events did" };
+        let detail = Detail::new("events ").range(range).text(what);
+        let detail = if kind == FailureKind::TailGap { detail.num(self.head).text(")") } else { detail.text(")") };
+        Report::new(kind, now, detail.done()).run(run_id).seq(range)
+    }
+
+    fn unlose(&mut self, index: usize, seq: u64) {
+        let Some(range) = self.lost.remove(index) else { return };
+        if seq > range.from {
+            self.lost.push_back(SeqRange::new(range.from, seq - 1));
+        }
+        if range.to.is_none_or(|to| seq < to) {
+            self.lost.push_back(SeqRange { from: seq + 1, to: range.to });
+        }
+    }
+
+    /// The server resumed our session from `from` up to `head`.
+    pub(crate) fn resumed(&mut self, now: Instant, from: u64, head: u64, window_ms: u64) -> (Verdict, Vec<SeqRange>) {
+        let mut missing = Vec::new();
+        if from > self.next {
+            let range = SeqRange::new(self.next, from - 1);
+            if self.lost.len() >= LOST_RANGES {
+                self.lost.pop_front();
+            }
+            self.lost.push_back(range);
+            missing.push(range);
+            self.next = from;
+        }
+        self.head(now, head, window_ms);
+        if !self.held.is_empty() && self.deadline.is_none() {
+            self.deadline = Some(now.plus(window_ms));
+        }
+        (if missing.is_empty() { Verdict::Full } else { Verdict::Partial }, missing)
+    }
+
+    /// The server no longer knows our session: everything after what we delivered is gone.
+    /// Switches to the new session.
+    pub(crate) fn resume_failed(&mut self, new_session: Option<String>, new_head: u64) -> SeqRange {
+        // Open-ended: the server's head is forgotten with the session.
+        let missing = SeqRange { from: self.next, to: None };
+        self.start(new_session, new_head);
+        missing
+    }
+
+    /// Counts a delivered event; true when a cumulative ack is due.
+    pub(crate) fn delivered(&mut self) -> bool {
+        self.unacked += 1;
+        self.unacked >= 64
+    }
+
+    /// The cumulative ack to send, if anything was delivered since the last one.
+    pub(crate) fn take_ack(&mut self) -> Option<u64> {
+        if self.unacked == 0 {
+            return None;
+        }
+        self.unacked = 0;
+        Some(self.last_delivered())
+    }
+
+    /// Events held for reordering.
+    pub(crate) fn held(&self) -> usize {
+        self.held.len()
+    }
+}

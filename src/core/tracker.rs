@@ -1,0 +1,828 @@
+//! The tracker: one chat connection's delivery state, driven by its caller.
+
+use std::collections::VecDeque;
+
+use super::backoff::Jitter;
+use super::config::{Config, ConfigError, Dialect, DialectChoice};
+use super::dedup::{content_key, DedupWindow};
+use super::frame::{self, classify, EventFrame, Frame, Incoming, Num};
+use super::json::Object;
+use super::message::{MessageId, Messages, SendOptions};
+use super::output::{ConnectionState, Event, Output, Recovery, Transmit, Verdict};
+use super::report::{Detail, FailureKind, Report, SeqRange, Severity};
+use super::runs::{RunEvent, Runs};
+use super::sequence::{Arrival, Sequence};
+use super::time::Instant;
+
+/// Where the connection is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Never connected.
+    Idle,
+    /// `Output::Connect` given; waiting for `handle_open`.
+    Connecting,
+    /// Socket open; waiting for the handshake.
+    Handshaking,
+    /// Resume sent (sequenced); waiting for `resumed` or `resume_failed`.
+    Resuming,
+    /// Live.
+    Open,
+    /// Lost; waiting out the reconnect delay.
+    Waiting,
+    /// Closed by the application, or given up.
+    Closed,
+}
+
+impl Phase {
+    /// A socket exists (or is being opened) that the tracker answers for.
+    fn has_socket(self) -> bool {
+        matches!(self, Phase::Connecting | Phase::Handshaking | Phase::Resuming | Phase::Open)
+    }
+}
+
+/// The tracker's own deadlines, one slot each.
+#[derive(Clone, Copy)]
+enum Timer {
+    /// The socket must open and the handshake (or the resume answer) arrive.
+    Handshake,
+    /// The next reconnect attempt.
+    Reconnect,
+    /// The connection has been idle for the heartbeat interval: ping.
+    Ping,
+    /// A ping went out: some frame must arrive.
+    Liveness,
+    /// Earliest message deadline (may be early: then the sweep finds nothing).
+    Messages,
+    /// Earliest run deadline (may be early likewise).
+    Runs,
+}
+
+const TIMERS: usize = 6;
+
+#[derive(Default)]
+struct Timers([Option<Instant>; TIMERS]);
+
+impl Timers {
+    fn get(&self, t: Timer) -> Option<Instant> {
+        self.0.get(t as usize).copied().flatten()
+    }
+    fn set(&mut self, t: Timer, at: Option<Instant>) {
+        if let Some(slot) = self.0.get_mut(t as usize) {
+            *slot = at;
+        }
+    }
+    /// Makes `t` fire no later than `at`.
+    fn lower(&mut self, t: Timer, at: Instant) {
+        let next = self.get(t).map_or(at, |cur| cur.min(at));
+        self.set(t, Some(next));
+    }
+    fn expired(&self, t: Timer, now: Instant) -> bool {
+        self.get(t).is_some_and(|at| at <= now)
+    }
+    fn earliest(&self) -> Option<Instant> {
+        self.0.iter().flatten().min().copied()
+    }
+}
+
+/// Counters behind [`Health`].
+#[derive(Default)]
+struct Stats {
+    received: u64,
+    delivered: u64,
+    duplicates: u64,
+    gaps: u64,
+    reconnects: u64,
+    failures: u64,
+    wakes: u64,
+    dropped_outputs: u64,
+}
+
+/// A snapshot of the tracker's state and counters, cheap to take at any time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Health {
+    /// The connection state.
+    pub state: ConnectionState,
+    /// The dialect in use, once known.
+    pub dialect: Option<Dialect>,
+    /// Frames received.
+    pub received: u64,
+    /// Events delivered to the application.
+    pub delivered: u64,
+    /// Duplicates reported (and not delivered again).
+    pub duplicates: u64,
+    /// Losses reported: `seq_gap`, `tail_gap` and `missing_event`.
+    pub gaps: u64,
+    /// User messages not yet acknowledged or failed.
+    pub pending_acks: usize,
+    /// Runs not yet closed.
+    pub open_runs: usize,
+    /// Events held waiting for a missing sequence number.
+    pub held_events: usize,
+    /// When the last frame arrived.
+    pub last_frame_at: Option<Instant>,
+    /// Successful reconnects.
+    pub reconnects: u64,
+    /// Failure reports of every kind.
+    pub failures: u64,
+    /// Times the tracker found its timers far overdue (page asleep or throttled).
+    pub wakes: u64,
+    /// Outputs dropped because the application did not drain them (reported as
+    /// `missing_event`).
+    pub dropped_outputs: u64,
+    /// Content keys pushed out of the duplicate window by its cap.
+    pub dedup_evicted: u64,
+}
+
+/// One chat connection's delivery tracker: a deterministic, sans-IO state machine.
+///
+/// It never reads a clock, opens a socket or sleeps. Its caller (the browser driver, or a test
+/// on a virtual clock) feeds it what happened, each with the current time, and carries out
+/// what it asks.
+///
+/// # Method families
+/// - **Commands** from the application: [`connect`](Self::connect),
+///   [`send_user_message`](Self::send_user_message), [`close`](Self::close).
+/// - **Inputs** from the socket and the clock: [`handle_open`](Self::handle_open),
+///   [`handle_frame`](Self::handle_frame), [`handle_closed`](Self::handle_closed),
+///   [`handle_transmit_failed`](Self::handle_transmit_failed),
+///   [`handle_timeout`](Self::handle_timeout) (spurious calls are no-ops).
+/// - **Outputs**, drained after every input: [`poll_transmit`](Self::poll_transmit) (frames to
+///   send), [`poll_output`](Self::poll_output) (events, failures, state changes, recovery
+///   verdicts, acknowledgements, and `Connect`/`Disconnect` requests to the driver),
+///   [`poll_timeout`](Self::poll_timeout) (when to call `handle_timeout` next).
+/// - **Getters**: [`health`](Self::health), [`config`](Self::config).
+///
+/// # The drive loop
+/// ```
+/// use chat_sentinel::core::{Config, Instant, Output, Tracker};
+/// let mut tracker = Tracker::new(Config::default()).unwrap();
+/// tracker.connect(Instant::from_millis(0));
+/// // After every input: send what it asks, act on what it says, re-arm the one timer.
+/// while let Some(transmit) = tracker.poll_transmit() { /* socket.send(transmit.text) */ }
+/// while let Some(output) = tracker.poll_output() {
+///     match output {
+///         Output::Connect => { /* open a socket; later handle_open / handle_frame */ }
+///         Output::Event(event) => println!("{} {:?}", event.kind, event.run_id),
+///         Output::Failure(report) => println!("{}: {}", report.kind.as_str(), report.detail),
+///         _ => {}
+///     }
+/// }
+/// let _next_wakeup = tracker.poll_timeout();
+/// ```
+pub struct Tracker {
+    config: Config,
+    dialect: Option<Dialect>,
+    phase: Phase,
+    state: ConnectionState,
+    ever_opened: bool,
+    /// Failed attempts since the connection was last open.
+    attempt: u32,
+    timers: Timers,
+    jitter: Jitter,
+    sequence: Sequence,
+    /// The session of the handshake that preceded a resume, used if the resume fails.
+    fallback_session: Option<(Option<String>, u64)>,
+    dedup: DedupWindow,
+    runs: Runs,
+    messages: Messages,
+    transmits: VecDeque<Transmit>,
+    outputs: VecDeque<Output>,
+    /// Reports produced by the detectors during one input, before they become outputs.
+    findings: Vec<Report>,
+    /// Outputs dropped since the last report of it.
+    dropped_unreported: u64,
+    last_frame_at: Option<Instant>,
+    stats: Stats,
+}
+
+impl Tracker {
+    /// A tracker in the closed state. Call [`connect`](Self::connect) to start.
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Tracker {
+            dialect: match config.dialect {
+                DialectChoice::Auto => None,
+                DialectChoice::Netra => Some(Dialect::Netra),
+                DialectChoice::Sequenced => Some(Dialect::Sequenced),
+            },
+            phase: Phase::Idle,
+            state: ConnectionState::Closed,
+            ever_opened: false,
+            attempt: 0,
+            timers: Timers::default(),
+            jitter: Jitter::new(config.jitter_seed),
+            sequence: Sequence::new(config.reorder_buffer_cap),
+            fallback_session: None,
+            dedup: DedupWindow::new(config.dedup_window, config.dedup_window_ms),
+            runs: Runs::new(
+                config.run_table_cap,
+                config.required_events.clone(),
+                config.reorder_window_ms,
+                config.run_stall_timeout_ms,
+                config.dedup_window_ms,
+            ),
+            messages: Messages::new(config.pending_cap, config.send_buffer_cap),
+            transmits: VecDeque::new(),
+            outputs: VecDeque::new(),
+            findings: Vec::new(),
+            dropped_unreported: 0,
+            last_frame_at: None,
+            stats: Stats::default(),
+            config,
+        })
+    }
+
+    // ---- getters -------------------------------------------------------------------------
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// A snapshot of state and counters.
+    pub fn health(&self) -> Health {
+        Health {
+            state: self.state,
+            dialect: self.dialect,
+            received: self.stats.received,
+            delivered: self.stats.delivered,
+            duplicates: self.stats.duplicates,
+            gaps: self.stats.gaps,
+            pending_acks: self.messages.awaiting_ack(),
+            open_runs: self.runs.open_count(),
+            held_events: self.sequence.held(),
+            last_frame_at: self.last_frame_at,
+            reconnects: self.stats.reconnects,
+            failures: self.stats.failures,
+            wakes: self.stats.wakes,
+            dropped_outputs: self.stats.dropped_outputs,
+            dedup_evicted: self.dedup.evicted,
+        }
+    }
+
+    // ---- commands ------------------------------------------------------------------------
+
+    /// Starts connecting (asks the driver for a socket with `Output::Connect`). A no-op unless
+    /// the tracker is closed.
+    pub fn connect(&mut self, now: Instant) {
+        if !matches!(self.phase, Phase::Idle | Phase::Closed) {
+            return;
+        }
+        self.attempt = 0;
+        self.begin_attempt(now);
+        self.set_state(if self.ever_opened { ConnectionState::Reconnecting } else { ConnectionState::Connecting });
+    }
+
+    /// Sends a user message now, or buffers it until the connection is open. The message will
+    /// end in exactly one of `Output::Acked`, an `ack_timeout` report or a `send_failed` report,
+    /// each naming the returned id; and it is watched for the run it should start
+    /// (`no_response`).
+    pub fn send_user_message(&mut self, now: Instant, text: &str, options: SendOptions) -> MessageId {
+        let id = self.messages.allocate();
+        let (ack_ms, first_ms) = (self.config.ack_timeout_ms, self.config.first_event_timeout_ms);
+        let result = match self.phase {
+            Phase::Open => {
+                let added = self.messages.add(now, id, None, ack_ms, first_ms);
+                if added.is_ok() {
+                    self.transmit(frame::user_message(id, text, &options), Some(id));
+                }
+                added.map_err(|r| r.detail())
+            }
+            Phase::Connecting | Phase::Handshaking | Phase::Resuming | Phase::Waiting => self
+                .messages
+                .add(now, id, Some((text.to_owned(), options)), ack_ms, first_ms)
+                .map_err(|r| r.detail()),
+            Phase::Idle | Phase::Closed => Err("not connected: the client is closed"),
+        };
+        match result {
+            Ok(()) => self.timers.lower(Timer::Messages, now.plus(ack_ms.min(first_ms))),
+            Err(detail) => {
+                self.findings.push(Report::new(FailureKind::SendFailed, now, detail.to_owned()).message(id));
+                self.flush_findings();
+            }
+        }
+        id
+    }
+
+    /// Closes the connection for good (until `connect` is called again). Messages without an
+    /// outcome fail with `send_failed`.
+    pub fn close(&mut self, now: Instant) {
+        if matches!(self.phase, Phase::Idle | Phase::Closed) {
+            return;
+        }
+        if self.phase.has_socket() {
+            self.push_command(Output::Disconnect { code: 1000, reason: "client closed" });
+        }
+        self.phase = Phase::Closed;
+        self.timers = Timers::default();
+        self.sequence.suspend();
+        self.messages.fail_all(now, "the client was closed before an acknowledgement", &mut self.findings);
+        self.flush_findings();
+        self.set_state(ConnectionState::Closed);
+    }
+
+    // ---- inputs --------------------------------------------------------------------------
+
+    /// The socket asked for by `Output::Connect` is open.
+    pub fn handle_open(&mut self, now: Instant) {
+        if self.phase == Phase::Connecting {
+            self.phase = Phase::Handshaking;
+            self.last_frame_at = Some(now);
+        }
+    }
+
+    /// The current socket closed. Ignored if the tracker already let it go (after `close` or
+    /// a `Disconnect` it asked for).
+    pub fn handle_closed(&mut self, now: Instant, code: u16, reason: &str, was_clean: bool) {
+        if !self.phase.has_socket() {
+            return;
+        }
+        let detail = Detail::new("socket closed with code ")
+            .num(u64::from(code))
+            .text(if was_clean { " (clean)" } else { " (unclean)" });
+        let detail = if reason.is_empty() {
+            detail
+        } else {
+            let bounded: String = reason.chars().take(123).collect();
+            detail.text(": ").text(&bounded)
+        };
+        let report = Report::new(FailureKind::ConnectionLost, now, detail.done());
+        self.connection_down(now, report);
+    }
+
+    /// The driver could not send `transmit` (the socket was not open). A user message in it
+    /// fails with `send_failed`; the socket's close is reported when it arrives.
+    pub fn handle_transmit_failed(&mut self, now: Instant, transmit: Transmit) {
+        if let Some(id) = transmit.message {
+            self.messages.fail(now, id, "the socket was not open when the message was sent", &mut self.findings);
+            self.flush_findings();
+        }
+    }
+
+    /// The deadline from `poll_timeout` has come (or the page woke up). Calling it early or
+    /// twice does nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let Some(earliest) = self.poll_timeout() else { return };
+        if earliest > now {
+            return;
+        }
+        if now.since(earliest) > self.config.late_wake_ms {
+            self.wake(now);
+        }
+        if self.timers.expired(Timer::Handshake, now) {
+            self.timers.set(Timer::Handshake, None);
+            self.handshake_expired(now);
+        }
+        if self.timers.expired(Timer::Reconnect, now) {
+            self.timers.set(Timer::Reconnect, None);
+            if self.phase == Phase::Waiting {
+                self.begin_attempt(now);
+            }
+        }
+        if self.timers.expired(Timer::Ping, now) {
+            self.timers.set(Timer::Ping, None);
+            self.ping(now);
+        }
+        if self.timers.expired(Timer::Liveness, now) {
+            self.timers.set(Timer::Liveness, None);
+            let silent = self.last_frame_at.map_or(0, |t| now.since(t));
+            let detail = Detail::new("nothing received for ").num(silent).text(" ms after a ping: the connection is dead");
+            self.drop_socket(now, Report::new(FailureKind::HeartbeatTimeout, now, detail.done()), "heartbeat timeout");
+        }
+        if self.sequence.deadline().is_some_and(|d| d <= now) {
+            for event in self.sequence.expire(now, &mut self.findings) {
+                self.deliver(now, event);
+            }
+        }
+        if self.timers.expired(Timer::Messages, now) {
+            self.messages.expire(now, &mut self.findings);
+            self.timers.set(Timer::Messages, self.messages.next_deadline());
+        }
+        if self.timers.expired(Timer::Runs, now) {
+            self.runs.expire(now, &mut self.findings);
+            self.timers.set(Timer::Runs, self.runs.next_deadline());
+        }
+        self.flush_findings();
+    }
+
+    /// One text frame from the server.
+    pub fn handle_frame(&mut self, now: Instant, text: &str) {
+        self.stats.received += 1;
+        self.last_frame_at = Some(now);
+        // Any frame is a sign of life.
+        self.timers.set(Timer::Liveness, None);
+        if self.phase == Phase::Open {
+            self.timers.set(Timer::Ping, Some(now.plus(self.config.heartbeat_interval_ms)));
+        }
+        if text.len() > self.config.max_frame_bytes {
+            let detail = Detail::new("frame of ")
+                .num(text.len() as u64)
+                .text(" bytes exceeds maxFrameBytes ")
+                .num(self.config.max_frame_bytes as u64);
+            self.violation(now, detail.done());
+        } else {
+            match Object::parse(text, self.config.max_depth) {
+                Err(e) => self.violation(now, e.as_str().to_owned()),
+                Ok(object) => match classify(&object) {
+                    Err(detail) => self.violation(now, detail.to_owned()),
+                    Ok(frame) => self.on_frame(now, frame, &object),
+                },
+            }
+        }
+        self.flush_findings();
+    }
+
+    // ---- outputs -------------------------------------------------------------------------
+
+    /// The next frame to send on the socket.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next output for the driver or the application.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        if let Some(output) = self.outputs.pop_front() {
+            return Some(output);
+        }
+        if self.dropped_unreported == 0 {
+            return None;
+        }
+        let detail = Detail::new("")
+            .num(self.dropped_unreported)
+            .text(" outputs were dropped because the application did not drain them (outputQueueCap ")
+            .num(self.config.output_queue_cap as u64)
+            .text(")");
+        self.dropped_unreported = 0;
+        self.stats.failures += 1;
+        self.stats.gaps += 1;
+        let at = self.last_frame_at.unwrap_or_default();
+        Some(Output::Failure(Report::new(FailureKind::MissingEvent, at, detail.done())))
+    }
+
+    /// When `handle_timeout` must be called next, if anything is pending.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match (self.timers.earliest(), self.sequence.deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    // ---- connection life -----------------------------------------------------------------
+
+    fn begin_attempt(&mut self, now: Instant) {
+        self.phase = Phase::Connecting;
+        self.push_command(Output::Connect);
+        self.timers.set(Timer::Handshake, Some(now.plus(self.config.handshake_timeout_ms)));
+    }
+
+    fn handshake_expired(&mut self, now: Instant) {
+        match self.phase {
+            Phase::Connecting | Phase::Handshaking => {
+                let detail = Detail::new("no handshake within ").num(self.config.handshake_timeout_ms).text(" ms");
+                let report = Report::new(FailureKind::HeartbeatTimeout, now, detail.done());
+                self.drop_socket(now, report, "no handshake");
+            }
+            Phase::Resuming => {
+                let (session, head) = self.fallback_session.take().unwrap_or((None, 0));
+                let missing = self.sequence.resume_failed(session, head);
+                self.resume_lost(now, missing, "no answer to resume");
+            }
+            _ => {}
+        }
+    }
+
+    /// The tracker gives up the current socket itself (and tells the driver to close it).
+    fn drop_socket(&mut self, now: Instant, cause: Report, reason: &'static str) {
+        if !self.phase.has_socket() {
+            return;
+        }
+        self.push_command(Output::Disconnect { code: 4000, reason });
+        self.connection_down(now, cause);
+    }
+
+    /// The socket is gone: report `cause`, then reconnect after a delay or give up.
+    fn connection_down(&mut self, now: Instant, mut cause: Report) {
+        for t in [Timer::Handshake, Timer::Ping, Timer::Liveness] {
+            self.timers.set(t, None);
+        }
+        self.sequence.suspend();
+        self.attempt = self.attempt.saturating_add(1);
+        let max = self.config.reconnect.max_attempts;
+        if self.attempt > max {
+            self.phase = Phase::Closed;
+            cause.severity = Severity::Critical;
+            cause.detail = Detail::new(&cause.detail).text("; not reconnecting after ").num(u64::from(max)).text(" attempts").done();
+            self.findings.push(cause);
+            self.messages.fail_all(now, "the connection was lost and will not be retried", &mut self.findings);
+            self.flush_findings();
+            self.set_state(ConnectionState::Closed);
+        } else {
+            let delay = self.jitter.delay_ms(&self.config.reconnect, self.attempt);
+            cause.detail = Detail::new(&cause.detail)
+                .text("; reconnecting in ")
+                .num(delay)
+                .text(" ms (attempt ")
+                .num(u64::from(self.attempt))
+                .text(" of ")
+                .num(u64::from(max))
+                .text(")")
+                .done();
+            self.findings.push(cause);
+            self.flush_findings();
+            self.phase = Phase::Waiting;
+            self.timers.set(Timer::Reconnect, Some(now.plus(delay)));
+            self.set_state(ConnectionState::Reconnecting);
+        }
+    }
+
+    /// The connection is live (handshaken, and resumed where that applies).
+    fn opened(&mut self, now: Instant, recovery: Option<Recovery>) {
+        self.phase = Phase::Open;
+        self.timers.set(Timer::Handshake, None);
+        self.timers.set(Timer::Liveness, None);
+        self.timers.set(Timer::Ping, Some(now.plus(self.config.heartbeat_interval_ms)));
+        if self.ever_opened {
+            self.stats.reconnects += 1;
+        }
+        self.ever_opened = true;
+        self.attempt = 0;
+        self.set_state(ConnectionState::Open);
+        if let Some(recovery) = recovery {
+            self.push_output(Output::Recovery(recovery));
+        }
+        for (id, text, options) in self.messages.take_unsent() {
+            self.transmit(frame::user_message(id, &text, &options), Some(id));
+        }
+    }
+
+    fn ping(&mut self, now: Instant) {
+        if self.phase != Phase::Open {
+            return;
+        }
+        if self.dialect == Some(Dialect::Sequenced) {
+            if let Some(seq) = self.sequence.take_ack() {
+                self.transmit(frame::seq_ack(seq), None);
+            }
+        }
+        self.transmit(frame::ping(now.as_millis()), None);
+        self.timers.set(Timer::Liveness, Some(now.plus(self.config.heartbeat_timeout_ms)));
+    }
+
+    /// Timers fired far later than asked: the page slept or was throttled. Nothing that
+    /// expired meanwhile is judged on silence alone: every deadline gets a grace of one
+    /// heartbeat timeout (frames queued while asleep arrive first), and a probe ping checks
+    /// the socket now.
+    fn wake(&mut self, now: Instant) {
+        self.stats.wakes += 1;
+        let grace = now.plus(self.config.heartbeat_timeout_ms);
+        self.messages.defer(grace);
+        self.timers.set(Timer::Messages, self.messages.next_deadline());
+        self.runs.defer(grace);
+        self.timers.set(Timer::Runs, self.runs.next_deadline());
+        self.sequence.defer(grace);
+        if self.timers.expired(Timer::Handshake, now) {
+            self.timers.set(Timer::Handshake, Some(grace));
+        }
+        if self.phase == Phase::Open && (self.timers.expired(Timer::Ping, now) || self.timers.expired(Timer::Liveness, now)) {
+            self.timers.set(Timer::Ping, None);
+            self.ping(now);
+        }
+    }
+
+    // ---- frames --------------------------------------------------------------------------
+
+    fn on_frame(&mut self, now: Instant, frame: Frame<'_>, object: &Object<'_>) {
+        match frame {
+            Frame::Handshake { sequenced, session, head } => {
+                self.on_handshake(now, sequenced, session.map(|s| s.into_owned()), head)
+            }
+            Frame::Liveness { heartbeat, head } => {
+                if self.dialect == Some(Dialect::Sequenced) {
+                    match head {
+                        Num::Valid(h) if self.sequence.implausible(h) => {
+                            self.violation(now, "head_seq jumps implausibly far ahead".to_owned())
+                        }
+                        Num::Valid(h) => self.sequence.head(now, h, self.config.reorder_window_ms),
+                        Num::Invalid => self.violation(now, "head_seq is not a non-negative integer".to_owned()),
+                        Num::Absent => {}
+                    }
+                } else if heartbeat {
+                    self.transmit(frame::heartbeat_ack(), None);
+                }
+            }
+            Frame::Ack { message_id, run_id } => {
+                if let Some(id) = MessageId::from_wire(&message_id) {
+                    if let Some(receipt) = self.messages.ack(now, id, run_id.as_deref()) {
+                        self.push_output(Output::Acked(receipt));
+                    }
+                }
+            }
+            Frame::Resumed { session, from, head } => self.on_resumed(now, session.as_deref(), from, head),
+            Frame::ResumeFailed { reason } => {
+                if self.phase != Phase::Resuming {
+                    return self.violation(now, "resume_failed without a resume".to_owned());
+                }
+                let (session, head) = self.fallback_session.take().unwrap_or((None, 0));
+                let missing = self.sequence.resume_failed(session, head);
+                let reason = reason.map_or_else(|| "resume failed".to_owned(), |r| r.chars().take(100).collect());
+                self.resume_lost(now, missing, &reason);
+            }
+            Frame::Error { detail } => {
+                self.findings.push(Report::new(FailureKind::ServerError, now, detail));
+            }
+            Frame::Ignored => {}
+            Frame::Event(event) => self.on_event(now, event, object),
+        }
+    }
+
+    fn on_handshake(&mut self, now: Instant, sequenced: bool, session: Option<String>, head: Num) {
+        if !matches!(self.phase, Phase::Connecting | Phase::Handshaking) {
+            return self.violation(now, "handshake on a connection that is already open".to_owned());
+        }
+        let dialect = match self.config.dialect {
+            DialectChoice::Auto if sequenced => Dialect::Sequenced,
+            DialectChoice::Auto | DialectChoice::Netra => Dialect::Netra,
+            DialectChoice::Sequenced => {
+                if !sequenced || session.is_none() {
+                    self.violation(now, "the handshake does not announce a sequenced session".to_owned());
+                }
+                Dialect::Sequenced
+            }
+        };
+        self.dialect = Some(dialect);
+        if dialect == Dialect::Netra {
+            let recovery = self.ever_opened.then_some(Recovery {
+                verdict: Verdict::None,
+                missing: Vec::new(),
+                reason: "the netra dialect cannot resume; open runs are left to their deadlines",
+                at: now,
+            });
+            return self.opened(now, recovery);
+        }
+        let head = match head {
+            Num::Valid(h) => h,
+            Num::Absent => 0,
+            Num::Invalid => {
+                self.violation(now, "head_seq is not a non-negative integer".to_owned());
+                0
+            }
+        };
+        let previous = self.sequence.session().map(str::to_owned);
+        match previous {
+            Some(old) if self.ever_opened && session.as_deref() != Some(&old) => {
+                let last = self.sequence.last_delivered();
+                self.transmit(frame::resume(&old, last), None);
+                self.fallback_session = Some((session, head));
+                self.phase = Phase::Resuming;
+                self.timers.set(Timer::Handshake, Some(now.plus(self.config.handshake_timeout_ms)));
+            }
+            Some(_) if self.ever_opened => {
+                let recovery = Recovery { verdict: Verdict::Full, missing: Vec::new(), reason: "the server kept the session", at: now };
+                self.opened(now, Some(recovery));
+            }
+            _ => {
+                self.sequence.start(session, head);
+                self.opened(now, None);
+            }
+        }
+    }
+
+    fn on_resumed(&mut self, now: Instant, session: Option<&str>, from: Num, head: Num) {
+        if self.phase != Phase::Resuming {
+            return self.violation(now, "resumed without a resume".to_owned());
+        }
+        let (Num::Valid(from), Num::Valid(head)) = (from, head) else {
+            return self.violation(now, "resumed without integer from_seq and head_seq".to_owned());
+        };
+        if session.is_some_and(|s| Some(s) != self.sequence.session()) {
+            return self.violation(now, "resumed names another session".to_owned());
+        }
+        self.fallback_session = None;
+        // The replay follows the `resumed` frame; give it a heartbeat timeout to arrive.
+        let (verdict, missing) = self.sequence.resumed(now, from, head, self.config.heartbeat_timeout_ms);
+        if let Some(&range) = missing.first() {
+            let detail = Detail::new("partial resume: the server no longer holds events ").range(range);
+            self.findings.push(Report::new(FailureKind::RecoveryFailed, now, detail.done()).seq(range));
+        }
+        self.opened(now, Some(Recovery { verdict, missing, reason: "resumed", at: now }));
+    }
+
+    /// A resume that recovered nothing: report it and carry on in the new session.
+    fn resume_lost(&mut self, now: Instant, missing: SeqRange, reason: &str) {
+        let detail = Detail::new("resume failed (").text(reason).text("): events ").range(missing).text(" are lost");
+        self.findings.push(Report::new(FailureKind::RecoveryFailed, now, detail.done()).seq(missing));
+        self.opened(now, Some(Recovery { verdict: Verdict::None, missing: vec![missing], reason: "resume_failed", at: now }));
+    }
+
+    fn on_event(&mut self, now: Instant, event: EventFrame<'_>, object: &Object<'_>) {
+        if self.dialect != Some(Dialect::Sequenced) {
+            if self.dedup.seen(now, content_key(object)) {
+                let detail = Detail::new(&event.kind).text(" arrived again (same content); delivered once");
+                let run_id = event.run_id.as_deref();
+                self.findings.push(Report::new(FailureKind::Duplicate, now, detail.done()).run(run_id));
+                return;
+            }
+            return self.deliver(now, event.into_incoming());
+        }
+        let seq = match event.seq {
+            Num::Valid(0) | Num::Invalid => {
+                return self.violation(now, "seq is not a positive integer".to_owned());
+            }
+            Num::Valid(seq) => seq,
+            Num::Absent => {
+                self.violation(now, "sequenced event without seq; delivered untracked".to_owned());
+                return self.deliver(now, event.into_incoming());
+            }
+        };
+        if let (Some(theirs), Some(ours)) = (event.session.as_deref(), self.sequence.session()) {
+            if theirs != ours {
+                return self.violation(now, "event from another session".to_owned());
+            }
+        }
+        if self.sequence.implausible(seq) {
+            return self.violation(now, "seq jumps implausibly far ahead".to_owned());
+        }
+        let window = self.config.reorder_window_ms;
+        match self.sequence.arrive(now, seq, event.into_incoming(), window, &mut self.findings) {
+            Arrival::Deliver(event) => {
+                self.deliver(now, event);
+                while let Some(next) = self.sequence.pop_ready() {
+                    self.deliver(now, next);
+                }
+            }
+            Arrival::Held | Arrival::Duplicate => {}
+        }
+    }
+
+    fn deliver(&mut self, now: Instant, event: Incoming) {
+        self.stats.delivered += 1;
+        if let Some(run_id) = event.run_id.as_deref() {
+            let run_event = RunEvent { kind: &event.kind, run_id, tool: event.tool.as_deref() };
+            let observed = self.runs.observe(now, &run_event, &mut self.findings);
+            if observed.new_run {
+                self.messages.run_started(run_id);
+            }
+            if let Some(deadline) = observed.deadline {
+                self.timers.lower(Timer::Runs, deadline);
+            }
+        }
+        if event.seq.is_some() && self.sequence.delivered() {
+            if let Some(seq) = self.sequence.take_ack() {
+                self.transmit(frame::seq_ack(seq), None);
+            }
+        }
+        self.push_output(Output::Event(Event {
+            kind: event.kind,
+            run_id: event.run_id,
+            seq: event.seq,
+            data: event.data,
+            recovered: event.recovered,
+            at: now,
+        }));
+    }
+
+    // ---- plumbing ------------------------------------------------------------------------
+
+    fn violation(&mut self, now: Instant, detail: String) {
+        self.findings.push(Report::new(FailureKind::ProtocolViolation, now, detail));
+    }
+
+    fn transmit(&mut self, text: String, message: Option<MessageId>) {
+        self.transmits.push_back(Transmit { text, message });
+    }
+
+    fn set_state(&mut self, state: ConnectionState) {
+        if self.state != state {
+            self.state = state;
+            self.push_command(Output::State(state));
+        }
+    }
+
+    /// Outputs the driver must act on are never dropped.
+    fn push_command(&mut self, output: Output) {
+        self.outputs.push_back(output);
+    }
+
+    fn push_output(&mut self, output: Output) {
+        if self.outputs.len() >= self.config.output_queue_cap {
+            self.stats.dropped_outputs += 1;
+            self.dropped_unreported += 1;
+        } else {
+            self.outputs.push_back(output);
+        }
+    }
+
+    fn flush_findings(&mut self) {
+        let mut findings = std::mem::take(&mut self.findings);
+        for report in findings.drain(..) {
+            self.stats.failures += 1;
+            match report.kind {
+                FailureKind::Duplicate => self.stats.duplicates += 1,
+                FailureKind::SeqGap | FailureKind::TailGap | FailureKind::MissingEvent => self.stats.gaps += 1,
+                _ => {}
+            }
+            self.push_output(Output::Failure(report));
+        }
+        self.findings = findings;
+    }
+}
