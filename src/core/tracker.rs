@@ -518,6 +518,9 @@ impl Tracker {
             self.set_state(ConnectionState::Closed);
         } else {
             let delay = self.jitter.delay_ms(&self.config.reconnect, self.attempt);
+            if cause.kind == FailureKind::ConnectionLost {
+                cause.severity = Severity::Warning;
+            }
             cause.detail = Detail::new(&cause.detail)
                 .text("; reconnecting in ")
                 .num(delay)
@@ -704,6 +707,8 @@ impl Tracker {
             let detail = Detail::new("partial resume: the server no longer holds events ").range(range);
             self.findings.push(Report::new(FailureKind::RecoveryFailed, now, detail.done()).seq(range));
         }
+        // The failure precedes the verdict, so it is read against the session it concerns.
+        self.flush_findings();
         self.opened(now, Some(Recovery { verdict, missing, reason: "resumed", at: now }));
     }
 
@@ -711,6 +716,7 @@ impl Tracker {
     fn resume_lost(&mut self, now: Instant, missing: SeqRange, reason: &str) {
         let detail = Detail::new("resume failed (").text(reason).text("): events ").range(missing).text(" are lost");
         self.findings.push(Report::new(FailureKind::RecoveryFailed, now, detail.done()).seq(missing));
+        self.flush_findings();
         self.opened(now, Some(Recovery { verdict: Verdict::None, missing: vec![missing], reason: "resume_failed", at: now }));
     }
 
