@@ -99,6 +99,10 @@ impl Sequence {
         }
         if seq == self.next {
             self.next += 1;
+            if self.held.remove(&seq).is_some() {
+                // The held copy came first; this one is delivered in its place.
+                out.push(report(FailureKind::Duplicate, Detail::new("seq ").num(seq).text(" arrived again")));
+            }
             if !self.held.is_empty() && !self.reorder_reported {
                 self.reorder_reported = true;
                 out.push(report(
@@ -177,6 +181,10 @@ impl Sequence {
         let held = std::mem::take(&mut self.held);
         let mut ready = Vec::with_capacity(held.len());
         for (seq, event) in held {
+            if seq < self.next {
+                // Unreachable: held events always lie ahead of `next`.
+                continue;
+            }
             if seq > self.next {
                 let range = SeqRange::new(self.next, seq - 1);
                 out.push(self.lose(now, FailureKind::SeqGap, range, event.run_id.as_deref()));
@@ -213,23 +221,45 @@ impl Sequence {
         }
     }
 
-    /// The server resumed our session from `from` up to `head`.
-    pub(crate) fn resumed(&mut self, now: Instant, from: u64, head: u64, window_ms: u64) -> (Verdict, Vec<SeqRange>) {
+    /// The server resumed our session, replaying from `from` up to `head`. Whatever below
+    /// `from` was neither delivered nor held is lost; held events below `from` are returned
+    /// for delivery, in order.
+    pub(crate) fn resumed(
+        &mut self,
+        now: Instant,
+        from: u64,
+        head: u64,
+        window_ms: u64,
+    ) -> (Verdict, Vec<SeqRange>, Vec<Incoming>) {
         let mut missing = Vec::new();
-        if from > self.next {
-            let range = SeqRange::new(self.next, from - 1);
+        let mut ready = Vec::new();
+        while self.next < from {
+            match self.held.first_entry() {
+                Some(entry) if *entry.key() < from => {
+                    let seq = *entry.key();
+                    if seq > self.next {
+                        missing.push(SeqRange::new(self.next, seq - 1));
+                    }
+                    ready.push(entry.remove());
+                    self.next = seq + 1;
+                }
+                _ => {
+                    missing.push(SeqRange::new(self.next, from - 1));
+                    self.next = from;
+                }
+            }
+        }
+        for &range in &missing {
             if self.lost.len() >= LOST_RANGES {
                 self.lost.pop_front();
             }
             self.lost.push_back(range);
-            missing.push(range);
-            self.next = from;
         }
         self.head(now, head, window_ms);
         if !self.held.is_empty() && self.deadline.is_none() {
             self.deadline = Some(now.plus(window_ms));
         }
-        (if missing.is_empty() { Verdict::Full } else { Verdict::Partial }, missing)
+        (if missing.is_empty() { Verdict::Full } else { Verdict::Partial }, missing, ready)
     }
 
     /// The server no longer knows our session: everything after what we delivered is gone.

@@ -143,7 +143,8 @@ pub struct Health {
 /// - **Commands** from the application: [`connect`](Self::connect),
 ///   [`send_user_message`](Self::send_user_message), [`close`](Self::close).
 /// - **Inputs** from the socket and the clock: [`handle_open`](Self::handle_open),
-///   [`handle_frame`](Self::handle_frame), [`handle_closed`](Self::handle_closed),
+///   [`handle_frame`](Self::handle_frame), [`handle_binary_frame`](Self::handle_binary_frame),
+///   [`handle_closed`](Self::handle_closed),
 ///   [`handle_transmit_failed`](Self::handle_transmit_failed),
 ///   [`handle_timeout`](Self::handle_timeout) (spurious calls are no-ops).
 /// - **Outputs**, drained after every input: [`poll_transmit`](Self::poll_transmit) (frames to
@@ -432,6 +433,20 @@ impl Tracker {
         self.flush_findings();
     }
 
+    /// One binary frame from the server, of `len` bytes: a sign of life, and a
+    /// `protocol_violation` (every frame must be text).
+    pub fn handle_binary_frame(&mut self, now: Instant, len: usize) {
+        self.stats.received += 1;
+        self.last_frame_at = Some(now);
+        self.timers.set(Timer::Liveness, None);
+        if self.phase == Phase::Open {
+            self.timers.set(Timer::Ping, Some(now.plus(self.config.heartbeat_interval_ms)));
+        }
+        let detail = Detail::new("binary frame of ").num(len as u64).text(" bytes; frames must be text");
+        self.violation(now, detail.done());
+        self.flush_findings();
+    }
+
     // ---- outputs -------------------------------------------------------------------------
 
     /// The next frame to send on the socket.
@@ -702,10 +717,13 @@ impl Tracker {
         }
         self.fallback_session = None;
         // The replay follows the `resumed` frame; give it a heartbeat timeout to arrive.
-        let (verdict, missing) = self.sequence.resumed(now, from, head, self.config.heartbeat_timeout_ms);
-        if let Some(&range) = missing.first() {
+        let (verdict, missing, ready) = self.sequence.resumed(now, from, head, self.config.heartbeat_timeout_ms);
+        for &range in &missing {
             let detail = Detail::new("partial resume: the server no longer holds events ").range(range);
             self.findings.push(Report::new(FailureKind::RecoveryFailed, now, detail.done()).seq(range));
+        }
+        for event in ready {
+            self.deliver(now, event);
         }
         // The failure precedes the verdict, so it is read against the session it concerns.
         self.flush_findings();

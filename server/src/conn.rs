@@ -1,0 +1,311 @@
+//! One WebSocket connection: handshake, client frames, the outbound writer, idle heartbeats
+//! and connection-level faults.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+use tokio::time::{sleep_until, timeout, Instant};
+
+use crate::frames::{self, RunCtx};
+use crate::outbound::{self, Out, Outlet, Sink};
+use crate::params::{Dialect, Params};
+use crate::run::{self, Run};
+use crate::scenario::{ConnFault, Scenario};
+use crate::session::{Registry, Session};
+
+/// How long to wait for the client's reply to our close frame.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// The per-connection state the client's frames act on.
+struct Conn {
+    id: u64,
+    params: Arc<Params>,
+    registry: Arc<Registry>,
+    /// This connection's own outbound queue.
+    tx: Sink,
+    user_id: String,
+    /// sequenced: the session this connection is attached to.
+    session: Option<Arc<Session>>,
+    /// User messages received so far (the next run's number is `runs + 1`).
+    runs: u64,
+    /// Resumed an existing session: no connection-level fault on this connection.
+    resumed: bool,
+    /// `flood` already started.
+    flooded: bool,
+}
+
+/// What the writer does after handling an outbound message.
+enum Next {
+    Continue,
+    /// Stop sending, keep reading.
+    Mute,
+    /// End the connection by dropping the socket (no close frame).
+    Drop,
+    /// Send a close frame, then end.
+    Close,
+}
+
+/// Serves connection `id` until the socket ends or a fault ends it. `session_id` names the
+/// fresh session a sequenced connection starts on.
+pub async fn serve(
+    mut socket: WebSocket,
+    id: u64,
+    params: Arc<Params>,
+    registry: Arc<Registry>,
+    session_id: String,
+) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut conn = Conn {
+        id,
+        params: Arc::clone(&params),
+        registry,
+        tx,
+        user_id: format!("u_{:08x}", params.seed),
+        session: None,
+        runs: 0,
+        resumed: false,
+        flooded: false,
+    };
+    conn.handshake(session_id);
+    let mut muted = false;
+    let mut idle_deadline = Instant::now() + params.heartbeat;
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => conn.on_text(text.as_str()),
+                Some(Ok(Message::Binary(_))) => eprintln!("conn {id}: ignored a binary frame"),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Close(_))) | None => break,
+                Some(Err(err)) => {
+                    eprintln!("conn {id}: read error: {err}");
+                    break;
+                }
+            },
+            Some(out) = rx.recv() => {
+                let next = match out {
+                    Out::Text(_, _) if muted => Next::Continue,
+                    Out::Text(text, _permit) => {
+                        idle_deadline = Instant::now() + params.heartbeat;
+                        if socket.send(Message::Text(text.into())).await.is_err() {
+                            break;
+                        }
+                        Next::Continue
+                    }
+                    Out::Fault(fault) => conn.fault(fault),
+                };
+                match next {
+                    Next::Continue => {}
+                    Next::Mute => muted = true,
+                    Next::Drop => break,
+                    Next::Close => {
+                        close(&mut socket, &params).await;
+                        break;
+                    }
+                }
+            },
+            () = sleep_until(idle_deadline), if !muted => {
+                idle_deadline = Instant::now() + params.heartbeat;
+                let beat = conn.liveness("heartbeat", json!({}));
+                if socket.send(Message::Text(beat.to_string().into())).await.is_err() {
+                    break;
+                }
+            },
+        }
+    }
+    if let Some(session) = &conn.session {
+        session.detach(id);
+    }
+    eprintln!("conn {id}: closed");
+}
+
+/// Sends the `close_code` scenario's close frame and waits briefly for the client's reply.
+async fn close(socket: &mut WebSocket, params: &Params) {
+    let frame = CloseFrame {
+        code: params.close_code,
+        reason: params.close_reason.as_str().into(),
+    };
+    if socket.send(Message::Close(Some(frame))).await.is_ok() {
+        let _ = timeout(CLOSE_GRACE, async {
+            while let Some(Ok(message)) = socket.recv().await {
+                if matches!(message, Message::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+}
+
+impl Conn {
+    fn send(&self, frame: &Value) {
+        outbound::send(&self.tx, frame, None);
+    }
+
+    /// Queues the handshake; sequenced also creates and attaches the fresh session.
+    fn handshake(&mut self, session_id: String) {
+        let connection_id = format!("conn_{}", self.id);
+        let frame = match self.params.dialect {
+            Dialect::Netra => frames::netra_handshake(&connection_id, &self.user_id),
+            Dialect::Sequenced => {
+                let session = self.registry.create(session_id);
+                session.attach(self.id, self.tx.clone());
+                let frame =
+                    frames::sequenced_handshake(&connection_id, &self.user_id, session.id());
+                self.session = Some(session);
+                frame
+            }
+        };
+        self.send(&frame);
+    }
+
+    /// A liveness frame of type `kind`: netra with `data`, sequenced with `head_seq`.
+    fn liveness(&self, kind: &str, data: Value) -> Value {
+        match &self.session {
+            Some(session) => frames::sequenced_liveness(kind, session.head_seq()),
+            None => frames::netra_liveness(kind, data),
+        }
+    }
+
+    /// Handles one client text frame. Malformed frames are logged (never their content) and
+    /// ignored.
+    fn on_text(&mut self, text: &str) {
+        let frame: Value = match serde_json::from_str(text) {
+            Ok(frame) => frame,
+            Err(err) => {
+                eprintln!("conn {}: ignored a malformed client frame: {err}", self.id);
+                return;
+            }
+        };
+        let Some(kind) = frame.get("type").and_then(Value::as_str) else {
+            eprintln!(
+                "conn {}: ignored a client frame without a string type",
+                self.id
+            );
+            return;
+        };
+        let sequenced = self.params.dialect == Dialect::Sequenced;
+        match kind {
+            "user_message" => self.on_user_message(&frame),
+            "ping" => {
+                let data = json!({"timestamp": frame.get("timestamp")});
+                self.send(&self.liveness("pong", data));
+            }
+            "heartbeat" => self.send(&self.liveness("heartbeat_ack", json!({}))),
+            "heartbeat_ack" | "pong" => {}
+            "ack" if sequenced => match (&self.session, frame.get("seq").and_then(Value::as_u64)) {
+                (Some(session), Some(seq)) => session.ack(seq),
+                _ => eprintln!("conn {}: ignored an ack without a valid seq", self.id),
+            },
+            "resume" if sequenced => self.on_resume(&frame),
+            other => self.send(&frames::unknown_ack(other)),
+        }
+    }
+
+    /// Acknowledges a user message (unless `no_ack`) and starts its run (or the flood).
+    fn on_user_message(&mut self, frame: &Value) {
+        let payload = frame.get("payload");
+        let field = |key: &str| payload.and_then(|p| p.get(key)).cloned();
+        let message_id = match self.params.dialect {
+            Dialect::Netra => field("message_id"),
+            Dialect::Sequenced => frame
+                .get("message_id")
+                .cloned()
+                .or_else(|| field("message_id")),
+        }
+        .unwrap_or(Value::Null);
+        let thread_id = field("thread_id")
+            .and_then(|t| t.as_str().map(str::to_owned))
+            .unwrap_or_else(|| format!("th_{}", self.id));
+        self.runs += 1;
+        let number = self.runs;
+        let ctx = RunCtx {
+            run_id: format!("run_{}_{number}", self.id),
+            thread_id,
+            user_id: self.user_id.clone(),
+            agent_name: run::agent_name(self.params.seed, number),
+        };
+        let scenario = self.params.scenario;
+        if scenario == Scenario::NoAck {
+            eprintln!(
+                "conn {}: fault no_ack: message {message_id} not acknowledged",
+                self.id
+            );
+        } else {
+            let ack = match self.params.dialect {
+                Dialect::Netra => frames::netra_ack(&message_id, number),
+                Dialect::Sequenced => frames::sequenced_ack(&message_id, &ctx.run_id),
+            };
+            self.send(&ack);
+        }
+        let outlet = match &self.session {
+            Some(session) => Outlet::Sequenced(Arc::clone(session)),
+            None => Outlet::Netra(self.tx.clone()),
+        };
+        if scenario == Scenario::Flood {
+            if !self.flooded {
+                self.flooded = true;
+                tokio::spawn(run::flood(Arc::clone(&self.params), outlet, ctx, self.id));
+            }
+            return;
+        }
+        let fault = if number == 1 && !self.resumed {
+            scenario.conn_fault()
+        } else {
+            None
+        };
+        let run = Run {
+            params: Arc::clone(&self.params),
+            outlet,
+            ctx,
+            number,
+            fault,
+            conn: self.id,
+        };
+        tokio::spawn(run.perform());
+    }
+
+    /// `resume {session, last_seq}`: continue a known session (replaying what the client
+    /// missed) or answer `resume_failed` and stay on the current one.
+    fn on_resume(&mut self, frame: &Value) {
+        let Some(wanted) = frame.get("session").and_then(Value::as_str) else {
+            eprintln!("conn {}: ignored a resume without a session", self.id);
+            return;
+        };
+        let last_seq = frame.get("last_seq").and_then(Value::as_u64).unwrap_or(0);
+        let Some(old) = self.registry.get(wanted) else {
+            eprintln!("conn {}: resume of unknown session {wanted}", self.id);
+            self.send(&frames::resume_failed(wanted));
+            return;
+        };
+        if let Some(current) = &self.session {
+            current.detach(self.id);
+        }
+        let done = old.resume(self.id, self.tx.clone(), last_seq);
+        eprintln!(
+            "conn {}: resumed {wanted} after seq {last_seq}: from_seq {} head_seq {} replayed {}",
+            self.id, done.from_seq, done.head_seq, done.replayed
+        );
+        self.session = Some(old);
+        self.resumed = true;
+    }
+
+    /// Carries out a connection-level fault; the returned step tells the writer what next.
+    /// (`resume_partial` has already marked the session lossy; see [`Outlet::fault`].)
+    fn fault(&self, fault: ConnFault) -> Next {
+        eprintln!("conn {}: fault {}: injected", self.id, self.params.scenario);
+        match fault {
+            ConnFault::HalfOpen => Next::Mute,
+            ConnFault::CloseCode => Next::Close,
+            ConnFault::Restart => {
+                if let Some(session) = &self.session {
+                    self.registry.forget(session);
+                }
+                Next::Drop
+            }
+            ConnFault::AbruptClose | ConnFault::ResumePartial => Next::Drop,
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! HTTP routes: static files, `/debug/connections`, and the `/ws` upgrade.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Query, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use tower_http::services::ServeDir;
+
+use crate::conn;
+use crate::params::Params;
+use crate::session::Registry;
+
+/// How many connections `/debug/connections` remembers.
+const DEBUG_HISTORY: usize = 200;
+
+/// Subprotocol prefixes that carry a token (the token itself is never logged).
+const TOKEN_PREFIXES: [&str; 3] = ["jwt.", "jwt-auth.", "bearer."];
+
+/// State shared by every request.
+struct App {
+    registry: Arc<Registry>,
+    next_conn: AtomicU64,
+    /// The last [`DEBUG_HISTORY`] connections, oldest first.
+    history: Mutex<VecDeque<Value>>,
+    /// Distinguishes this process's session ids from another run's.
+    nonce: u64,
+}
+
+/// The router: `DIR/www` at `/`, `DIR/pkg` at `/pkg/`, `DIR/tests/js` at `/tests/js/`,
+/// `/debug/connections`, and `/ws`.
+pub fn router(root: &Path, nonce: u64) -> Router {
+    let app = Arc::new(App {
+        registry: Arc::new(Registry::default()),
+        next_conn: AtomicU64::new(1),
+        history: Mutex::new(VecDeque::new()),
+        nonce,
+    });
+    Router::new()
+        .route("/ws", any(upgrade))
+        .route("/debug/connections", get(connections))
+        .nest_service("/pkg", ServeDir::new(root.join("pkg")))
+        .nest_service("/tests/js", ServeDir::new(root.join("tests").join("js")))
+        .fallback_service(ServeDir::new(root.join("www")))
+        .layer(middleware::from_fn(content_type))
+        .with_state(app)
+}
+
+/// `GET /debug/connections`: `[{id, path_and_query, subprotocols, dialect, scenario}]`.
+async fn connections(State(app): State<Arc<App>>) -> Json<Vec<Value>> {
+    let history = app.history.lock().unwrap_or_else(|p| p.into_inner());
+    Json(history.iter().cloned().collect())
+}
+
+/// `/ws`: validates the query (400 naming the bad parameter), answers the subprotocol
+/// `jwt-auth` when offered, records the connection and serves it.
+async fn upgrade(
+    State(app): State<Arc<App>>,
+    Query(query): Query<HashMap<String, String>>,
+    uri: Uri,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let params = match Params::parse(&query) {
+        Ok(params) => Arc::new(params),
+        Err(err) => return (StatusCode::BAD_REQUEST, err).into_response(),
+    };
+    let offered: Vec<String> = upgrade
+        .requested_protocols()
+        .filter_map(|p| p.to_str().ok())
+        .map(str::to_owned)
+        .collect();
+    let token = offered
+        .iter()
+        .any(|p| TOKEN_PREFIXES.iter().any(|prefix| p.starts_with(prefix)));
+    let id = app.next_conn.fetch_add(1, Ordering::Relaxed);
+    {
+        let mut history = app.history.lock().unwrap_or_else(|p| p.into_inner());
+        history.push_back(json!({
+            "id": id,
+            "path_and_query": uri.path_and_query().map_or(uri.path(), |pq| pq.as_str()),
+            "subprotocols": offered,
+            "dialect": params.dialect.name(),
+            "scenario": params.scenario.to_string(),
+        }));
+        while history.len() > DEBUG_HISTORY {
+            history.pop_front();
+        }
+    }
+    eprintln!(
+        "conn {id}: open dialect={} scenario={} seed={} token={}",
+        params.dialect.name(),
+        params.scenario,
+        params.seed,
+        if token { "present" } else { "absent" }
+    );
+    let registry = Arc::clone(&app.registry);
+    let session_id = format!("s-{:x}-{id}", app.nonce);
+    upgrade
+        .protocols(["jwt-auth"])
+        .on_upgrade(move |socket| conn::serve(socket, id, params, registry, session_id))
+}
+
+/// Sets the exact MIME type for the file types the SDK needs (`.mjs` and `.wasm` in
+/// particular) on successful responses.
+async fn content_type(request: Request, next: Next) -> Response {
+    let mime = Path::new(request.uri().path())
+        .extension()
+        .and_then(|e| e.to_str())
+        .and_then(mime_for);
+    let mut response = next.run(request).await;
+    if let (Some(mime), true) = (mime, response.status().is_success()) {
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(mime));
+    }
+    response
+}
+
+fn mime_for(extension: &str) -> Option<&'static str> {
+    Some(match extension {
+        "wasm" => "application/wasm",
+        "js" | "mjs" => "text/javascript",
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css",
+        "json" => "application/json",
+        "map" => "application/json",
+        _ => return None,
+    })
+}

@@ -1,0 +1,66 @@
+//! The chat-sentinel reference chat server.
+//!
+//! Serves the demo page and the SDK's files, and a WebSocket endpoint `/ws` that speaks the
+//! `netra` or `sequenced` dialect of PROTOCOL.md and injects one deterministic fault scenario
+//! per connection (see `server/README.md`). [`start`] binds it; tests run it in-process.
+
+mod conn;
+mod frames;
+mod http;
+mod outbound;
+mod params;
+mod rng;
+mod run;
+mod scenario;
+mod session;
+
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::net::TcpListener;
+
+pub use scenario::GOLDEN_EVENTS;
+
+/// Where and what to serve.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// A loopback address; anything else is refused.
+    pub host: IpAddr,
+    /// 0 picks a free port.
+    pub port: u16,
+    /// The directory holding `www/`, `pkg/` and `tests/js/`.
+    pub root: PathBuf,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 8787,
+            root: PathBuf::from("."),
+        }
+    }
+}
+
+/// Binds the server and returns its address and the future that serves it (until an I/O
+/// error). Fails if the host is not a loopback address or the port cannot be bound.
+pub async fn start(
+    config: Config,
+) -> io::Result<(SocketAddr, impl Future<Output = io::Result<()>> + Send)> {
+    if !config.host.is_loopback() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("refusing to bind {}: loopback only", config.host),
+        ));
+    }
+    let listener = TcpListener::bind((config.host, config.port)).await?;
+    let addr = listener.local_addr()?;
+    let nonce = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() & 0xff_ffff);
+    let app = http::router(&config.root, nonce);
+    Ok((addr, async move { axum::serve(listener, app).await }))
+}

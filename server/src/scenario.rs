@@ -1,0 +1,105 @@
+//! Fault scenarios: which fault a connection injects, and when.
+
+use std::fmt;
+
+/// The five "golden path" event types of a run, in run order.
+pub const GOLDEN_EVENTS: [&str; 5] = [
+    "agent_started",
+    "agent_thinking",
+    "tool_executing",
+    "tool_completed",
+    "agent_completed",
+];
+
+/// A fault scenario selected by the `scenario` query parameter.
+///
+/// Run-level scenarios shape every run of the connection; connection-level scenarios
+/// ([`Scenario::conn_fault`]) fire once, during the connection's first run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    Clean,
+    Drop,
+    DropTail,
+    Duplicate,
+    TripleSend,
+    Reorder,
+    Stall,
+    HalfOpen,
+    AbruptClose,
+    CloseCode,
+    Restart,
+    ResumePartial,
+    NoAck,
+    Malformed,
+    Error,
+    Skip,
+    Slow,
+    Flood,
+}
+
+/// Every scenario with its query-parameter name.
+const NAMES: [(&str, Scenario); 18] = [
+    ("clean", Scenario::Clean),
+    ("drop", Scenario::Drop),
+    ("drop_tail", Scenario::DropTail),
+    ("duplicate", Scenario::Duplicate),
+    ("triple_send", Scenario::TripleSend),
+    ("reorder", Scenario::Reorder),
+    ("stall", Scenario::Stall),
+    ("half_open", Scenario::HalfOpen),
+    ("abrupt_close", Scenario::AbruptClose),
+    ("close_code", Scenario::CloseCode),
+    ("restart", Scenario::Restart),
+    ("resume_partial", Scenario::ResumePartial),
+    ("no_ack", Scenario::NoAck),
+    ("malformed", Scenario::Malformed),
+    ("error", Scenario::Error),
+    ("skip", Scenario::Skip),
+    ("slow", Scenario::Slow),
+    ("flood", Scenario::Flood),
+];
+
+impl Scenario {
+    /// Parses a scenario name; `None` for an unknown name.
+    pub fn parse(name: &str) -> Option<Self> {
+        NAMES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+    }
+
+    /// The connection-level fault this scenario injects, if it is one.
+    pub fn conn_fault(self) -> Option<ConnFault> {
+        match self {
+            Scenario::HalfOpen => Some(ConnFault::HalfOpen),
+            Scenario::AbruptClose => Some(ConnFault::AbruptClose),
+            Scenario::CloseCode => Some(ConnFault::CloseCode),
+            Scenario::Restart => Some(ConnFault::Restart),
+            Scenario::ResumePartial => Some(ConnFault::ResumePartial),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = NAMES
+            .iter()
+            .find(|(_, s)| s == self)
+            .map_or("?", |(n, _)| n);
+        f.write_str(name)
+    }
+}
+
+/// A fault that acts on the whole connection rather than on a run's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnFault {
+    /// Stop sending anything (events, pongs, heartbeats) but keep the socket open and reading.
+    HalfOpen,
+    /// Drop the TCP connection without a close frame; the session survives.
+    AbruptClose,
+    /// Send a close frame with the configured code and reason.
+    CloseCode,
+    /// Drop the TCP connection and forget the session (netra: as `AbruptClose`).
+    Restart,
+    /// As `AbruptClose`, but events produced while detached are lost from the replay buffer,
+    /// all but the last (netra: as `AbruptClose`).
+    ResumePartial,
+}
