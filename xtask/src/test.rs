@@ -1,0 +1,311 @@
+//! `cargo xtask test`: the one command CI runs (`.ci/run`).
+//!
+//! 1. setup (all tools)
+//! 2. native tests: `cargo test --workspace`
+//! 3. build (release, into pkg/)
+//! 4. start the reference server on a free port (stopped at the end, whatever happens)
+//! 5. browser wasm tests: `cargo test -p chat-sentinel --target wasm32-unknown-unknown --tests`,
+//!    with `CHAT_SENTINEL_SERVER=127.0.0.1:PORT` (read by the tests at compile time)
+//! 6. JS page tests: `node tests/js/run.mjs <url of each tests/js/*.test.html>`
+//!
+//! Then a summary of every step and the summed test counts; non-zero exit if any step failed.
+
+use crate::build;
+use crate::server::Server;
+use crate::setup::{self, WASM_TARGET};
+use crate::util::{self, fail, Counts, Res};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const NATIVE_TIMEOUT: Duration = Duration::from_secs(40 * 60);
+const WASM_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+const JS_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+/// Per test binary, for wasm-bindgen-test-runner (its default, 20 s, is too short).
+const WASM_BINDGEN_TEST_TIMEOUT: &str = "300";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Pass,
+    Fail,
+    Skip,
+}
+
+struct Step {
+    name: &'static str,
+    outcome: Outcome,
+    note: String,
+    secs: u64,
+}
+
+#[derive(Default)]
+struct Report {
+    steps: Vec<Step>,
+    counts: Counts,
+}
+
+impl Report {
+    /// Records a step's outcome; the test counts it saw are added even when it failed.
+    fn record(&mut self, name: &'static str, started: Instant, (counts, result): Tested) -> bool {
+        let secs = started.elapsed().as_secs();
+        self.counts.add(counts);
+        let (outcome, note) = match result {
+            Ok(()) => (Outcome::Pass, String::new()),
+            Err(e) => (Outcome::Fail, e.0),
+        };
+        println!(
+            "\n=== {name}: {} ({secs}s){}\n",
+            if outcome == Outcome::Pass {
+                "PASS"
+            } else {
+                "FAIL"
+            },
+            if note.is_empty() {
+                String::new()
+            } else {
+                format!(": {note}")
+            }
+        );
+        self.steps.push(Step {
+            name,
+            outcome,
+            note,
+            secs,
+        });
+        outcome == Outcome::Pass
+    }
+
+    fn skip(&mut self, name: &'static str, why: &str) {
+        self.steps.push(Step {
+            name,
+            outcome: Outcome::Skip,
+            note: why.to_string(),
+            secs: 0,
+        });
+    }
+
+    fn failed(&self) -> bool {
+        self.steps.iter().any(|s| s.outcome != Outcome::Pass)
+    }
+
+    fn print(&self, total: Duration) {
+        println!("\n=== cargo xtask test: summary ({}s)", total.as_secs());
+        for s in &self.steps {
+            let tag = match s.outcome {
+                Outcome::Pass => "PASS",
+                Outcome::Fail => "FAIL",
+                Outcome::Skip => "SKIP",
+            };
+            let note = if s.note.is_empty() {
+                String::new()
+            } else {
+                format!(" - {}", s.note)
+            };
+            println!("  {tag}  {:<28} {:>5}s{note}", s.name, s.secs);
+        }
+        let bad = self
+            .steps
+            .iter()
+            .filter(|s| s.outcome != Outcome::Pass)
+            .count();
+        println!(
+            "  {}",
+            if bad == 0 {
+                "all steps passed".to_string()
+            } else {
+                format!("{bad} step(s) failed or were skipped")
+            }
+        );
+        println!(
+            "tests: {} passed, {} failed",
+            self.counts.passed, self.counts.failed
+        );
+    }
+}
+
+pub fn run() -> Res<()> {
+    let started = Instant::now();
+    let mut report = Report::default();
+    run_steps(&mut report);
+    report.print(started.elapsed());
+    if report.failed() {
+        Err(fail!("some steps failed (see the summary above)"))
+    } else {
+        Ok(())
+    }
+}
+
+fn run_steps(report: &mut Report) {
+    let t = Instant::now();
+    if !report.record("setup", t, untested(setup::run())) {
+        for name in [
+            "native tests",
+            "build",
+            "server",
+            "browser wasm tests",
+            "JS page tests",
+        ] {
+            report.skip(name, "setup failed");
+        }
+        return;
+    }
+
+    let t = Instant::now();
+    report.record("native tests", t, native_tests());
+
+    let t = Instant::now();
+    if !report.record("build", t, untested(build::run(false).map(|_| ()))) {
+        for name in ["server", "browser wasm tests", "JS page tests"] {
+            report.skip(name, "build failed");
+        }
+        return;
+    }
+
+    let t = Instant::now();
+    let server = match Server::start(0) {
+        Ok(server) => {
+            report.record("server", t, untested(Ok(())));
+            server
+        }
+        Err(e) => {
+            report.record("server", t, untested(Err(e)));
+            for name in ["browser wasm tests", "JS page tests"] {
+                report.skip(name, "the server did not start");
+            }
+            return;
+        }
+    };
+
+    let t = Instant::now();
+    report.record("browser wasm tests", t, wasm_tests(&server));
+
+    let t = Instant::now();
+    report.record("JS page tests", t, js_tests(&server));
+
+    // Stops the server now, before the summary (Drop also covers panics and early returns).
+    drop(server);
+}
+
+/// Test counts seen by a step, and whether it passed.
+type Tested = (Counts, Res<()>);
+
+fn untested(result: Res<()>) -> Tested {
+    (Counts::default(), result)
+}
+
+fn step_result(run: util::StepRun, what: &str) -> Tested {
+    let result = if run.ok {
+        Ok(())
+    } else {
+        let counts = if run.counts.failed > 0 {
+            format!(" ({} test(s) failed)", run.counts.failed)
+        } else {
+            String::new()
+        };
+        Err(fail!("{what} failed: {}{counts}", run.note))
+    };
+    (run.counts, result)
+}
+
+fn native_tests() -> Tested {
+    let mut c = util::cargo();
+    c.args(["test", "--workspace"]);
+    step_result(
+        util::run_step(&mut c, NATIVE_TIMEOUT),
+        "cargo test --workspace",
+    )
+}
+
+fn wasm_tests(server: &Server) -> Tested {
+    let Some(driver) = setup::chromedriver_path() else {
+        return untested(Err(fail!("chromedriver is not on PATH")));
+    };
+    let webdriver_json = match write_webdriver_json() {
+        Ok(path) => path,
+        Err(e) => return untested(Err(e)),
+    };
+    let mut c = util::cargo();
+    // `--tests`: unit and integration tests only; the doctests already ran natively.
+    c.args([
+        "test",
+        "-p",
+        "chat-sentinel",
+        "--target",
+        WASM_TARGET,
+        "--tests",
+    ])
+    .env("CHAT_SENTINEL_SERVER", &server.addr)
+    .env("CHROMEDRIVER", &driver)
+    .env("WASM_BINDGEN_TEST_TIMEOUT", WASM_BINDGEN_TEST_TIMEOUT)
+    .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver_json);
+    println!(
+        "(env CHAT_SENTINEL_SERVER={} CHROMEDRIVER={} WASM_BINDGEN_TEST_TIMEOUT={WASM_BINDGEN_TEST_TIMEOUT} WASM_BINDGEN_TEST_WEBDRIVER_JSON={})",
+        server.addr,
+        driver.display(),
+        webdriver_json.display()
+    );
+    step_result(
+        util::run_step(&mut c, WASM_TIMEOUT),
+        "cargo test --target wasm32-unknown-unknown",
+    )
+}
+
+/// Chromium flags that keep it off this machine's closed network (the runner itself adds
+/// headless, no-sandbox and disable-dev-shm-usage; chromedriver gives it a fresh profile).
+const CHROMIUM_ARGS: [&str; 6] = [
+    "disable-gpu",
+    "disable-quic",
+    "no-first-run",
+    "disable-background-networking",
+    "disable-component-update",
+    "disable-sync",
+];
+
+/// Capabilities for wasm-bindgen-test-runner (it reads `WASM_BINDGEN_TEST_WEBDRIVER_JSON`).
+fn write_webdriver_json() -> Res<PathBuf> {
+    let args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| util::json_str(a)).collect();
+    let json = format!(
+        "{{\n  \"goog:chromeOptions\": {{ \"args\": [{}] }}\n}}\n",
+        args.join(", ")
+    );
+    let path = util::tools_dir().join("webdriver.json");
+    std::fs::create_dir_all(util::tools_dir())?;
+    std::fs::write(&path, json)?;
+    Ok(path)
+}
+
+/// `tests/js/*.test.html`, sorted by name.
+fn js_pages() -> Res<Vec<String>> {
+    let dir = util::root().join("tests").join("js");
+    let mut pages = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for entry in entries {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".test.html") {
+                pages.push(name);
+            }
+        }
+    }
+    pages.sort();
+    Ok(pages)
+}
+
+fn js_tests(server: &Server) -> Tested {
+    let pages = match js_pages() {
+        Ok(pages) => pages,
+        Err(e) => return untested(Err(e)),
+    };
+    if pages.is_empty() {
+        println!("JS page tests: no tests/js/*.test.html pages; nothing to run");
+        return untested(Ok(()));
+    }
+    let root = util::root();
+    let mut c = util::cmd("node");
+    c.arg(root.join("tests").join("js").join("run.mjs"))
+        .arg("--screenshots")
+        .arg(util::target_dir().join("js-screenshots"))
+        .env("NODE_PATH", util::node_modules());
+    for page in &pages {
+        c.arg(format!("{}tests/js/{page}", server.url()));
+    }
+    step_result(util::run_step(&mut c, JS_TIMEOUT), "node tests/js/run.mjs")
+}
