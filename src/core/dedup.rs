@@ -9,27 +9,51 @@ use super::time::Instant;
 /// Top-level fields that differ between retries of the same event, left out of the key.
 const VOLATILE_FIELDS: [&str; 5] = ["attempt", "recovered", "server_id", "correlation_id", "retry_count"];
 
-/// The content key of an event: 64-bit FNV-1a over its top-level members in wire order, except
-/// the [`VOLATILE_FIELDS`].
+/// The content key of an event: a 64-bit hash over its top-level members in wire order, except
+/// the [`VOLATILE_FIELDS`]. Eight bytes a step (FxHash's mixing), as it runs on every frame.
 pub(crate) fn content_key(object: &Object<'_>) -> u64 {
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |bytes: &[u8]| {
-        for &b in bytes {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(PRIME);
-        }
-    };
+    let mut hash = Fold(0);
     for member in object.members() {
         if VOLATILE_FIELDS.iter().any(|f| member.is(f)) {
             continue;
         }
-        feed(member.raw_key().as_bytes());
-        feed(b"\0");
-        feed(member.value.0.as_bytes());
-        feed(b"\0");
+        hash.feed(member.raw_key().as_bytes());
+        hash.feed(member.value.0.as_bytes());
     }
-    hash
+    hash.0
+}
+
+/// A 64-bit hash of `bytes` (the same mixing as [`content_key`]).
+pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
+    let mut hash = Fold(0);
+    hash.feed(bytes);
+    hash.0
+}
+
+struct Fold(u64);
+
+impl Fold {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+
+    fn word(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(Self::K);
+    }
+
+    /// Feeds `bytes` and its length (so that field boundaries count).
+    fn feed(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(chunk);
+            self.word(u64::from_le_bytes(w));
+        }
+        let mut tail = [0u8; 8];
+        for (slot, b) in tail.iter_mut().zip(chunks.remainder()) {
+            *slot = *b;
+        }
+        self.word(u64::from_le_bytes(tail));
+        self.word(bytes.len() as u64);
+    }
 }
 
 /// Hashes a key that is already a hash: passes it through.

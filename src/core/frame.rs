@@ -5,7 +5,6 @@
 //! the detectors (`seq`, `head_seq`, `from_seq` must be non-negative integers).
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
 
 use super::json::{push_str, push_u64, Object, Raw};
 use super::message::{MessageId, SendOptions};
@@ -101,12 +100,8 @@ pub(crate) fn classify<'a>(object: &Object<'a>) -> Result<Frame<'a>, &'static st
         None => return Err("frame has no type"),
         Some(raw) => raw.as_str().ok_or("frame type is not a string")?,
     };
-    let body = object.get("data").filter(|r| r.is_object()).or_else(|| object.get("payload").filter(|r| r.is_object()));
-    // The body is re-scanned only if a field is not at the top level.
-    let body_object: OnceCell<Option<Object<'a>>> = OnceCell::new();
-    let field = |name: &str| {
-        object.get(name).or_else(|| body_object.get_or_init(|| body.and_then(Raw::as_object)).as_ref()?.get(name))
-    };
+    let body = object.body();
+    let field = |name: &str| object.get(name).or_else(|| object.body_get(name));
     let kind_str: &str = &kind;
     if HANDSHAKES.contains(&kind_str) {
         return Ok(Frame::Handshake {

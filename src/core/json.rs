@@ -59,17 +59,29 @@ impl<'a> Member<'a> {
     }
 }
 
-/// The top-level members of a validated JSON object, in wire order.
+/// The top-level members of a validated JSON object, in wire order, and the members of its
+/// body: the first top-level `data` or `payload` member whose value is an object. Both are
+/// collected in the one validating pass.
 #[derive(Clone, Debug, Default)]
 pub struct Object<'a> {
     members: Vec<Member<'a>>,
+    body: Option<Raw<'a>>,
+    body_members: Vec<Member<'a>>,
 }
 
 impl<'a> Object<'a> {
     /// Validates `text` as one JSON object nested at most `max_depth` levels, and collects its
-    /// top-level members.
+    /// top-level members and its body's.
     pub fn parse(text: &'a str, max_depth: u32) -> Result<Self, JsonError> {
-        let mut scanner = Scanner { text, pos: 0, max_depth };
+        let mut scanner = Scanner {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            max_depth,
+            top: Vec::with_capacity(12),
+            body: None,
+            body_members: Vec::new(),
+        };
         scanner.skip_ws();
         if scanner.peek() != Some(b'{') {
             // Distinguish "valid but not an object" from garbage, for a clearer report.
@@ -77,12 +89,12 @@ impl<'a> Object<'a> {
             scanner.skip_ws();
             return Err(if scanner.at_end() { JsonError::NotObject } else { JsonError::Syntax });
         }
-        let members = scanner.object(0, true)?;
+        scanner.object(0, Role::Top)?;
         scanner.skip_ws();
         if !scanner.at_end() {
             return Err(JsonError::Syntax);
         }
-        Ok(Object { members })
+        Ok(Object { members: scanner.top, body: scanner.body, body_members: scanner.body_members })
     }
 
     /// The value of the first member named `name`.
@@ -93,6 +105,16 @@ impl<'a> Object<'a> {
     /// The members in wire order.
     pub fn members(&self) -> &[Member<'a>] {
         &self.members
+    }
+
+    /// The body (`data` or `payload` object), if there is one.
+    pub fn body(&self) -> Option<Raw<'a>> {
+        self.body
+    }
+
+    /// The value of member `name` of the body.
+    pub fn body_get(&self, name: &str) -> Option<Raw<'a>> {
+        self.body_members.iter().find(|m| m.is(name)).map(|m| m.value)
     }
 }
 
@@ -141,6 +163,7 @@ impl<'a> Raw<'a> {
     /// The value's members, if it is an object. The document was validated as a whole, so
     /// this re-scan cannot fail on depth; it is still checked.
     pub fn as_object(self) -> Option<Object<'a>> {
+        // Re-scanning a nested value of a validated document cannot exceed the original depth.
         if !self.is_object() {
             return None;
         }
@@ -200,27 +223,46 @@ fn hex4(chars: &mut std::str::Chars<'_>) -> Option<u32> {
     Some(n)
 }
 
+/// Which members an object scan collects.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The document's top level.
+    Top,
+    /// The body under `data` / `payload`.
+    Body,
+    /// Anything else: validated only.
+    Skip,
+}
+
 struct Scanner<'a> {
     text: &'a str,
+    bytes: &'a [u8],
     pos: usize,
     max_depth: u32,
+    top: Vec<Member<'a>>,
+    body: Option<Raw<'a>>,
+    body_members: Vec<Member<'a>>,
 }
 
 impl<'a> Scanner<'a> {
+    #[inline]
     fn peek(&self) -> Option<u8> {
-        self.text.as_bytes().get(self.pos).copied()
+        self.bytes.get(self.pos).copied()
     }
 
+    #[inline]
     fn at_end(&self) -> bool {
-        self.pos >= self.text.len()
+        self.pos >= self.bytes.len()
     }
 
+    #[inline]
     fn bump(&mut self) -> Option<u8> {
         let b = self.peek()?;
         self.pos += 1;
         Some(b)
     }
 
+    #[inline]
     fn expect(&mut self, b: u8) -> Result<(), JsonError> {
         if self.bump() == Some(b) {
             Ok(())
@@ -229,6 +271,7 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    #[inline]
     fn skip_ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.pos += 1;
@@ -243,9 +286,7 @@ impl<'a> Scanner<'a> {
     fn value(&mut self, depth: u32) -> Result<Raw<'a>, JsonError> {
         let start = self.pos;
         match self.peek().ok_or(JsonError::Syntax)? {
-            b'{' => {
-                self.object(depth, false)?;
-            }
+            b'{' => self.object(depth, Role::Skip)?,
             b'[' => self.array(depth)?,
             b'"' => {
                 self.string()?;
@@ -268,18 +309,14 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Scans an object; collects its members only when `collect` is set.
-    fn object(&mut self, depth: u32, collect: bool) -> Result<Vec<Member<'a>>, JsonError> {
+    /// Scans an object, collecting its members as `role` says.
+    fn object(&mut self, depth: u32, role: Role) -> Result<(), JsonError> {
         let depth = self.enter(depth)?;
-        let mut members = Vec::new();
-        if collect {
-            members.reserve(12);
-        }
         self.expect(b'{')?;
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            return Ok(members);
+            return Ok(());
         }
         loop {
             self.skip_ws();
@@ -287,14 +324,29 @@ impl<'a> Scanner<'a> {
             self.skip_ws();
             self.expect(b':')?;
             self.skip_ws();
-            let value = self.value(depth)?;
-            if collect {
-                members.push(Member { key, key_escaped, value });
+            let is_body = role == Role::Top
+                && self.body.is_none()
+                && self.peek() == Some(b'{')
+                && (key == "data" || key == "payload");
+            let value = if is_body {
+                let start = self.pos;
+                self.object(depth, Role::Body)?;
+                let raw = Raw(self.slice(start, self.pos)?);
+                self.body = Some(raw);
+                raw
+            } else {
+                self.value(depth)?
+            };
+            let member = Member { key, key_escaped, value };
+            match role {
+                Role::Top => self.top.push(member),
+                Role::Body => self.body_members.push(member),
+                Role::Skip => {}
             }
             self.skip_ws();
             match self.bump() {
                 Some(b',') => continue,
-                Some(b'}') => return Ok(members),
+                Some(b'}') => return Ok(()),
                 _ => return Err(JsonError::Syntax),
             }
         }
@@ -326,6 +378,10 @@ impl<'a> Scanner<'a> {
         let start = self.pos;
         let mut escaped = false;
         loop {
+            // Skip plain bytes in one tight loop; stop at a quote, a backslash or a control byte.
+            let rest = self.bytes.get(self.pos..).unwrap_or_default();
+            let plain = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).ok_or(JsonError::Syntax)?;
+            self.pos += plain;
             match self.bump().ok_or(JsonError::Syntax)? {
                 b'"' => return Ok((self.slice(start, self.pos - 1)?, escaped)),
                 b'\\' => {
@@ -342,8 +398,7 @@ impl<'a> Scanner<'a> {
                         _ => return Err(JsonError::Syntax),
                     }
                 }
-                0x00..=0x1f => return Err(JsonError::Syntax),
-                _ => {}
+                _ => return Err(JsonError::Syntax),
             }
         }
     }

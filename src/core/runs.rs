@@ -6,6 +6,7 @@
 //! reorder window before they become losses; if the awaited event arrives meanwhile it is an
 //! `out_of_order` warning instead.
 
+use super::dedup::hash_bytes;
 use super::report::{Detail, FailureKind, Report, Severity};
 use super::time::Instant;
 
@@ -28,6 +29,8 @@ pub(crate) struct RunEvent<'e> {
 
 struct Run {
     id: String,
+    /// Hash of `id`, compared before the string.
+    key: u64,
     /// Bit i set: `required[i]` was seen.
     seen: u32,
     started: bool,
@@ -88,13 +91,15 @@ impl Runs {
         let (reorder_ms, stall_ms) = (self.reorder_ms, self.stall_ms);
         let mut deadline = None;
         let mut new_run = false;
-        let index = match self.runs.iter().rposition(|r| r.id == event.run_id) {
+        let key = hash_bytes(event.run_id.as_bytes());
+        let index = match self.runs.iter().rposition(|r| r.key == key && r.id == event.run_id) {
             Some(i) => i,
             None => {
                 self.make_room(now, out);
                 new_run = true;
                 self.runs.push(Run {
                     id: event.run_id.to_owned(),
+                    key,
                     seen: 0,
                     started: false,
                     start_missing_since: None,
