@@ -2,6 +2,7 @@
 //!
 //! `cargo bench --bench core` prints nanoseconds per event (frame → parse → track → output).
 //! `BENCH_EVENTS=N` sets the count (default 1,000,000; the test command uses a quick count).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code: a panic is a failed test
 
 use std::hint::black_box;
 use std::time::Instant as Clock;

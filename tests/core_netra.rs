@@ -1,4 +1,5 @@
 //! The detectors in the `netra` dialect, fed the literal frame shapes the Netra backend sends.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code: a panic is a failed test
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;

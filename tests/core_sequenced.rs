@@ -1,4 +1,5 @@
 //! The detectors in the `sequenced` dialect: gaps, tails, duplicates, reorders and resume.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code: a panic is a failed test
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;

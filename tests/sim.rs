@@ -11,6 +11,7 @@
 //! - every user message ends in exactly one outcome.
 //!
 //! `SIM_SEEDS=N` runs N seeds (default 2000); `SIM_SEED=S` runs only seed S, printing its trace.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code: a panic is a failed test
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::cmp::Reverse;
@@ -78,7 +79,6 @@ struct Generated {
 }
 
 struct Session {
-    id: u64,
     head: u64,
     buffer: VecDeque<(u64, String)>,
 }
@@ -231,7 +231,7 @@ impl Sim {
     }
 
     /// Server → client, FIFO per connection unless a fault reorders, drops or doubles it.
-    fn to_client(&mut self, frame: String, faultable: bool) {
+    fn send_to_client(&mut self, frame: String, faultable: bool) {
         let Some(gen) = self.conn else { return };
         if self.half_open_conn == Some(gen) {
             return;
@@ -310,12 +310,12 @@ impl Sim {
             }
             self.generated.push(g);
             if self.conn_session == Some(sid) {
-                self.to_client(frame, true);
+                self.send_to_client(frame, true);
             }
         } else {
             let frame = self.event_frame(&g, tool);
             self.generated.push(g);
-            self.to_client(frame, true);
+            self.send_to_client(frame, true);
         }
         if let Some(next) = self.runs[run].gaps.get(step).copied() {
             if step + 1 < self.runs[run].steps.len() {
@@ -370,7 +370,7 @@ impl Sim {
                     ),
                     Dialect::Sequenced => format!(r#"{{"type":"ack","message_id":"{id}","run_id":"{run_id}"}}"#),
                 };
-                self.to_client(ack, false);
+                self.send_to_client(ack, false);
             }
             "ping" => {
                 let head = self.conn_session.and_then(|s| self.sessions.get(&s)).map_or(0, |s| s.head);
@@ -378,7 +378,7 @@ impl Sim {
                     Dialect::Netra => r#"{"type":"pong","data":{},"timestamp":1.5}"#.to_owned(),
                     Dialect::Sequenced => format!(r#"{{"type":"pong","head_seq":{head}}}"#),
                 };
-                self.to_client(pong, false);
+                self.send_to_client(pong, false);
             }
             "ack" => {
                 let seq = object.get("seq").and_then(|v| v.as_u64()).expect("seq");
@@ -393,7 +393,7 @@ impl Sim {
                 let last = object.get("last_seq").and_then(|v| v.as_u64()).expect("last");
                 let known = name.strip_prefix('s').and_then(|n| n.parse::<u64>().ok()).filter(|n| self.sessions.contains_key(n));
                 match known {
-                    None => self.to_client(format!(r#"{{"type":"resume_failed","session":"{name}","reason":"unknown_session"}}"#), false),
+                    None => self.send_to_client(format!(r#"{{"type":"resume_failed","session":"{name}","reason":"unknown_session"}}"#), false),
                     Some(sid) => {
                         // The new handshake's session is dropped; the old one continues.
                         if let Some(fresh) = self.conn_session.replace(sid) {
@@ -414,9 +414,9 @@ impl Sim {
                             .filter(|(n, _)| *n >= from)
                             .map(|(_, f)| f.replacen('{', r#"{"recovered":true,"#, 1))
                             .collect();
-                        self.to_client(format!(r#"{{"type":"resumed","session":"{name}","from_seq":{from},"head_seq":{head}}}"#), false);
+                        self.send_to_client(format!(r#"{{"type":"resumed","session":"{name}","from_seq":{from},"head_seq":{head}}}"#), false);
                         for frame in replay {
-                            self.to_client(frame, true);
+                            self.send_to_client(frame, true);
                         }
                     }
                 }
@@ -433,14 +433,14 @@ impl Sim {
             Dialect::Sequenced => {
                 let sid = self.next_session;
                 self.next_session += 1;
-                self.sessions.insert(sid, Session { id: sid, head: 0, buffer: VecDeque::new() });
+                self.sessions.insert(sid, Session { head: 0, buffer: VecDeque::new() });
                 self.conn_session = Some(sid);
                 self.last_handshake_session = Some(sid);
                 format!(r#"{{"type":"connection_established","protocol":"sequenced","session":"s{sid}","head_seq":0}}"#)
             }
         };
         self.tracker.handle_open(self.at());
-        self.to_client(handshake, false);
+        self.send_to_client(handshake, false);
     }
 
     fn drain(&mut self) {

@@ -1,4 +1,5 @@
 //! A tracker on a virtual clock, with everything it outputs collected for assertions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code: a panic is a failed test
 #![allow(dead_code)]
 
 use chat_sentinel::core::{
