@@ -52,6 +52,72 @@ impl Run {
     fn open(&self) -> bool {
         self.closed.is_none() && !self.finished
     }
+
+    fn report(&self, kind: FailureKind, now: Instant, detail: Detail) -> Report {
+        Report::new(kind, now, detail.done()).run(Some(&self.id))
+    }
+
+    fn saw(&self, index: usize) -> bool {
+        self.seen & 1u32.checked_shl(index as u32).unwrap_or(0) != 0
+    }
+
+    /// Final checks of a closed run: tools still open, required events absent. Finishes it.
+    fn close_checks(&mut self, now: Instant, required: &[String], out: &mut Vec<Report>) {
+        let error = self.closed.is_some_and(|(_, error)| error);
+        for tool in std::mem::take(&mut self.open_tools) {
+            let detail = Detail::new("the run closed with tool ").text(&tool).text(" still executing");
+            out.push(self.report(FailureKind::ToolUnfinished, now, detail));
+        }
+        for (i, name) in required.iter().enumerate() {
+            let excused = (name == AGENT_STARTED && self.started) || (name == AGENT_COMPLETED && error);
+            if !self.saw(i) && !excused {
+                let detail = Detail::new("required event ").text(name).text(" never came before the run closed");
+                out.push(self.report(FailureKind::MissingEvent, now, detail));
+            }
+        }
+        self.finished = true;
+    }
+
+    /// Reports what has come due: reorder waits, the final checks, stalls.
+    fn expire(&mut self, now: Instant, required: &[String], reorder_ms: u64, stall_ms: u64, out: &mut Vec<Report>) {
+        if self.start_missing_since.is_some_and(|t| t.plus(reorder_ms) <= now) {
+            self.start_missing_since = None;
+            self.started = true;
+            if required.iter().any(|r| r == AGENT_STARTED) {
+                let detail = Detail::new("agent_started never came, but later events of the run did");
+                out.push(self.report(FailureKind::MissingEvent, now, detail));
+            }
+        }
+        let (due, waiting): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.orphan_completions).into_iter().partition(|(_, at)| at.plus(reorder_ms) <= now);
+        self.orphan_completions = waiting;
+        for (tool, _) in due {
+            let detail = Detail::new("tool_completed for ").text(&tool).text(" came without its tool_executing");
+            out.push(self.report(FailureKind::MissingEvent, now, detail));
+        }
+        match self.closed {
+            Some((at, _)) if at.plus(reorder_ms) <= now => self.close_checks(now, required, out),
+            Some(_) => {}
+            None if self.last_activity.plus(stall_ms) > now => {}
+            None if !self.stalled => {
+                self.stalled = true;
+                let detail = Detail::new("no event for ").num(now.since(self.last_activity)).text(" ms and the run has not completed");
+                out.push(self.report(FailureKind::RunStalled, now, detail));
+            }
+            None if self.last_activity.plus(stall_ms.saturating_mul(2)) <= now => {
+                // A second silence as long: the run is abandoned.
+                let silent = now.since(self.last_activity);
+                for (i, name) in required.iter().enumerate() {
+                    if !(self.saw(i) || name == AGENT_STARTED && self.started) {
+                        let detail = Detail::new("required event ").text(name).text(" never came: run silent for ").num(silent).text(" ms");
+                        out.push(self.report(FailureKind::MissingEvent, now, detail));
+                    }
+                }
+                self.finished = true;
+            }
+            None => {}
+        }
+    }
 }
 
 /// The run table. Bounded by `cap`: finished runs leave first; if every run is open, the one
@@ -189,113 +255,32 @@ impl Runs {
         event.kind == TOOL_COMPLETED && run.open_tools.iter().any(|t| Some(t.as_str()) == event.tool)
     }
 
-    /// Frees a slot if the table is full.
+    /// Frees a slot if the table is full: a finished run if any; else a closed run, whose
+    /// final checks run now; else the run silent longest, with a `run_stalled` warning.
     fn make_room(&mut self, now: Instant, out: &mut Vec<Report>) {
         if self.runs.len() < self.cap {
             return;
         }
-        let victim = self
-            .runs
-            .iter()
-            .position(|r| r.finished)
+        let victim = (self.runs.iter().position(|r| r.finished))
+            .or_else(|| self.runs.iter().position(|r| r.closed.is_some()))
             .or_else(|| self.runs.iter().enumerate().min_by_key(|(_, r)| r.last_activity).map(|(i, _)| i));
-        if let Some(i) = victim {
-            let run = self.runs.remove(i);
-            if !run.finished {
-                out.push(
-                    Report::new(
-                        FailureKind::RunStalled,
-                        now,
-                        Detail::new("run table full (runTableCap ")
-                            .num(self.cap as u64)
-                            .text("): stopped watching this run")
-                            .done(),
-                    )
-                    .run(Some(&run.id))
-                    .severity(Severity::Warning),
-                );
-            }
+        let Some(i) = victim else { return };
+        let mut run = self.runs.remove(i);
+        if run.finished {
+            return;
         }
+        if run.closed.is_some() {
+            run.close_checks(now, &self.required, out);
+            return;
+        }
+        let detail = Detail::new("run table full (runTableCap ").num(self.cap as u64).text("): stopped watching this run");
+        out.push(run.report(FailureKind::RunStalled, now, detail).severity(Severity::Warning));
     }
 
     /// Reports every deadline that has passed and drops finished runs past their retention.
     pub(crate) fn expire(&mut self, now: Instant, out: &mut Vec<Report>) {
-        let (reorder_ms, stall_ms) = (self.reorder_ms, self.stall_ms);
-        let required = &self.required;
         for run in self.runs.iter_mut().filter(|r| !r.finished) {
-            let report = |kind: FailureKind, detail: Detail| Report::new(kind, now, detail.done()).run(Some(&run.id));
-            let mut found = Vec::new();
-            if run.start_missing_since.is_some_and(|t| t.plus(reorder_ms) <= now) {
-                run.start_missing_since = None;
-                run.started = true;
-                if required.iter().any(|r| r == AGENT_STARTED) {
-                    found.push(report(
-                        FailureKind::MissingEvent,
-                        Detail::new("agent_started never came, but later events of the run did"),
-                    ));
-                }
-            }
-            let mut i = 0;
-            while let Some((tool, at)) = run.orphan_completions.get(i) {
-                if at.plus(reorder_ms) <= now {
-                    found.push(report(
-                        FailureKind::MissingEvent,
-                        Detail::new("tool_completed for ").text(tool).text(" came without its tool_executing"),
-                    ));
-                    run.orphan_completions.remove(i);
-                } else {
-                    i += 1;
-                }
-            }
-            match run.closed {
-                Some((at, error)) if at.plus(reorder_ms) <= now => {
-                    for tool in run.open_tools.drain(..) {
-                        found.push(report(
-                            FailureKind::ToolUnfinished,
-                            Detail::new("the run closed with tool ").text(&tool).text(" still executing"),
-                        ));
-                    }
-                    for (i, name) in required.iter().enumerate() {
-                        let seen = run.seen & 1u32.checked_shl(i as u32).unwrap_or(0) != 0;
-                        let excused = (name == AGENT_STARTED && run.started) || (name == AGENT_COMPLETED && error);
-                        if !seen && !excused {
-                            found.push(report(
-                                FailureKind::MissingEvent,
-                                Detail::new("required event ").text(name).text(" never came before the run closed"),
-                            ));
-                        }
-                    }
-                    run.finished = true;
-                }
-                None if run.last_activity.plus(stall_ms) <= now => {
-                    let silent = now.since(run.last_activity);
-                    if !run.stalled {
-                        run.stalled = true;
-                        found.push(report(
-                            FailureKind::RunStalled,
-                            Detail::new("no event for ").num(silent).text(" ms and the run has not completed"),
-                        ));
-                    } else if run.last_activity.plus(stall_ms.saturating_mul(2)) <= now {
-                        // A second silence of the same length: the run is abandoned.
-                        for (i, name) in required.iter().enumerate() {
-                            let seen = run.seen & 1u32.checked_shl(i as u32).unwrap_or(0) != 0;
-                            if !(seen || name == AGENT_STARTED && run.started) {
-                                found.push(report(
-                                    FailureKind::MissingEvent,
-                                    Detail::new("required event ")
-                                        .text(name)
-                                        .text(" never came: run silent for ")
-                                        .num(silent)
-                                        .text(" ms"),
-                                ));
-                            }
-                        }
-                        run.finished = true;
-                    }
-                }
-                _ => {}
-            }
-            out.append(&mut found);
+            run.expire(now, &self.required, self.reorder_ms, self.stall_ms, out);
         }
         let retention_ms = self.retention_ms;
         self.runs.retain(|r| !(r.finished && r.last_activity.plus(retention_ms) <= now));

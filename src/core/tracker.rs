@@ -774,6 +774,12 @@ impl Tracker {
                     self.deliver(now, next);
                 }
             }
+            // Over the reorder buffer's cap the hole is declared at once, not at the next timer.
+            Arrival::Held if self.sequence.deadline().is_some_and(|d| d <= now) => {
+                for event in self.sequence.expire(now, &mut self.findings) {
+                    self.deliver(now, event);
+                }
+            }
             Arrival::Held | Arrival::Duplicate => {}
         }
     }
