@@ -74,7 +74,8 @@ fn main() {
     let events: usize = std::env::var("BENCH_EVENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
     let runs = (events / 5).clamp(1, 200_000);
     let netra_handshake = r#"{"type":"connection_established","data":{"mode":"main","connection_id":"c1"}}"#;
-    let sequenced_handshake = r#"{"type":"connection_established","protocol":"sequenced","session":"s-1","head_seq":0}"#;
+    let sequenced_handshake =
+        r#"{"type":"connection_established","protocol":"sequenced","session":"s-1","head_seq":0}"#;
     measure("netra", DialectChoice::Netra, netra_handshake, &netra_frames(runs), events.min(runs * 5));
     measure("sequenced", DialectChoice::Sequenced, sequenced_handshake, &sequenced_frames(runs), events.min(runs * 5));
 }

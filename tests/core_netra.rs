@@ -28,9 +28,15 @@ fn golden_path_is_delivered_in_order_with_no_report() {
         h.frame(&frame);
     }
     h.advance(20_000);
-    assert_eq!(h.event_types(), ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"]);
+    assert_eq!(
+        h.event_types(),
+        ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"]
+    );
     assert!(h.seen.events.iter().all(|e| e.run_id.as_deref() == Some("run_42")));
-    assert_eq!(h.seen.events[1].data, r#"{"reasoning": "Looking at the costs", "step_number": 1, "progress_percentage": 20, "status": "thinking"}"#);
+    assert_eq!(
+        h.seen.events[1].data,
+        r#"{"reasoning": "Looking at the costs", "step_number": 1, "progress_percentage": 20, "status": "thinking"}"#
+    );
     assert_eq!(h.seen.acks.len(), 1);
     assert_eq!(h.seen.acks[0].latency_ms, 50);
     assert_eq!(h.kinds(), Vec::<&str>::new());
@@ -127,10 +133,8 @@ fn a_run_without_agent_started_is_missing_it() {
 #[test]
 fn required_events_are_configurable() {
     let required = ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"];
-    let mut h = Harness::new(Config {
-        required_events: required.iter().map(|s| s.to_string()).collect(),
-        ..test_config()
-    });
+    let mut h =
+        Harness::new(Config { required_events: required.iter().map(|s| s.to_string()).collect(), ..test_config() });
     h.open(NETRA_HANDSHAKE);
     let run = netra_run("r");
     for i in [0, 2, 3, 4] {
@@ -306,7 +310,8 @@ fn a_lost_connection_reconnects_with_backoff_and_flushes_the_buffer() {
 
 #[test]
 fn giving_up_fails_every_pending_message() {
-    let mut h = Harness::new(Config { reconnect: Reconnect { max_attempts: 1, ..Reconnect::default() }, ..test_config() });
+    let mut h =
+        Harness::new(Config { reconnect: Reconnect { max_attempts: 1, ..Reconnect::default() }, ..test_config() });
     h.open(NETRA_HANDSHAKE);
     let sent = h.send("sent");
     h.closed(1011, true);
@@ -339,7 +344,8 @@ fn every_message_ends_in_exactly_one_outcome() {
     h.drain();
     let outcome = |id| {
         let acks = h.seen.acks.iter().filter(|r| r.message_id == id).count();
-        let fails = h.seen.failures.iter().filter(|f| f.message_id == Some(id) && f.kind != FailureKind::NoResponse).count();
+        let fails =
+            h.seen.failures.iter().filter(|f| f.message_id == Some(id) && f.kind != FailureKind::NoResponse).count();
         acks + fails
     };
     for id in [acked, timed_out, unsendable] {
@@ -425,7 +431,10 @@ fn no_handshake_is_a_heartbeat_timeout_and_connect_is_retried() {
 fn invalid_configuration_is_rejected() {
     for (config, field) in [
         (Config { heartbeat_interval_ms: 0, ..Config::default() }, "heartbeatIntervalMs"),
-        (Config { reconnect: Reconnect { min_delay_ms: 10, max_delay_ms: 5, max_attempts: 1 }, ..Config::default() }, "reconnect.maxDelayMs"),
+        (
+            Config { reconnect: Reconnect { min_delay_ms: 10, max_delay_ms: 5, max_attempts: 1 }, ..Config::default() },
+            "reconnect.maxDelayMs",
+        ),
         (Config { required_events: vec![String::new()], ..Config::default() }, "requiredEvents"),
         (Config { dedup_window: 0, ..Config::default() }, "dedupWindow"),
     ] {

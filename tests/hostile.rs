@@ -22,9 +22,8 @@ impl Rng {
     }
 }
 
-const SPLICE: [&str; 12] = [
-    "{", "}", "[", "]", "\"", "\\", "\\u", "\\ud800", ":", ",", "99999999999999999999999", "-0.5e-7",
-];
+const SPLICE: [&str; 12] =
+    ["{", "}", "[", "]", "\"", "\\", "\\u", "\\ud800", ":", ",", "99999999999999999999999", "-0.5e-7"];
 
 fn mutate(rng: &mut Rng, frame: &str) -> String {
     let mut bytes = frame.as_bytes().to_vec();
@@ -51,7 +50,13 @@ fn mutate(rng: &mut Rng, frame: &str) -> String {
 
 #[test]
 fn mutated_frames_never_panic_and_caps_hold() {
-    let config = Config { run_table_cap: 16, reorder_buffer_cap: 32, output_queue_cap: 256, pending_cap: 8, ..Config::default() };
+    let config = Config {
+        run_table_cap: 16,
+        reorder_buffer_cap: 32,
+        output_queue_cap: 256,
+        pending_cap: 8,
+        ..Config::default()
+    };
     let mut valid: Vec<String> = (0..4).flat_map(|r| netra_run(&format!("r{r}"))).collect();
     for seq in 1..40 {
         valid.push(seq_event("s-1", seq, "agent_thinking", "r", None));

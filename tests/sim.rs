@@ -260,7 +260,8 @@ impl Sim {
 
     fn drop_connection(&mut self, notify_client: bool) {
         if let Some(gen) = self.conn.take() {
-            self.wire.retain(|Reverse((_, _, w))| !matches!(w, Wire::ToClient(g, _) | Wire::ToServer(g, _) if *g == gen));
+            self.wire
+                .retain(|Reverse((_, _, w))| !matches!(w, Wire::ToClient(g, _) | Wire::ToServer(g, _) if *g == gen));
             if notify_client {
                 let at = self.now + self.latency();
                 self.put(at, Wire::Closed(gen));
@@ -391,9 +392,15 @@ impl Sim {
             "resume" => {
                 let name = object.get("session").and_then(|v| v.as_str()).expect("session").into_owned();
                 let last = object.get("last_seq").and_then(|v| v.as_u64()).expect("last");
-                let known = name.strip_prefix('s').and_then(|n| n.parse::<u64>().ok()).filter(|n| self.sessions.contains_key(n));
+                let known = name
+                    .strip_prefix('s')
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .filter(|n| self.sessions.contains_key(n));
                 match known {
-                    None => self.send_to_client(format!(r#"{{"type":"resume_failed","session":"{name}","reason":"unknown_session"}}"#), false),
+                    None => self.send_to_client(
+                        format!(r#"{{"type":"resume_failed","session":"{name}","reason":"unknown_session"}}"#),
+                        false,
+                    ),
                     Some(sid) => {
                         // The new handshake's session is dropped; the old one continues.
                         if let Some(fresh) = self.conn_session.replace(sid) {
@@ -407,14 +414,18 @@ impl Sim {
                             s.buffer.pop_front();
                         }
                         let head = s.head;
-                        let from = s.buffer.iter().map(|(n, _)| *n).find(|n| *n > last).unwrap_or(head + 1).max(last + 1);
+                        let from =
+                            s.buffer.iter().map(|(n, _)| *n).find(|n| *n > last).unwrap_or(head + 1).max(last + 1);
                         let replay: Vec<String> = s
                             .buffer
                             .iter()
                             .filter(|(n, _)| *n >= from)
                             .map(|(_, f)| f.replacen('{', r#"{"recovered":true,"#, 1))
                             .collect();
-                        self.send_to_client(format!(r#"{{"type":"resumed","session":"{name}","from_seq":{from},"head_seq":{head}}}"#), false);
+                        self.send_to_client(
+                            format!(r#"{{"type":"resumed","session":"{name}","from_seq":{from},"head_seq":{head}}}"#),
+                            false,
+                        );
                         for frame in replay {
                             self.send_to_client(frame, true);
                         }
@@ -429,7 +440,9 @@ impl Sim {
         self.conn = Some(gen);
         self.last_to_client = self.now;
         let handshake = match self.dialect {
-            Dialect::Netra => r#"{"type":"connection_established","data":{"mode":"main","connection_id":"c"}}"#.to_owned(),
+            Dialect::Netra => {
+                r#"{"type":"connection_established","data":{"mode":"main","connection_id":"c"}}"#.to_owned()
+            }
             Dialect::Sequenced => {
                 let sid = self.next_session;
                 self.next_session += 1;
@@ -503,7 +516,8 @@ impl Sim {
         self.tracker.connect(self.at());
         self.drain();
         let end = 40_000;
-        let mut disconnects: VecDeque<u64> = self.faults.disconnects.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
+        let mut disconnects: VecDeque<u64> =
+            self.faults.disconnects.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
         loop {
             let mut next = end;
             for t in [
@@ -598,9 +612,10 @@ impl Sim {
             let session = session_of[eid];
             let seq = seq.expect("sequenced events carry seq");
             let prev = last.insert(session, seq).unwrap_or(0);
-            let late = self.reports.iter().any(|(r, _)| {
-                r.kind == FailureKind::OutOfOrder && r.seq.is_some_and(|s| s.contains(seq))
-            });
+            let late = self
+                .reports
+                .iter()
+                .any(|(r, _)| r.kind == FailureKind::OutOfOrder && r.seq.is_some_and(|s| s.contains(seq)));
             assert!(seq > prev || late, "seq {seq} after {prev} ({ctx})");
         }
         for g in self.generated.iter().filter(|g| !delivered.contains(&g.eid)) {
@@ -609,8 +624,13 @@ impl Sim {
                     && *session == g.session
                     && r.seq.is_some_and(|range| range.contains(g.seq))
             });
-            assert!(covered, "lost seq {} of session {} not reported ({ctx}); reports {:?}", g.seq, g.session,
-                self.reports.iter().map(|(r, s)| (r.kind.as_str(), r.seq, *s)).collect::<Vec<_>>());
+            assert!(
+                covered,
+                "lost seq {} of session {} not reported ({ctx}); reports {:?}",
+                g.seq,
+                g.session,
+                self.reports.iter().map(|(r, s)| (r.kind.as_str(), r.seq, *s)).collect::<Vec<_>>()
+            );
         }
     }
 
@@ -643,8 +663,11 @@ impl Sim {
             let unanswered = nothing_delivered
                 && self.reports.iter().any(|(r, _)| r.kind == FailureKind::NoResponse)
                 && message.is_some();
-            assert!(named || unanswered, "loss in {run} not reported ({ctx}): {:?}",
-                self.reports.iter().map(|(r, _)| (r.kind.as_str(), r.run_id.clone())).collect::<Vec<_>>());
+            assert!(
+                named || unanswered,
+                "loss in {run} not reported ({ctx}): {:?}",
+                self.reports.iter().map(|(r, _)| (r.kind.as_str(), r.run_id.clone())).collect::<Vec<_>>()
+            );
         }
     }
 }
@@ -681,9 +704,22 @@ fn seeded_fault_schedules_hold_every_property() {
     for seed in 0..seeds {
         run_seed(seed, false, &mut tally);
     }
-    println!("{seeds} seeds x 2 dialects: {} events generated, {} lost, reports {:?}", tally.generated, tally.lost, tally.reports);
+    println!(
+        "{seeds} seeds x 2 dialects: {} events generated, {} lost, reports {:?}",
+        tally.generated, tally.lost, tally.reports
+    );
     // The schedules must really exercise the detectors.
-    for kind in ["seq_gap", "tail_gap", "duplicate", "out_of_order", "heartbeat_timeout", "connection_lost", "recovery_failed", "run_stalled", "missing_event"] {
+    for kind in [
+        "seq_gap",
+        "tail_gap",
+        "duplicate",
+        "out_of_order",
+        "heartbeat_timeout",
+        "connection_lost",
+        "recovery_failed",
+        "run_stalled",
+        "missing_event",
+    ] {
         assert!(tally.reports.get(kind).copied().unwrap_or(0) > 0, "no {kind} in {seeds} seeds");
     }
 }

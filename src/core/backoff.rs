@@ -23,11 +23,8 @@ impl Jitter {
     /// and a ceiling that doubles with every attempt up to the maximum.
     pub(crate) fn delay_ms(&mut self, policy: &Reconnect, attempt: u32) -> u64 {
         let doublings = attempt.saturating_sub(1).min(63);
-        let ceiling = policy
-            .min_delay_ms
-            .saturating_mul(1u64 << doublings)
-            .min(policy.max_delay_ms)
-            .max(policy.min_delay_ms);
+        let ceiling =
+            policy.min_delay_ms.saturating_mul(1u64 << doublings).min(policy.max_delay_ms).max(policy.min_delay_ms);
         let span = ceiling - policy.min_delay_ms;
         policy.min_delay_ms + self.next_u64() % (span + 1)
     }

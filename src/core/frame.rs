@@ -40,13 +40,31 @@ impl Num {
 
 /// A server frame, classified.
 pub(crate) enum Frame<'a> {
-    Handshake { sequenced: bool, session: Option<Cow<'a, str>>, head: Num },
+    Handshake {
+        sequenced: bool,
+        session: Option<Cow<'a, str>>,
+        head: Num,
+    },
     /// `pong`, `heartbeat`, `heartbeat_ack`; `heartbeat` is set for a server `heartbeat`.
-    Liveness { heartbeat: bool, head: Num },
-    Ack { message_id: Cow<'a, str>, run_id: Option<Cow<'a, str>> },
-    Resumed { session: Option<Cow<'a, str>>, from: Num, head: Num },
-    ResumeFailed { reason: Option<Cow<'a, str>> },
-    Error { detail: String },
+    Liveness {
+        heartbeat: bool,
+        head: Num,
+    },
+    Ack {
+        message_id: Cow<'a, str>,
+        run_id: Option<Cow<'a, str>>,
+    },
+    Resumed {
+        session: Option<Cow<'a, str>>,
+        from: Num,
+        head: Num,
+    },
+    ResumeFailed {
+        reason: Option<Cow<'a, str>>,
+    },
+    Error {
+        detail: String,
+    },
     /// Frames with nothing to track (the Netra `ack` of unknown client types).
     Ignored,
     Event(EventFrame<'a>),

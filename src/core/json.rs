@@ -506,8 +506,7 @@ mod tests {
 
     #[test]
     fn reads_top_level_members_lazily() {
-        let o = parse(r#" {"type":"agent_started","seq":7,"data":{"a":[1,2,{"b":null}]},"ok":true} "#)
-            .unwrap();
+        let o = parse(r#" {"type":"agent_started","seq":7,"data":{"a":[1,2,{"b":null}]},"ok":true} "#).unwrap();
         assert_eq!(o.get("type").and_then(|v| v.as_str()).as_deref(), Some("agent_started"));
         assert_eq!(o.get("seq").and_then(Raw::as_u64), Some(7));
         assert_eq!(o.get("ok").and_then(Raw::as_bool), Some(true));
@@ -518,8 +517,19 @@ mod tests {
     #[test]
     fn rejects_malformed_text() {
         for bad in [
-            "", "not json", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":01}", "{\"a\":1.}",
-            "{\"a\":\"\u{1}\"}", "{\"a\":\"\\x\"}", "{} {}", "{\"a\":tru}", "{\"a\":-}",
+            "",
+            "not json",
+            "{",
+            "{\"a\"}",
+            "{\"a\":}",
+            "{\"a\":1,}",
+            "{\"a\":01}",
+            "{\"a\":1.}",
+            "{\"a\":\"\u{1}\"}",
+            "{\"a\":\"\\x\"}",
+            "{} {}",
+            "{\"a\":tru}",
+            "{\"a\":-}",
         ] {
             assert_eq!(parse(bad).err(), Some(JsonError::Syntax), "{bad:?}");
         }

@@ -154,12 +154,7 @@ impl Messages {
             return None;
         }
         p.settled = true;
-        let receipt = Receipt {
-            message_id: id,
-            run_id: p.run_id.clone(),
-            latency_ms: now.since(p.created),
-            at: now,
-        };
+        let receipt = Receipt { message_id: id, run_id: p.run_id.clone(), latency_ms: now.since(p.created), at: now };
         self.prune();
         Some(receipt)
     }
@@ -223,9 +218,7 @@ impl Messages {
                 p.first_event_deadline = None;
                 let detail = Detail::new("no agent run started within ").num(now.since(p.created)).text(" ms");
                 out.push(
-                    Report::new(FailureKind::NoResponse, now, detail.done())
-                        .message(p.id)
-                        .run(p.run_id.as_deref()),
+                    Report::new(FailureKind::NoResponse, now, detail.done()).message(p.id).run(p.run_id.as_deref()),
                 );
             }
         }

@@ -86,9 +86,7 @@ impl FailureKind {
     /// The usual severity of this kind.
     pub const fn severity(self) -> Severity {
         match self {
-            FailureKind::Duplicate | FailureKind::OutOfOrder | FailureKind::ProtocolViolation => {
-                Severity::Warning
-            }
+            FailureKind::Duplicate | FailureKind::OutOfOrder | FailureKind::ProtocolViolation => Severity::Warning,
             _ => Severity::Critical,
         }
     }

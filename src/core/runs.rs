@@ -101,7 +101,9 @@ impl Run {
             None if self.last_activity.plus(stall_ms) > now => {}
             None if !self.stalled => {
                 self.stalled = true;
-                let detail = Detail::new("no event for ").num(now.since(self.last_activity)).text(" ms and the run has not completed");
+                let detail = Detail::new("no event for ")
+                    .num(now.since(self.last_activity))
+                    .text(" ms and the run has not completed");
                 out.push(self.report(FailureKind::RunStalled, now, detail));
             }
             None if self.last_activity.plus(stall_ms.saturating_mul(2)) <= now => {
@@ -109,7 +111,11 @@ impl Run {
                 let silent = now.since(self.last_activity);
                 for (i, name) in required.iter().enumerate() {
                     if !(self.saw(i) || name == AGENT_STARTED && self.started) {
-                        let detail = Detail::new("required event ").text(name).text(" never came: run silent for ").num(silent).text(" ms");
+                        let detail = Detail::new("required event ")
+                            .text(name)
+                            .text(" never came: run silent for ")
+                            .num(silent)
+                            .text(" ms");
                         out.push(self.report(FailureKind::MissingEvent, now, detail));
                     }
                 }
@@ -145,10 +151,7 @@ impl Runs {
     }
 
     fn required_bit(&self, kind: &str) -> u32 {
-        self.required
-            .iter()
-            .position(|r| r == kind)
-            .map_or(0, |i| 1u32.checked_shl(i as u32).unwrap_or(0))
+        self.required.iter().position(|r| r == kind).map_or(0, |i| 1u32.checked_shl(i as u32).unwrap_or(0))
     }
 
     /// Checks one delivered event against its run's lifecycle.
@@ -273,7 +276,8 @@ impl Runs {
             run.close_checks(now, &self.required, out);
             return;
         }
-        let detail = Detail::new("run table full (runTableCap ").num(self.cap as u64).text("): stopped watching this run");
+        let detail =
+            Detail::new("run table full (runTableCap ").num(self.cap as u64).text("): stopped watching this run");
         out.push(run.report(FailureKind::RunStalled, now, detail).severity(Severity::Warning));
     }
 

@@ -85,13 +85,25 @@ impl Sequence {
     }
 
     /// Takes an arriving event with sequence number `seq`.
-    pub(crate) fn arrive(&mut self, now: Instant, seq: u64, event: Incoming, window_ms: u64, out: &mut Vec<Report>) -> Arrival {
+    pub(crate) fn arrive(
+        &mut self,
+        now: Instant,
+        seq: u64,
+        event: Incoming,
+        window_ms: u64,
+        out: &mut Vec<Report>,
+    ) -> Arrival {
         let run = event.run_id.clone();
-        let report = |kind: FailureKind, detail: Detail| Report::new(kind, now, detail.done()).run(run.as_deref()).seq(SeqRange::new(seq, seq));
+        let report = |kind: FailureKind, detail: Detail| {
+            Report::new(kind, now, detail.done()).run(run.as_deref()).seq(SeqRange::new(seq, seq))
+        };
         if seq < self.next {
             if let Some(i) = self.lost.iter().position(|r| r.contains(seq)) {
                 self.unlose(i, seq);
-                out.push(report(FailureKind::OutOfOrder, Detail::new("seq ").num(seq).text(" arrived after it was reported lost")));
+                out.push(report(
+                    FailureKind::OutOfOrder,
+                    Detail::new("seq ").num(seq).text(" arrived after it was reported lost"),
+                ));
                 return Arrival::Deliver(event);
             }
             out.push(report(FailureKind::Duplicate, Detail::new("seq ").num(seq).text(" arrived again")));
@@ -205,7 +217,11 @@ impl Sequence {
             self.lost.pop_front();
         }
         self.lost.push_back(range);
-        let what = if kind == FailureKind::TailGap { " never arrived (server head is " } else { " never arrived (later events did" };
+        let what = if kind == FailureKind::TailGap {
+            " never arrived (server head is "
+        } else {
+            " never arrived (later events did"
+        };
         let detail = Detail::new("events ").range(range).text(what);
         let detail = if kind == FailureKind::TailGap { detail.num(self.head).text(")") } else { detail.text(")") };
         Report::new(kind, now, detail.done()).run(run_id).seq(range)

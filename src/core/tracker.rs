@@ -289,10 +289,9 @@ impl Tracker {
                 }
                 added.map_err(|r| r.detail())
             }
-            Phase::Connecting | Phase::Handshaking | Phase::Resuming | Phase::Waiting => self
-                .messages
-                .add(now, id, Some((text.to_owned(), options)), ack_ms, first_ms)
-                .map_err(|r| r.detail()),
+            Phase::Connecting | Phase::Handshaking | Phase::Resuming | Phase::Waiting => {
+                self.messages.add(now, id, Some((text.to_owned(), options)), ack_ms, first_ms).map_err(|r| r.detail())
+            }
             Phase::Idle | Phase::Closed => Err("not connected: the client is closed"),
         };
         match result {
@@ -338,9 +337,11 @@ impl Tracker {
         if !self.phase.has_socket() {
             return;
         }
-        let detail = Detail::new("socket closed with code ")
-            .num(u64::from(code))
-            .text(if was_clean { " (clean)" } else { " (unclean)" });
+        let detail = Detail::new("socket closed with code ").num(u64::from(code)).text(if was_clean {
+            " (clean)"
+        } else {
+            " (unclean)"
+        });
         let detail = if reason.is_empty() {
             detail
         } else {
@@ -387,7 +388,8 @@ impl Tracker {
         if self.timers.expired(Timer::Liveness, now) {
             self.timers.set(Timer::Liveness, None);
             let silent = self.last_frame_at.map_or(0, |t| now.since(t));
-            let detail = Detail::new("nothing received for ").num(silent).text(" ms after a ping: the connection is dead");
+            let detail =
+                Detail::new("nothing received for ").num(silent).text(" ms after a ping: the connection is dead");
             self.drop_socket(now, Report::new(FailureKind::HeartbeatTimeout, now, detail.done()), "heartbeat timeout");
         }
         if self.sequence.deadline().is_some_and(|d| d <= now) {
@@ -526,7 +528,11 @@ impl Tracker {
         if self.attempt > max {
             self.phase = Phase::Closed;
             cause.severity = Severity::Critical;
-            cause.detail = Detail::new(&cause.detail).text("; not reconnecting after ").num(u64::from(max)).text(" attempts").done();
+            cause.detail = Detail::new(&cause.detail)
+                .text("; not reconnecting after ")
+                .num(u64::from(max))
+                .text(" attempts")
+                .done();
             self.findings.push(cause);
             self.messages.fail_all(now, "the connection was lost and will not be retried", &mut self.findings);
             self.flush_findings();
@@ -601,7 +607,9 @@ impl Tracker {
         if self.timers.expired(Timer::Handshake, now) {
             self.timers.set(Timer::Handshake, Some(grace));
         }
-        if self.phase == Phase::Open && (self.timers.expired(Timer::Ping, now) || self.timers.expired(Timer::Liveness, now)) {
+        if self.phase == Phase::Open
+            && (self.timers.expired(Timer::Ping, now) || self.timers.expired(Timer::Liveness, now))
+        {
             self.timers.set(Timer::Ping, None);
             self.ping(now);
         }
@@ -695,7 +703,12 @@ impl Tracker {
                 self.timers.set(Timer::Handshake, Some(now.plus(self.config.handshake_timeout_ms)));
             }
             Some(_) if self.ever_opened => {
-                let recovery = Recovery { verdict: Verdict::Full, missing: Vec::new(), reason: "the server kept the session", at: now };
+                let recovery = Recovery {
+                    verdict: Verdict::Full,
+                    missing: Vec::new(),
+                    reason: "the server kept the session",
+                    at: now,
+                };
                 self.opened(now, Some(recovery));
             }
             _ => {
@@ -735,7 +748,10 @@ impl Tracker {
         let detail = Detail::new("resume failed (").text(reason).text("): events ").range(missing).text(" are lost");
         self.findings.push(Report::new(FailureKind::RecoveryFailed, now, detail.done()).seq(missing));
         self.flush_findings();
-        self.opened(now, Some(Recovery { verdict: Verdict::None, missing: vec![missing], reason: "resume_failed", at: now }));
+        self.opened(
+            now,
+            Some(Recovery { verdict: Verdict::None, missing: vec![missing], reason: "resume_failed", at: now }),
+        );
     }
 
     fn on_event(&mut self, now: Instant, event: EventFrame<'_>, object: &Object<'_>) {

@@ -9,7 +9,9 @@ use chat_sentinel::core::{
 pub const NETRA_HANDSHAKE: &str = r#"{"type":"connection_established","data":{"mode":"main","user_id":"u_1234...","connection_id":"conn_9","golden_path_events":["agent_started","agent_thinking","tool_executing","tool_completed","agent_completed"],"features":{},"timestamp":1757620212.12},"timestamp":1757620212.12}"#;
 
 pub fn sequenced_handshake(session: &str, head: u64) -> String {
-    format!(r#"{{"type":"connection_established","protocol":"sequenced","session":"{session}","head_seq":{head},"data":{{"connection_id":"c1"}}}}"#)
+    format!(
+        r#"{{"type":"connection_established","protocol":"sequenced","session":"{session}","head_seq":{head},"data":{{"connection_id":"c1"}}}}"#
+    )
 }
 
 /// A sequenced event frame.
@@ -21,11 +23,21 @@ pub fn seq_event(session: &str, seq: u64, kind: &str, run: &str, tool: Option<&s
 /// The five golden-path events of one run, in the literal shapes the Netra backend sends.
 pub fn netra_run(run: &str) -> Vec<String> {
     vec![
-        format!(r#"{{"type": "agent_started", "run_id": "{run}", "user_id": "u_1", "agent_name": "triage", "timestamp": "2025-09-11T19:50:12.123456+00:00", "payload": {{"status": "started", "context": {{}}, "message": "triage has started processing your request"}}}}"#),
-        format!(r#"{{"type": "agent_thinking", "run_id": "{run}", "agent_name": "triage", "timestamp": "2025-09-11T19:50:12.400000+00:00", "payload": {{"reasoning": "Looking at the costs", "step_number": 1, "progress_percentage": 20, "status": "thinking"}}}}"#),
-        format!(r#"{{"type": "tool_executing", "run_id": "{run}", "timestamp": "2025-09-11T19:50:12.700000+00:00", "payload": {{"tool_name": "cost_query", "parameters": {{}}, "status": "executing"}}}}"#),
-        format!(r#"{{"type": "tool_completed", "data": {{"tool": "cost_query", "result": {{}}, "run_id": "{run}", "thread_id": "th_7", "request_id": "req_9"}}, "timestamp": "2025-09-11T19:50:13.001", "critical": true, "attempt": null}}"#),
-        format!(r#"{{"type": "agent_completed", "data": {{"run_id": "{run}", "thread_id": "th_7", "result": {{"summary": "done"}}}}, "timestamp": 1757620213.5, "critical": true, "attempt": null}}"#),
+        format!(
+            r#"{{"type": "agent_started", "run_id": "{run}", "user_id": "u_1", "agent_name": "triage", "timestamp": "2025-09-11T19:50:12.123456+00:00", "payload": {{"status": "started", "context": {{}}, "message": "triage has started processing your request"}}}}"#
+        ),
+        format!(
+            r#"{{"type": "agent_thinking", "run_id": "{run}", "agent_name": "triage", "timestamp": "2025-09-11T19:50:12.400000+00:00", "payload": {{"reasoning": "Looking at the costs", "step_number": 1, "progress_percentage": 20, "status": "thinking"}}}}"#
+        ),
+        format!(
+            r#"{{"type": "tool_executing", "run_id": "{run}", "timestamp": "2025-09-11T19:50:12.700000+00:00", "payload": {{"tool_name": "cost_query", "parameters": {{}}, "status": "executing"}}}}"#
+        ),
+        format!(
+            r#"{{"type": "tool_completed", "data": {{"tool": "cost_query", "result": {{}}, "run_id": "{run}", "thread_id": "th_7", "request_id": "req_9"}}, "timestamp": "2025-09-11T19:50:13.001", "critical": true, "attempt": null}}"#
+        ),
+        format!(
+            r#"{{"type": "agent_completed", "data": {{"run_id": "{run}", "thread_id": "th_7", "result": {{"summary": "done"}}}}, "timestamp": 1757620213.5, "critical": true, "attempt": null}}"#
+        ),
     ]
 }
 
