@@ -8,3 +8,6 @@
 #![forbid(unsafe_code)]
 
 pub mod core;
+
+#[cfg(target_arch = "wasm32")]
+pub mod browser;

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, Request, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -56,9 +56,11 @@ pub fn router(root: &Path, nonce: u64) -> Router {
 }
 
 /// `GET /debug/connections`: `[{id, path_and_query, subprotocols, dialect, scenario}]`.
-async fn connections(State(app): State<Arc<App>>) -> Json<Vec<Value>> {
+/// Readable cross-origin: wasm-bindgen-test-runner serves its test page from another origin.
+async fn connections(State(app): State<Arc<App>>) -> impl IntoResponse {
     let history = app.history.lock().unwrap_or_else(|p| p.into_inner());
-    Json(history.iter().cloned().collect())
+    let list: Vec<Value> = history.iter().cloned().collect();
+    ([(ACCESS_CONTROL_ALLOW_ORIGIN, "*")], Json(list))
 }
 
 /// `/ws`: validates the query (400 naming the bad parameter), answers the subprotocol

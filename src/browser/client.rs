@@ -1,0 +1,250 @@
+//! The JavaScript API: `ChatClient`, and the TypeScript types of everything it hands out.
+
+use futures_channel::oneshot;
+use js_sys::{Function, Promise};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::future_to_promise;
+
+use super::convert;
+use super::driver::{self, Input, Listeners, Shared, Sink, Topic};
+use super::options;
+use super::timer;
+use crate::core::{FailureKind, Report, Tracker};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** The stable name of a failure. */
+export type FailureKind =
+  | "seq_gap" | "tail_gap" | "duplicate" | "out_of_order" | "ack_timeout" | "no_response"
+  | "run_stalled" | "tool_unfinished" | "missing_event" | "heartbeat_timeout"
+  | "connection_lost" | "recovery_failed" | "server_error" | "protocol_violation" | "send_failed";
+export type Severity = "warning" | "critical";
+export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
+export type DialectName = "netra" | "sequenced";
+export type RecoveryVerdict = "full" | "partial" | "none";
+
+/** An inclusive range of sequence numbers; `to` is absent when the end is unknown. */
+export interface SeqRange { from: number; to?: number; }
+
+export interface ReconnectOptions {
+  /** Base delay before the first attempt (default 500). */
+  minDelayMs?: number;
+  /** Ceiling of any delay (default 20000). */
+  maxDelayMs?: number;
+  /** Attempts after a lost connection before giving up; 0 never reconnects (default 10). */
+  maxAttempts?: number;
+}
+
+export interface ChatClientOptions {
+  /** ws:// or wss:// URL; must not contain the token. */
+  url: string;
+  /**
+   * Sent only as the subprotocol `jwt.<base64url(token)>`, next to `jwt-auth`. Optional: without
+   * it (or with `""`) no subprotocol is offered.
+   */
+  token?: string;
+  dialect?: "auto" | DialectName;
+  heartbeatIntervalMs?: number;
+  heartbeatTimeoutMs?: number;
+  handshakeTimeoutMs?: number;
+  ackTimeoutMs?: number;
+  firstEventTimeoutMs?: number;
+  runStallTimeoutMs?: number;
+  reorderWindowMs?: number;
+  lateWakeMs?: number;
+  requiredEvents?: string[];
+  reconnect?: ReconnectOptions;
+  maxFrameBytes?: number;
+  maxDepth?: number;
+  dedupWindow?: number;
+  dedupWindowMs?: number;
+  sendBufferCap?: number;
+  pendingCap?: number;
+  runTableCap?: number;
+  reorderBufferCap?: number;
+  outputQueueCap?: number;
+  jitterSeed?: number;
+}
+
+export interface SendMessageOptions { threadId?: string; }
+
+/** An agent event, delivered once and in order. */
+export interface ChatEvent {
+  type: string;
+  runId: string | null;
+  seq: number | null;
+  /** The frame's body (`data` or `payload`). */
+  data: Record<string, unknown>;
+  recovered: boolean;
+  atMs: number;
+}
+
+export interface FailureReport {
+  kind: FailureKind;
+  severity: Severity;
+  runId: string | null;
+  messageId: string | null;
+  seq: SeqRange | null;
+  detail: string;
+  atMs: number;
+}
+
+export interface Recovery {
+  verdict: RecoveryVerdict;
+  missing: SeqRange[];
+  reason: string;
+  atMs: number;
+}
+
+export interface Receipt {
+  messageId: string;
+  runId: string | null;
+  latencyMs: number;
+}
+
+export interface Health {
+  state: ConnectionState;
+  dialect: DialectName | null;
+  received: number;
+  delivered: number;
+  duplicates: number;
+  gaps: number;
+  pendingAcks: number;
+  openRuns: number;
+  heldEvents: number;
+  lastFrameAgeMs: number | null;
+  reconnects: number;
+  failures: number;
+  wakes: number;
+  droppedOutputs: number;
+}
+
+/** What `connect()` and `sendMessage()` reject with. */
+export interface ChatError extends Error {
+  name: "ChatError";
+  kind: FailureKind;
+  /** The report's detail. */
+  message: string;
+  messageId: string | null;
+  report: FailureReport;
+}
+
+export interface ChatClient {
+  /** Adds a listener; returns the function that removes it. */
+  on(name: "event", listener: (event: ChatEvent) => void): () => void;
+  on(name: "failure", listener: (failure: FailureReport) => void): () => void;
+  on(name: "state", listener: (state: ConnectionState) => void): () => void;
+  on(name: "recovery", listener: (recovery: Recovery) => void): () => void;
+}
+"#;
+
+/// A chat connection that reports every lost, duplicated, reordered or stalled agent event.
+#[wasm_bindgen]
+pub struct ChatClient {
+    shared: Shared,
+}
+
+fn report_error(detail: &str) -> JsValue {
+    convert::chat_error(&Report::new(FailureKind::SendFailed, timer::now(), detail.to_owned()))
+}
+
+#[wasm_bindgen]
+impl ChatClient {
+    /// A closed client. Throws a `TypeError` or `RangeError` naming a bad option.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "ChatClientOptions")] options: JsValue,
+    ) -> Result<ChatClient, JsValue> {
+        let options = options::client(&options).map_err(|e| e.to_js())?;
+        let tracker = Tracker::new(options.config)
+            .map_err(|e| super::error::OptionError::range_error(e.field, e.reason).to_js())?;
+        let shared = driver::new(tracker, options.url, options.token.as_deref(), Sink::Js(Listeners::default()));
+        Ok(ChatClient { shared })
+    }
+
+    /// Adds a listener for `"event"`, `"failure"`, `"state"` or `"recovery"`; returns a
+    /// function that removes it. Listeners may call back into the client.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn on(&self, name: JsValue, listener: JsValue) -> Result<JsValue, JsValue> {
+        let topic = name.as_string().as_deref().and_then(Topic::parse).ok_or_else(|| {
+            js_sys::TypeError::new("chat-sentinel: on() takes \"event\", \"failure\", \"state\" or \"recovery\"")
+        })?;
+        let listener = listener
+            .dyn_into::<Function>()
+            .map_err(|_| js_sys::TypeError::new("chat-sentinel: the listener must be a function"))?;
+        let id = {
+            let mut inner =
+                self.shared.try_borrow_mut().map_err(|_| js_sys::Error::new("chat-sentinel: client busy"))?;
+            match &mut inner.sink {
+                Sink::Js(listeners) => listeners.add(topic, listener),
+                Sink::Rust(_) => 0,
+            }
+        };
+        let weak = std::rc::Rc::downgrade(&self.shared);
+        let off = Closure::<dyn FnMut()>::new(move || {
+            if let Some(shared) = weak.upgrade() {
+                if let Ok(mut inner) = shared.try_borrow_mut() {
+                    if let Sink::Js(listeners) = &mut inner.sink {
+                        listeners.remove(id);
+                    }
+                }
+            }
+        });
+        Ok(off.into_js_value())
+    }
+
+    /// Connects. Resolves once open and handshaken; rejects with a `ChatError` on the first
+    /// connection failure before that (the client keeps retrying per its reconnect policy) or
+    /// if the client is closed first.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn connect(&self) -> Promise {
+        let (tx, rx) = oneshot::channel();
+        driver::input(&self.shared, Input::Connect(tx));
+        future_to_promise(async move {
+            match rx.await {
+                Ok(Ok(())) => Ok(JsValue::UNDEFINED),
+                Ok(Err(report)) => Err(convert::chat_error(&report)),
+                Err(_) => Err(report_error("the client was dropped")),
+            }
+        })
+    }
+
+    /// Sends a user message (buffered while reconnecting). Resolves with its receipt; rejects
+    /// with a `ChatError` of kind `ack_timeout` or `send_failed`, also emitted as a failure.
+    #[wasm_bindgen(js_name = sendMessage, unchecked_return_type = "Promise<Receipt>")]
+    pub fn send_message(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "SendMessageOptions")] options: JsValue,
+    ) -> Result<Promise, JsValue> {
+        let text = text
+            .as_string()
+            .ok_or_else(|| js_sys::TypeError::new("chat-sentinel: sendMessage() takes the text as a string"))?;
+        let options = options::send(&options).map_err(|e| e.to_js())?;
+        let (tx, rx) = oneshot::channel();
+        driver::input(&self.shared, Input::Send(text, options, tx));
+        Ok(future_to_promise(async move {
+            match rx.await {
+                Ok(Ok(receipt)) => Ok(convert::receipt(&receipt)),
+                Ok(Err(report)) => Err(convert::chat_error(&report)),
+                Err(_) => Err(report_error("the client was dropped before an acknowledgement")),
+            }
+        }))
+    }
+
+    /// A snapshot of state and counters.
+    #[wasm_bindgen(unchecked_return_type = "Health")]
+    pub fn health(&self) -> Result<JsValue, JsValue> {
+        let (health, now) =
+            driver::health(&self.shared).ok_or_else(|| js_sys::Error::new("chat-sentinel: client busy"))?;
+        Ok(convert::health(&health, now))
+    }
+
+    /// Closes the connection and stops every timer and listener of the page; messages without
+    /// an outcome fail with `send_failed`. `connect()` may be called again.
+    pub fn close(&self) {
+        driver::input(&self.shared, Input::Close);
+    }
+}

@@ -1,0 +1,123 @@
+//! Core outputs as plain JavaScript objects (no serde: `Reflect::set` on fresh objects).
+
+use js_sys::{Array, Object, Reflect, JSON};
+use wasm_bindgen::JsValue;
+
+use crate::core::{Event, Health, Instant, Output, Receipt, Recovery, Report, SeqRange};
+
+fn set(object: &Object, key: &str, value: &JsValue) {
+    // Setting a data property on a fresh plain object cannot fail.
+    let _ = Reflect::set(object, &JsValue::from_str(key), value);
+}
+
+fn num(n: u64) -> JsValue {
+    JsValue::from_f64(n as f64)
+}
+
+fn opt_str(s: Option<&str>) -> JsValue {
+    s.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+fn ms(at: Instant) -> JsValue {
+    num(at.as_millis())
+}
+
+/// `{from, to}`, `to` absent when open-ended.
+pub(crate) fn seq_range(range: &SeqRange) -> JsValue {
+    let o = Object::new();
+    set(&o, "from", &num(range.from));
+    if let Some(to) = range.to {
+        set(&o, "to", &num(to));
+    }
+    o.into()
+}
+
+/// `{type, runId, seq, data, recovered, atMs}`; `data` parsed from the event's JSON text.
+pub(crate) fn event(event: &Event) -> JsValue {
+    let o = Object::new();
+    set(&o, "type", &JsValue::from_str(&event.kind));
+    set(&o, "runId", &opt_str(event.run_id.as_deref()));
+    set(&o, "seq", &event.seq.map_or(JsValue::NULL, num));
+    // The core validated the text as a JSON object; an empty object covers the impossible.
+    let data = JSON::parse(&event.data).unwrap_or_else(|_| Object::new().into());
+    set(&o, "data", &data);
+    set(&o, "recovered", &JsValue::from_bool(event.recovered));
+    set(&o, "atMs", &ms(event.at));
+    o.into()
+}
+
+/// `{kind, severity, runId, messageId, seq, detail, atMs}`.
+pub(crate) fn report(report: &Report) -> JsValue {
+    let o = Object::new();
+    set(&o, "kind", &JsValue::from_str(report.kind.as_str()));
+    set(&o, "severity", &JsValue::from_str(report.severity.as_str()));
+    set(&o, "runId", &opt_str(report.run_id.as_deref()));
+    set(&o, "messageId", &report.message_id.map_or(JsValue::NULL, |id| JsValue::from_str(&id.to_wire())));
+    set(&o, "seq", &report.seq.as_ref().map_or(JsValue::NULL, seq_range));
+    set(&o, "detail", &JsValue::from_str(&report.detail));
+    set(&o, "atMs", &ms(report.at));
+    o.into()
+}
+
+/// `{verdict, missing, reason, atMs}`.
+pub(crate) fn recovery(recovery: &Recovery) -> JsValue {
+    let o = Object::new();
+    set(&o, "verdict", &JsValue::from_str(recovery.verdict.as_str()));
+    let missing: Array = recovery.missing.iter().map(seq_range).collect();
+    set(&o, "missing", &missing);
+    set(&o, "reason", &JsValue::from_str(recovery.reason));
+    set(&o, "atMs", &ms(recovery.at));
+    o.into()
+}
+
+/// `{messageId, runId, latencyMs}`.
+pub(crate) fn receipt(receipt: &Receipt) -> JsValue {
+    let o = Object::new();
+    set(&o, "messageId", &JsValue::from_str(&receipt.message_id.to_wire()));
+    set(&o, "runId", &opt_str(receipt.run_id.as_deref()));
+    set(&o, "latencyMs", &num(receipt.latency_ms));
+    o.into()
+}
+
+/// What a listener of the output's topic receives.
+pub(crate) fn output(output: &Output) -> JsValue {
+    match output {
+        Output::Event(e) => event(e),
+        Output::Failure(r) => report(r),
+        Output::State(s) => JsValue::from_str(s.as_str()),
+        Output::Recovery(r) => recovery(r),
+        Output::Acked(r) => receipt(r),
+        Output::Connect | Output::Disconnect { .. } => JsValue::UNDEFINED,
+    }
+}
+
+/// The `health()` object.
+pub(crate) fn health(health: &Health, now: Instant) -> JsValue {
+    let o = Object::new();
+    set(&o, "state", &JsValue::from_str(health.state.as_str()));
+    set(&o, "dialect", &opt_str(health.dialect.map(|d| d.as_str())));
+    set(&o, "received", &num(health.received));
+    set(&o, "delivered", &num(health.delivered));
+    set(&o, "duplicates", &num(health.duplicates));
+    set(&o, "gaps", &num(health.gaps));
+    set(&o, "pendingAcks", &num(health.pending_acks as u64));
+    set(&o, "openRuns", &num(health.open_runs as u64));
+    set(&o, "heldEvents", &num(health.held_events as u64));
+    set(&o, "lastFrameAgeMs", &health.last_frame_at.map_or(JsValue::NULL, |t| num(now.since(t))));
+    set(&o, "reconnects", &num(health.reconnects));
+    set(&o, "failures", &num(health.failures));
+    set(&o, "wakes", &num(health.wakes));
+    set(&o, "droppedOutputs", &num(health.dropped_outputs));
+    o.into()
+}
+
+/// A `ChatError`: an `Error` named `"ChatError"` with `kind`, `messageId` and `report`; its
+/// message is the report's detail.
+pub(crate) fn chat_error(r: &Report) -> JsValue {
+    let error = js_sys::Error::new(&r.detail);
+    error.set_name("ChatError");
+    set(&error, "kind", &JsValue::from_str(r.kind.as_str()));
+    set(&error, "messageId", &r.message_id.map_or(JsValue::NULL, |id| JsValue::from_str(&id.to_wire())));
+    set(&error, "report", &report(r));
+    error.into()
+}

@@ -1,0 +1,478 @@
+//! The drive loop: the only place that owns the tracker, the socket, the timer and the
+//! listeners, and the only code that runs after an input.
+//!
+//! Every input (a socket event, the timer, a wake event, an API call) goes through [`input`]:
+//! borrow the shared state, feed the tracker, [`Inner::step`] (send what it asks, act on
+//! `Connect`/`Disconnect`, queue what the application must see, re-arm the timer), release the
+//! borrow, and only then [`deliver`] the queued outputs to the application. User callbacks run
+//! with no borrow held, so they may call back into the client; outputs produced meanwhile join
+//! the same queue and are delivered in order by the outermost `deliver`.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+use std::task::Waker;
+
+use futures_channel::oneshot;
+use js_sys::{Array, Function};
+use wasm_bindgen::JsValue;
+
+use super::convert;
+use super::socket::Socket;
+use super::timer::{self, Timer, WakeListeners};
+use crate::core::{
+    ConnectionState, FailureKind, Health, Instant, MessageId, Output, Receipt, Report, SendOptions, Tracker,
+};
+
+/// The state shared by the client handle and the closures (which hold it weakly).
+pub(crate) type Shared = Rc<RefCell<Inner>>;
+
+/// Settles a `connect()`.
+pub(crate) type ConnectWaiter = oneshot::Sender<Result<(), Report>>;
+/// Settles a `send_message()`.
+pub(crate) type SendWaiter = oneshot::Sender<Result<Receipt, Report>>;
+
+/// What happened on a socket.
+pub(crate) enum SocketEvent {
+    Open,
+    Text(String),
+    Binary(usize),
+    Closed { code: u16, reason: String, clean: bool },
+}
+
+/// One input to the driver.
+pub(crate) enum Input {
+    /// An event of the socket with this generation.
+    Socket(u64, SocketEvent),
+    /// The timer fired.
+    Timeout,
+    /// The page may have slept (visibility, focus, online, pageshow).
+    Wake,
+    /// `connect()`.
+    Connect(ConnectWaiter),
+    /// `send_message()`.
+    Send(String, SendOptions, SendWaiter),
+    /// `close()`.
+    Close,
+}
+
+/// The application's side of the outputs.
+pub(crate) enum Sink {
+    /// JavaScript callbacks, called synchronously (outside any borrow).
+    Js(Listeners),
+    /// A bounded queue drained by a Rust `Stream`.
+    Rust(Queue),
+}
+
+/// The JavaScript output topics of `client.on(name, …)`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Topic {
+    Event,
+    Failure,
+    State,
+    Recovery,
+}
+
+impl Topic {
+    pub(crate) fn parse(name: &str) -> Option<Topic> {
+        match name {
+            "event" => Some(Topic::Event),
+            "failure" => Some(Topic::Failure),
+            "state" => Some(Topic::State),
+            "recovery" => Some(Topic::Recovery),
+            _ => None,
+        }
+    }
+
+    fn of(output: &Output) -> Option<Topic> {
+        match output {
+            Output::Event(_) => Some(Topic::Event),
+            Output::Failure(_) => Some(Topic::Failure),
+            Output::State(_) => Some(Topic::State),
+            Output::Recovery(_) => Some(Topic::Recovery),
+            Output::Acked(_) | Output::Connect | Output::Disconnect { .. } => None,
+        }
+    }
+}
+
+/// Registered JavaScript listeners, in registration order.
+#[derive(Default)]
+pub(crate) struct Listeners {
+    next_id: u32,
+    entries: Vec<(u32, Topic, Function)>,
+}
+
+impl Listeners {
+    pub(crate) fn add(&mut self, topic: Topic, listener: Function) -> u32 {
+        self.next_id = self.next_id.wrapping_add(1);
+        self.entries.push((self.next_id, topic, listener));
+        self.next_id
+    }
+
+    pub(crate) fn remove(&mut self, id: u32) {
+        self.entries.retain(|(i, _, _)| *i != id);
+    }
+
+    fn for_topic(&self, topic: Topic) -> Vec<Function> {
+        self.entries.iter().filter(|(_, t, _)| *t == topic).map(|(_, _, f)| f.clone()).collect()
+    }
+}
+
+/// The Rust stream's queue, bounded by the core's `output_queue_cap`.
+pub(crate) struct Queue {
+    pub(crate) items: VecDeque<Output>,
+    pub(crate) cap: usize,
+    /// Outputs dropped since the stream last reported it.
+    pub(crate) dropped_unreported: u64,
+    /// Outputs dropped in all.
+    pub(crate) dropped: u64,
+    pub(crate) waker: Option<Waker>,
+}
+
+impl Queue {
+    pub(crate) fn new(cap: usize) -> Self {
+        Queue { items: VecDeque::new(), cap, dropped_unreported: 0, dropped: 0, waker: None }
+    }
+}
+
+/// Work queued for the application, delivered outside the borrow.
+enum Delivery {
+    Output(Output),
+    Connected(ConnectWaiter, Result<(), Report>),
+    Sent(SendWaiter, Result<Receipt, Report>),
+}
+
+/// What delivering one item means once the borrow is released.
+enum Job {
+    Call(Vec<Function>, JsValue),
+    Wake(Option<Waker>),
+    Connected(ConnectWaiter, Result<(), Report>),
+    Sent(SendWaiter, Result<Receipt, Report>),
+}
+
+/// Where to connect, and how to authenticate. No `Debug`: it holds the token.
+pub(crate) struct Endpoint {
+    pub(crate) url: String,
+    /// `["jwt-auth", "jwt.<base64url(token)>"]` as a JS array (empty without a token).
+    pub(crate) protocols: JsValue,
+}
+
+/// Everything behind one client.
+pub(crate) struct Inner {
+    this: Weak<RefCell<Inner>>,
+    pub(crate) tracker: Tracker,
+    endpoint: Endpoint,
+    socket: Option<Socket>,
+    generation: u64,
+    timer: Timer,
+    wake: Option<WakeListeners>,
+    state: ConnectionState,
+    connect_waiters: Vec<ConnectWaiter>,
+    send_waiters: Vec<(MessageId, SendWaiter)>,
+    ready: VecDeque<Delivery>,
+    delivering: bool,
+    pub(crate) sink: Sink,
+}
+
+/// A new client's shared state, closed until `connect`.
+pub(crate) fn new(tracker: Tracker, url: String, token: Option<&str>, sink: Sink) -> Shared {
+    let protocols = match token {
+        Some(token) => Array::of2(&JsValue::from_str("jwt-auth"), &JsValue::from_str(&auth_protocol(token))),
+        None => Array::new(),
+    };
+    let endpoint = Endpoint { url, protocols: protocols.into() };
+    Rc::new_cyclic(|this: &Weak<RefCell<Inner>>| {
+        RefCell::new(Inner {
+            this: this.clone(),
+            tracker,
+            endpoint,
+            socket: None,
+            generation: 0,
+            timer: Timer::new(this.clone()),
+            wake: None,
+            state: ConnectionState::Closed,
+            connect_waiters: Vec::new(),
+            send_waiters: Vec::new(),
+            ready: VecDeque::new(),
+            delivering: false,
+            sink,
+        })
+    })
+}
+
+/// Feeds one input to the tracker, runs the drive loop, then delivers the outputs.
+pub(crate) fn input(shared: &Shared, input: Input) {
+    {
+        // A borrow is never held while user code or a re-entrant input can run, so this
+        // cannot fail; if it ever did, the input is dropped rather than panicking.
+        let Ok(mut inner) = shared.try_borrow_mut() else { return };
+        let now = timer::now();
+        inner.apply(now, input);
+        inner.step(now);
+    }
+    deliver(shared);
+}
+
+/// A snapshot of the tracker's health, with the stream's own drops added.
+pub(crate) fn health(shared: &Shared) -> Option<(Health, Instant)> {
+    let inner = shared.try_borrow().ok()?;
+    let mut health = inner.tracker.health();
+    if let Sink::Rust(queue) = &inner.sink {
+        health.dropped_outputs += queue.dropped;
+    }
+    Some((health, timer::now()))
+}
+
+impl Inner {
+    fn apply(&mut self, now: Instant, input: Input) {
+        match input {
+            Input::Socket(generation, event) => {
+                if self.socket.as_ref().map(Socket::generation) != Some(generation) {
+                    return;
+                }
+                match event {
+                    SocketEvent::Open => self.tracker.handle_open(now),
+                    SocketEvent::Text(text) => self.tracker.handle_frame(now, &text),
+                    SocketEvent::Binary(len) => self.tracker.handle_binary_frame(now, len),
+                    SocketEvent::Closed { code, reason, clean } => {
+                        self.socket = None;
+                        self.tracker.handle_closed(now, code, &reason, clean);
+                    }
+                }
+            }
+            Input::Timeout => {
+                self.timer.fired();
+                self.tracker.handle_timeout(now);
+            }
+            Input::Wake => self.tracker.handle_timeout(now),
+            Input::Connect(waiter) => {
+                if self.state == ConnectionState::Open {
+                    self.ready.push_back(Delivery::Connected(waiter, Ok(())));
+                } else {
+                    self.connect_waiters.push(waiter);
+                    self.tracker.connect(now);
+                }
+            }
+            Input::Send(text, options, waiter) => {
+                let id = self.tracker.send_user_message(now, &text, options);
+                self.send_waiters.push((id, waiter));
+            }
+            Input::Close => self.tracker.close(now),
+        }
+    }
+
+    /// Drains the tracker until it has nothing more to say, then re-arms the timer.
+    fn step(&mut self, now: Instant) {
+        loop {
+            let mut busy = false;
+            while let Some(transmit) = self.tracker.poll_transmit() {
+                busy = true;
+                let sent = self.socket.as_ref().is_some_and(|s| s.send(&transmit.text));
+                if !sent {
+                    self.tracker.handle_transmit_failed(now, transmit);
+                }
+            }
+            while let Some(output) = self.tracker.poll_output() {
+                busy = true;
+                self.route(now, output);
+            }
+            if !busy {
+                break;
+            }
+        }
+        let active = self.state != ConnectionState::Closed;
+        if active && self.wake.is_none() {
+            self.wake = Some(WakeListeners::attach(self.this.clone()));
+        } else if !active {
+            self.wake = None;
+        }
+        self.timer.arm(self.tracker.poll_timeout(), now);
+    }
+
+    fn route(&mut self, now: Instant, output: Output) {
+        match output {
+            Output::Connect => self.open_socket(now),
+            Output::Disconnect { code, reason } => {
+                if let Some(socket) = self.socket.take() {
+                    socket.close(code, reason);
+                }
+            }
+            Output::State(state) => {
+                self.state = state;
+                match state {
+                    ConnectionState::Open => self.settle_connects(Ok(())),
+                    ConnectionState::Closed => {
+                        let detail = "the client closed before the connection opened".to_owned();
+                        self.settle_connects(Err(Report::new(FailureKind::ConnectionLost, now, detail)));
+                    }
+                    ConnectionState::Connecting | ConnectionState::Reconnecting => {}
+                }
+                self.ready.push_back(Delivery::Output(output));
+            }
+            Output::Failure(ref report) => {
+                // A connection-level failure before the connection is open fails `connect()`.
+                if self.state != ConnectionState::Open && report.message_id.is_none() && report.run_id.is_none() {
+                    self.settle_connects(Err(report.clone()));
+                }
+                if matches!(report.kind, FailureKind::AckTimeout | FailureKind::SendFailed) {
+                    if let Some(id) = report.message_id {
+                        let result = Err(report.clone());
+                        self.settle_send(id, result);
+                    }
+                }
+                self.ready.push_back(Delivery::Output(output));
+            }
+            Output::Acked(ref receipt) => {
+                self.settle_send(receipt.message_id, Ok(receipt.clone()));
+                if matches!(self.sink, Sink::Rust(_)) {
+                    self.ready.push_back(Delivery::Output(output));
+                }
+            }
+            Output::Event(_) | Output::Recovery(_) => self.ready.push_back(Delivery::Output(output)),
+        }
+    }
+
+    fn open_socket(&mut self, now: Instant) {
+        if let Some(old) = self.socket.take() {
+            old.close(1000, "replaced");
+        }
+        self.generation = self.generation.wrapping_add(1);
+        match Socket::open(&self.endpoint.url, &self.endpoint.protocols, self.generation, &self.this) {
+            Ok(socket) => self.socket = Some(socket),
+            Err(()) => self.tracker.handle_closed(now, 1006, "the browser refused to open the WebSocket", false),
+        }
+    }
+
+    fn settle_connects(&mut self, result: Result<(), Report>) {
+        for waiter in self.connect_waiters.drain(..) {
+            self.ready.push_back(Delivery::Connected(waiter, result.clone()));
+        }
+    }
+
+    fn settle_send(&mut self, id: MessageId, result: Result<Receipt, Report>) {
+        if let Some(index) = self.send_waiters.iter().position(|(i, _)| *i == id) {
+            let (_, waiter) = self.send_waiters.swap_remove(index);
+            self.ready.push_back(Delivery::Sent(waiter, result));
+        }
+    }
+
+    /// Turns one queued delivery into work to do once the borrow is released.
+    fn prepare(&mut self, delivery: Delivery) -> Option<Job> {
+        match delivery {
+            Delivery::Connected(waiter, result) => Some(Job::Connected(waiter, result)),
+            Delivery::Sent(waiter, result) => Some(Job::Sent(waiter, result)),
+            Delivery::Output(output) => match &mut self.sink {
+                Sink::Rust(queue) => {
+                    if queue.items.len() >= queue.cap {
+                        queue.dropped += 1;
+                        queue.dropped_unreported += 1;
+                    } else {
+                        queue.items.push_back(output);
+                    }
+                    Some(Job::Wake(queue.waker.take()))
+                }
+                Sink::Js(listeners) => {
+                    let listeners = listeners.for_topic(Topic::of(&output)?);
+                    if listeners.is_empty() {
+                        return None;
+                    }
+                    Some(Job::Call(listeners, convert::output(&output)))
+                }
+            },
+        }
+    }
+}
+
+/// Delivers queued outputs, one at a time, each with no borrow held. A nested call (from a
+/// callback) returns at once: the outermost call delivers what the nested input queued.
+fn deliver(shared: &Shared) {
+    {
+        let Ok(mut inner) = shared.try_borrow_mut() else { return };
+        if inner.delivering {
+            return;
+        }
+        inner.delivering = true;
+    }
+    loop {
+        let job = {
+            let Ok(mut inner) = shared.try_borrow_mut() else { return };
+            match inner.ready.pop_front() {
+                Some(delivery) => inner.prepare(delivery),
+                None => {
+                    inner.delivering = false;
+                    return;
+                }
+            }
+        };
+        match job {
+            None => {}
+            Some(Job::Call(listeners, value)) => {
+                for listener in listeners {
+                    if let Err(thrown) = listener.call1(&JsValue::UNDEFINED, &value) {
+                        web_sys::console::error_2(&JsValue::from_str("chat-sentinel: a listener threw"), &thrown);
+                    }
+                }
+            }
+            Some(Job::Wake(Some(waker))) => waker.wake(),
+            Some(Job::Wake(None)) => {}
+            Some(Job::Connected(waiter, result)) => {
+                let _ = waiter.send(result);
+            }
+            Some(Job::Sent(waiter, result)) => {
+                let _ = waiter.send(result);
+            }
+        }
+    }
+}
+
+/// `"jwt." + base64url(token)` without padding.
+fn auth_protocol(token: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let symbol = |index: u32| char::from(ALPHABET.get((index & 63) as usize).copied().unwrap_or(b'A'));
+    let bytes = token.as_bytes();
+    let mut out = String::with_capacity(4 + bytes.len().div_ceil(3) * 4);
+    out.push_str("jwt.");
+    for chunk in bytes.chunks(3) {
+        let (b0, b1, b2) = match *chunk {
+            [a] => (a, None, None),
+            [a, b] => (a, Some(b), None),
+            [a, b, c] => (a, Some(b), Some(c)),
+            _ => continue,
+        };
+        let n = u32::from(b0) << 16 | u32::from(b1.unwrap_or(0)) << 8 | u32::from(b2.unwrap_or(0));
+        out.push(symbol(n >> 18));
+        out.push(symbol(n >> 12));
+        if b1.is_some() {
+            out.push(symbol(n >> 6));
+        }
+        if b2.is_some() {
+            out.push(symbol(n));
+        }
+    }
+    out
+}
+
+/// The token as the subprotocol carries it (for the check that a URL does not contain it).
+pub(crate) fn encoded_token(token: &str) -> String {
+    let mut encoded = auth_protocol(token);
+    encoded.replace_range(..4, "");
+    encoded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encoded_token;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn base64url_without_padding() {
+        assert_eq!(encoded_token(""), "");
+        assert_eq!(encoded_token("f"), "Zg");
+        assert_eq!(encoded_token("fo"), "Zm8");
+        assert_eq!(encoded_token("foo"), "Zm9v");
+        assert_eq!(encoded_token("foob"), "Zm9vYg");
+        assert_eq!(encoded_token("\u{fb}\u{ff}"), "w7vDvw");
+        assert_eq!(encoded_token("??>"), "Pz8-");
+        assert_eq!(encoded_token("???"), "Pz8_");
+    }
+}

@@ -1,0 +1,64 @@
+//! Errors of the browser layer.
+//!
+//! Failures of the chat itself are core [`Report`](crate::core::Report)s (a `ChatError` in
+//! JavaScript, see [`convert::chat_error`](super::convert::chat_error)); this module holds the
+//! one error of the API's own: a bad option.
+
+use std::borrow::Cow;
+
+/// Whether a bad option is the wrong type (JavaScript `TypeError`) or out of range
+/// (`RangeError`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionErrorKind {
+    /// Unknown name, wrong type, missing, or not acceptable at all (`TypeError`).
+    Type,
+    /// The right type but out of range (`RangeError`).
+    Range,
+}
+
+/// A client option that cannot be used. Never quotes the token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptionError {
+    /// `TypeError` or `RangeError`.
+    pub kind: OptionErrorKind,
+    /// The option's name as the JavaScript API spells it (`reconnect.maxDelayMs`).
+    pub option: Cow<'static, str>,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+impl OptionError {
+    pub(crate) fn type_error(option: impl Into<Cow<'static, str>>, reason: &'static str) -> Self {
+        OptionError { kind: OptionErrorKind::Type, option: option.into(), reason }
+    }
+
+    pub(crate) fn range_error(option: impl Into<Cow<'static, str>>, reason: &'static str) -> Self {
+        OptionError { kind: OptionErrorKind::Range, option: option.into(), reason }
+    }
+
+    /// `chat-sentinel: option "name" reason`.
+    pub fn message(&self) -> String {
+        let mut text = String::from("chat-sentinel: option \"");
+        text.push_str(&self.option);
+        text.push_str("\" ");
+        text.push_str(self.reason);
+        text
+    }
+
+    /// The JavaScript `TypeError` or `RangeError`.
+    pub(crate) fn to_js(&self) -> wasm_bindgen::JsValue {
+        let message = self.message();
+        match self.kind {
+            OptionErrorKind::Type => js_sys::TypeError::new(&message).into(),
+            OptionErrorKind::Range => js_sys::RangeError::new(&message).into(),
+        }
+    }
+}
+
+impl std::fmt::Display for OptionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for OptionError {}

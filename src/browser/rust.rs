@@ -1,0 +1,213 @@
+//! The Rust API, for Rust frontends (Leptos, Yew, Dioxus, …) compiled to wasm32.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use chat_sentinel::browser::{Client, ClientOptions};
+//! use chat_sentinel::core::{Config, Output, SendOptions};
+//! use futures_core::Stream;
+//!
+//! let options = ClientOptions::new("wss://chat.example/ws", Config::default()).with_token("eyJ…");
+//! let client = Client::new(options)?;
+//! let outputs = client.outputs(); // a Stream<Item = Output>: events, failures, states, …
+//! client.connect().await.map_err(|r| r.detail)?;
+//! let receipt = client.send_message("hello", SendOptions::default()).await.map_err(|r| r.detail)?;
+//! # let _ = (outputs, receipt);
+//! # Ok(()) }
+//! ```
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll};
+
+use futures_channel::oneshot;
+use futures_core::Stream;
+
+use super::driver::{self, Inner, Input, Queue, Shared, Sink};
+use super::error::OptionError;
+use super::timer;
+use crate::core::{Config, FailureKind, Health, Output, Receipt, Report, SendOptions, Tracker};
+
+/// Everything a client is made from: where, who, and the tracker's configuration.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// `ws://` or `wss://` URL of the chat endpoint. Must not contain the token.
+    pub url: String,
+    /// The bearer token, sent only as the subprotocol `jwt.<base64url(token)>` next to
+    /// `jwt-auth`. Without one, no subprotocol is offered.
+    pub token: Option<String>,
+    /// Deadlines, caps, dialect and reconnect policy.
+    pub config: Config,
+}
+
+impl ClientOptions {
+    /// Options without a token.
+    pub fn new(url: impl Into<String>, config: Config) -> Self {
+        ClientOptions { url: url.into(), token: None, config }
+    }
+
+    /// The same options with a token.
+    pub fn with_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// Checks the URL, the token and every configuration value.
+    pub fn validate(&self) -> Result<(), OptionError> {
+        if self.token.as_deref() == Some("") {
+            return Err(OptionError::type_error("token", "must not be empty (leave it out instead)"));
+        }
+        let scheme_ok =
+            ["ws://", "wss://"].iter().any(|s| self.url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)));
+        if !scheme_ok {
+            return Err(OptionError::type_error("url", "must be a ws:// or wss:// URL"));
+        }
+        if web_sys::Url::new(&self.url).is_err() {
+            return Err(OptionError::type_error("url", "is not a valid URL"));
+        }
+        if self.url.contains('#') {
+            return Err(OptionError::type_error("url", "must not have a fragment (#)"));
+        }
+        if let Some(token) = self.token.as_deref() {
+            if self.url.contains(token) || self.url.contains(driver::encoded_token(token).as_str()) {
+                return Err(OptionError::type_error("url", "must not contain the token (it travels as a subprotocol)"));
+            }
+        }
+        self.config.validate().map_err(|e| OptionError::range_error(e.field, e.reason))
+    }
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("url", &self.url)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+/// A chat connection driven in the browser, for Rust code.
+///
+/// Commands take effect when called (not when their future is first polled). Dropping the
+/// client closes its socket; futures still pending then fail with `send_failed`.
+pub struct Client {
+    shared: Shared,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Client { .. }")
+    }
+}
+
+fn dropped(detail: &str) -> Report {
+    Report::new(FailureKind::SendFailed, timer::now(), detail.to_owned())
+}
+
+impl Client {
+    /// A closed client; call [`connect`](Self::connect).
+    pub fn new(options: ClientOptions) -> Result<Client, OptionError> {
+        options.validate()?;
+        let cap = options.config.output_queue_cap;
+        let tracker = Tracker::new(options.config).map_err(|e| OptionError::range_error(e.field, e.reason))?;
+        let shared = driver::new(tracker, options.url, options.token.as_deref(), Sink::Rust(Queue::new(cap)));
+        Ok(Client { shared })
+    }
+
+    /// Connects (or waits for the connection in progress). Resolves once open and
+    /// handshaken; fails with the first connection failure before that (the client keeps
+    /// retrying per its reconnect policy), or if the client is closed first.
+    pub fn connect(&self) -> impl Future<Output = Result<(), Report>> + 'static {
+        let (tx, rx) = oneshot::channel();
+        driver::input(&self.shared, Input::Connect(tx));
+        async move { rx.await.unwrap_or_else(|_| Err(dropped("the client was dropped"))) }
+    }
+
+    /// Sends a user message (buffered while reconnecting). Resolves with the server's
+    /// acknowledgement, or fails with `ack_timeout` or `send_failed` (also in `outputs()`).
+    pub fn send_message(
+        &self,
+        text: &str,
+        options: SendOptions,
+    ) -> impl Future<Output = Result<Receipt, Report>> + 'static {
+        let (tx, rx) = oneshot::channel();
+        driver::input(&self.shared, Input::Send(text.to_owned(), options, tx));
+        async move { rx.await.unwrap_or_else(|_| Err(dropped("the client was dropped before an acknowledgement"))) }
+    }
+
+    /// Every output for the application, in order: events, failures, state changes, recovery
+    /// verdicts and acknowledgements. Buffered up to `output_queue_cap`; beyond that outputs
+    /// are dropped and reported as one `missing_event` failure. Meant to be called once; all
+    /// streams share one queue.
+    pub fn outputs(&self) -> Outputs {
+        Outputs { shared: Rc::downgrade(&self.shared) }
+    }
+
+    /// A snapshot of state and counters.
+    pub fn health(&self) -> Health {
+        driver::health(&self.shared).map_or_else(blank_health, |(health, _)| health)
+    }
+
+    /// Closes the connection; unsettled messages fail with `send_failed`. `connect` may be
+    /// called again later.
+    pub fn close(&self) {
+        driver::input(&self.shared, Input::Close);
+    }
+}
+
+/// Stands in if the state is borrowed, which no caller outside the driver can observe.
+fn blank_health() -> Health {
+    Health {
+        state: crate::core::ConnectionState::Closed,
+        dialect: None,
+        received: 0,
+        delivered: 0,
+        duplicates: 0,
+        gaps: 0,
+        pending_acks: 0,
+        open_runs: 0,
+        held_events: 0,
+        last_frame_at: None,
+        reconnects: 0,
+        failures: 0,
+        wakes: 0,
+        dropped_outputs: 0,
+        dedup_evicted: 0,
+    }
+}
+
+/// The stream of a [`Client`]'s outputs; ends when the client is dropped.
+pub struct Outputs {
+    shared: Weak<RefCell<Inner>>,
+}
+
+impl Stream for Outputs {
+    type Item = Output;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Output>> {
+        let Some(shared) = self.shared.upgrade() else { return Poll::Ready(None) };
+        let Ok(mut inner) = shared.try_borrow_mut() else {
+            // Polled from inside the driver (cannot happen with a real executor): try later.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        };
+        let cap = inner.tracker.config().output_queue_cap;
+        let Sink::Rust(queue) = &mut inner.sink else { return Poll::Ready(None) };
+        if let Some(output) = queue.items.pop_front() {
+            return Poll::Ready(Some(output));
+        }
+        if queue.dropped_unreported > 0 {
+            let mut detail = String::new();
+            crate::core::json::push_u64(&mut detail, queue.dropped_unreported);
+            detail.push_str(" outputs were dropped because the application did not drain them (outputQueueCap ");
+            crate::core::json::push_u64(&mut detail, cap as u64);
+            detail.push(')');
+            queue.dropped_unreported = 0;
+            return Poll::Ready(Some(Output::Failure(Report::new(FailureKind::MissingEvent, timer::now(), detail))));
+        }
+        queue.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}

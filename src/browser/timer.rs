@@ -1,0 +1,126 @@
+//! The clock, the one `setTimeout`, and the wake-up listeners.
+//!
+//! Bound through the global scope (`performance.now`, `setTimeout`, `clearTimeout`,
+//! `addEventListener`), so the driver also runs in a worker.
+
+use std::rc::Weak;
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::EventTarget;
+
+use super::driver::{self, Inner, Input};
+use crate::core::Instant;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &JsValue, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+/// `performance.now()` as the core's [`Instant`] (whole milliseconds since the page's origin).
+pub(crate) fn now() -> Instant {
+    let ms = performance_now();
+    // `performance.now()` is non-negative and finite; `as` saturates anything else.
+    Instant::from_millis(ms as u64)
+}
+
+/// The longest delay `setTimeout` honours (larger values fire at once).
+const MAX_DELAY_MS: u64 = 0x7fff_ffff;
+
+/// The driver's single timer, re-armed only when the tracker's deadline changes.
+pub(crate) struct Timer {
+    callback: Closure<dyn FnMut()>,
+    /// The deadline the pending `setTimeout` is for, and its handle.
+    armed: Option<(Instant, JsValue)>,
+}
+
+impl Timer {
+    pub(crate) fn new(shared: Weak<std::cell::RefCell<Inner>>) -> Self {
+        let callback = Closure::<dyn FnMut()>::new(move || {
+            if let Some(shared) = shared.upgrade() {
+                driver::input(&shared, Input::Timeout);
+            }
+        });
+        Timer { callback, armed: None }
+    }
+
+    /// Makes the pending timeout match `deadline` (none: no timeout).
+    pub(crate) fn arm(&mut self, deadline: Option<Instant>, now: Instant) {
+        if self.armed.as_ref().map(|(at, _)| *at) == deadline {
+            return;
+        }
+        if let Some((_, handle)) = self.armed.take() {
+            clear_timeout(&handle);
+        }
+        if let Some(at) = deadline {
+            // One extra millisecond absorbs the rounding of `now` to whole milliseconds.
+            let delay = at.since(now).saturating_add(1).min(MAX_DELAY_MS);
+            let handle = set_timeout(self.callback.as_ref(), delay as f64);
+            self.armed = Some((at, handle));
+        }
+    }
+
+    /// The pending timeout fired: the next `arm` sets a new one whatever the deadline.
+    pub(crate) fn fired(&mut self) {
+        self.armed = None;
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        if let Some((_, handle)) = self.armed.take() {
+            clear_timeout(&handle);
+        }
+    }
+}
+
+/// Page events after which timers may be far overdue (a background tab, a sleeping laptop, a
+/// network change): `visibilitychange` on the document, `focus`, `online` and `pageshow` on the
+/// global scope. Each makes the driver call `handle_timeout(now)`, which the core treats as a
+/// wake when its deadlines are far overdue. Listening stops when this is dropped.
+pub(crate) struct WakeListeners {
+    callback: Closure<dyn FnMut()>,
+    targets: Vec<(EventTarget, &'static str)>,
+}
+
+const GLOBAL_EVENTS: [&str; 3] = ["focus", "online", "pageshow"];
+
+impl WakeListeners {
+    pub(crate) fn attach(shared: Weak<std::cell::RefCell<Inner>>) -> Self {
+        let callback = Closure::<dyn FnMut()>::new(move || {
+            if let Some(shared) = shared.upgrade() {
+                driver::input(&shared, Input::Wake);
+            }
+        });
+        let mut targets = Vec::new();
+        let global = js_sys::global();
+        if let Ok(document) = js_sys::Reflect::get(&global, &JsValue::from_str("document")) {
+            if let Ok(document) = document.dyn_into::<EventTarget>() {
+                targets.push((document, "visibilitychange"));
+            }
+        }
+        if let Ok(global) = global.dyn_into::<EventTarget>() {
+            for event in GLOBAL_EVENTS {
+                targets.push((global.clone(), event));
+            }
+        }
+        let function = callback.as_ref().unchecked_ref();
+        targets.retain(|(target, event)| target.add_event_listener_with_callback(event, function).is_ok());
+        WakeListeners { callback, targets }
+    }
+}
+
+impl Drop for WakeListeners {
+    fn drop(&mut self) {
+        let function = self.callback.as_ref().unchecked_ref();
+        for (target, event) in &self.targets {
+            let _ = target.remove_event_listener_with_callback(event, function);
+        }
+    }
+}

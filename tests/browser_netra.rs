@@ -1,0 +1,98 @@
+//! Every server scenario in the `netra` dialect, in headless Chromium against the reference
+//! server (`CHAT_SENTINEL_SERVER`), asserting the exact set of failure kinds.
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code: a panic is a failed test
+
+mod browser_support;
+
+use browser_support::scenarios;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const D: &str = "netra";
+
+#[wasm_bindgen_test]
+async fn netra_clean() {
+    scenarios::clean(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_drop() {
+    scenarios::drop(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_drop_tail() {
+    scenarios::drop_tail(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_duplicate() {
+    scenarios::duplicate(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_triple_send() {
+    scenarios::triple_send(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_reorder() {
+    scenarios::reorder(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_stall() {
+    scenarios::stall(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_half_open() {
+    scenarios::half_open(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_no_ack() {
+    scenarios::no_ack(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_malformed() {
+    scenarios::malformed(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_error() {
+    scenarios::error(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_skip_tool_completed() {
+    scenarios::skip_tool_completed(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_skip_agent_started() {
+    scenarios::skip_agent_started(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_slow() {
+    scenarios::slow(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_send_failed() {
+    scenarios::send_failed(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_abrupt_close() {
+    scenarios::connection_lost(D, "scenario=abrupt_close").await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_close_code() {
+    scenarios::connection_lost(D, "scenario=close_code&code=4001&reason=going+away").await;
+}
