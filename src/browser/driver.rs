@@ -310,8 +310,9 @@ impl Inner {
                 self.ready.push_back(Delivery::Output(output));
             }
             Output::Failure(ref report) => {
-                // A connection-level failure before the connection is open fails `connect()`.
-                if self.state != ConnectionState::Open && report.message_id.is_none() && report.run_id.is_none() {
+                // A failed attempt before the connection is open fails `connect()`.
+                let attempt_failed = matches!(report.kind, FailureKind::ConnectionLost | FailureKind::HeartbeatTimeout);
+                if self.state != ConnectionState::Open && attempt_failed {
                     self.settle_connects(Err(report.clone()));
                 }
                 if matches!(report.kind, FailureKind::AckTimeout | FailureKind::SendFailed) {
