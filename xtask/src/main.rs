@@ -4,6 +4,7 @@
 //! function and a line in [`dispatch`] and [`USAGE`].
 
 mod build;
+mod check;
 mod serve;
 mod server;
 mod setup;
@@ -61,6 +62,7 @@ fn dispatch(args: &[String]) -> Res<()> {
             opts.done()?;
             test::run()
         }
+        "check" => check::run(&mut opts),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())

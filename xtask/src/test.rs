@@ -181,6 +181,11 @@ fn run_steps(report: &mut Report) {
     let t = Instant::now();
     report.record("JS page tests", t, js_tests(&server));
 
+    let t = Instant::now();
+    report.record("page tests", t, crate::check::page_tests(&server));
+    let t = Instant::now();
+    report.record("check matrix", t, crate::check::matrix());
+
     // Stops the server now, before the summary (Drop also covers panics and early returns).
     drop(server);
 }
@@ -232,6 +237,8 @@ fn wasm_tests(server: &Server) -> Tested {
         "--target",
         WASM_TARGET,
         "--tests",
+        // Every browser test binary runs even when an earlier one fails.
+        "--no-fail-fast",
     ])
     .env("CHAT_SENTINEL_SERVER", &server.addr)
     .env("CHROMEDRIVER", &driver)
