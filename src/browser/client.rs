@@ -37,14 +37,62 @@ export interface ReconnectOptions {
   maxAttempts?: number;
 }
 
-export interface ChatClientOptions {
-  /** ws:// or wss:// URL; must not contain the token. */
-  url: string;
+/**
+ * Callbacks handed to `Transport.connect`, fresh for every connection attempt. They may be
+ * called at any time, also synchronously from inside `connect`, `send` or `close`; once the
+ * client has let a connection go, its callbacks do nothing.
+ */
+export interface TransportCallbacks {
+  /** The connection is open: the client may send. The server's handshake frame comes next. */
+  open(): void;
+  /** One inbound text frame (anything but a string counts as a binary frame). */
+  message(text: string): void;
+  /** The connection ended, whoever ended it; `closed` after `close()` is optional. */
+  closed(code: number, reason: string, wasClean: boolean): void;
+}
+
+/** One connection of a transport: what `Transport.connect` returns. */
+export interface TransportConnection {
   /**
-   * Sent only as the subprotocol `jwt.<base64url(token)>`, next to `jwt-auth`. Optional: without
-   * it (or with `""`) no subprotocol is offered.
+   * Sends one text frame. Called only between `open()` and `closed()`. Throwing or returning
+   * `false` means "not sent": the client reports it (a user message fails with `send_failed`).
    */
-  token?: string;
+  send(text: string): boolean | void;
+  /** Closes the connection (`code` 1000 or 4000-4999); no callback is needed afterwards. */
+  close(code: number, reason: string): void;
+}
+
+/**
+ * A replacement for the browser WebSocket, written in JavaScript: an in-page scripted server
+ * for tests, a worker, a multiplexed connection. `connect` is called for the first connection
+ * and again for each reconnect. Throwing from it counts as a refused connection.
+ */
+export interface Transport {
+  connect(callbacks: TransportCallbacks): TransportConnection;
+}
+
+/** Where to connect: exactly one of `url` (a WebSocket, the default) and `transport`. */
+export type ChatClientOptions = ChatClientSettings & (
+  | {
+      /** ws:// or wss:// URL; must not contain the token. */
+      url: string;
+      /**
+       * Sent only as the subprotocol `jwt.<base64url(token)>`, next to `jwt-auth`. Optional:
+       * without it (or with `""`) no subprotocol is offered.
+       */
+      token?: string;
+      transport?: undefined;
+    }
+  | {
+      /** A JavaScript transport instead of a WebSocket. It authenticates itself: no `token`. */
+      transport: Transport;
+      url?: undefined;
+      token?: undefined;
+    }
+);
+
+/** Everything but the endpoint. */
+export interface ChatClientSettings {
   dialect?: "auto" | DialectName;
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
@@ -160,7 +208,7 @@ impl ChatClient {
         let options = options::client(&options).map_err(|e| e.to_js())?;
         let tracker = Tracker::new(options.config)
             .map_err(|e| super::error::OptionError::range_error(e.field, e.reason).to_js())?;
-        let shared = driver::new(tracker, options.url, options.token.as_deref(), Sink::Js(Listeners::default()));
+        let shared = driver::new(tracker, options.endpoint, Sink::Js(Listeners::default()));
         Ok(ChatClient { shared })
     }
 

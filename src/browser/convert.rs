@@ -32,15 +32,41 @@ pub(crate) fn seq_range(range: &SeqRange) -> JsValue {
     o.into()
 }
 
-/// `{type, runId, seq, data, recovered, atMs}`; `data` parsed from the event's JSON text.
+/// `{type, runId, seq, data, recovered, atMs}`.
+///
+/// The hot path: one string crosses into JavaScript and one `JSON.parse` builds the whole
+/// object, `data` included. Setting each field with `Reflect.set` costs a boundary crossing
+/// and a UTF-8 decode per key and per string, several times the `JSON.parse` of the body.
 pub(crate) fn event(event: &Event) -> JsValue {
+    let mut text = String::with_capacity(event.data.len() + event.kind.len() + 96);
+    text.push_str("{\"type\":");
+    crate::core::json::push_str(&mut text, &event.kind);
+    text.push_str(",\"runId\":");
+    match event.run_id.as_deref() {
+        Some(run_id) => crate::core::json::push_str(&mut text, run_id),
+        None => text.push_str("null"),
+    }
+    text.push_str(",\"seq\":");
+    match event.seq {
+        Some(seq) => crate::core::json::push_u64(&mut text, seq),
+        None => text.push_str("null"),
+    }
+    text.push_str(",\"data\":");
+    text.push_str(&event.data);
+    text.push_str(if event.recovered { ",\"recovered\":true" } else { ",\"recovered\":false" });
+    text.push_str(",\"atMs\":");
+    crate::core::json::push_u64(&mut text, event.at.as_millis());
+    text.push('}');
+    // The core validated `data` as a JSON object, so this parses; field by field otherwise.
+    JSON::parse(&text).unwrap_or_else(|_| event_by_fields(event))
+}
+
+fn event_by_fields(event: &Event) -> JsValue {
     let o = Object::new();
     set(&o, "type", &JsValue::from_str(&event.kind));
     set(&o, "runId", &opt_str(event.run_id.as_deref()));
     set(&o, "seq", &event.seq.map_or(JsValue::NULL, num));
-    // The core validated the text as a JSON object; an empty object covers the impossible.
-    let data = JSON::parse(&event.data).unwrap_or_else(|_| Object::new().into());
-    set(&o, "data", &data);
+    set(&o, "data", &JSON::parse(&event.data).unwrap_or_else(|_| Object::new().into()));
     set(&o, "recovered", &JsValue::from_bool(event.recovered));
     set(&o, "atMs", &ms(event.at));
     o.into()

@@ -18,8 +18,8 @@ use js_sys::{Array, Function};
 use wasm_bindgen::JsValue;
 
 use super::convert;
-use super::socket::Socket;
 use super::timer::{self, Timer, WakeListeners};
+use super::transport::{Endpoint, Link};
 use crate::core::{
     ConnectionState, FailureKind, Health, Instant, MessageId, Output, Receipt, Report, SendOptions, Tracker,
 };
@@ -150,19 +150,12 @@ enum Job {
     Sent(SendWaiter, Result<Receipt, Report>),
 }
 
-/// Where to connect, and how to authenticate. No `Debug`: it holds the token.
-pub(crate) struct Endpoint {
-    pub(crate) url: String,
-    /// `["jwt-auth", "jwt.<base64url(token)>"]` as a JS array (empty without a token).
-    pub(crate) protocols: JsValue,
-}
-
 /// Everything behind one client.
 pub(crate) struct Inner {
     this: Weak<RefCell<Inner>>,
     pub(crate) tracker: Tracker,
     endpoint: Endpoint,
-    socket: Option<Socket>,
+    socket: Option<Link>,
     generation: u64,
     timer: Timer,
     wake: Option<WakeListeners>,
@@ -174,13 +167,17 @@ pub(crate) struct Inner {
     pub(crate) sink: Sink,
 }
 
-/// A new client's shared state, closed until `connect`.
-pub(crate) fn new(tracker: Tracker, url: String, token: Option<&str>, sink: Sink) -> Shared {
+/// The WebSocket endpoint for `url`, offering the token as a subprotocol.
+pub(crate) fn websocket(url: String, token: Option<&str>) -> Endpoint {
     let protocols = match token {
         Some(token) => Array::of2(&JsValue::from_str("jwt-auth"), &JsValue::from_str(&auth_protocol(token))),
         None => Array::new(),
     };
-    let endpoint = Endpoint { url, protocols: protocols.into() };
+    Endpoint::WebSocket { url, protocols: protocols.into() }
+}
+
+/// A new client's shared state, closed until `connect`.
+pub(crate) fn new(tracker: Tracker, endpoint: Endpoint, sink: Sink) -> Shared {
     Rc::new_cyclic(|this: &Weak<RefCell<Inner>>| {
         RefCell::new(Inner {
             this: this.clone(),
@@ -227,7 +224,7 @@ impl Inner {
     fn apply(&mut self, now: Instant, input: Input) {
         match input {
             Input::Socket(generation, event) => {
-                if self.socket.as_ref().map(Socket::generation) != Some(generation) {
+                if self.socket.as_ref().map(Link::generation) != Some(generation) {
                     return;
                 }
                 match event {
@@ -338,9 +335,9 @@ impl Inner {
             old.close(1000, "replaced");
         }
         self.generation = self.generation.wrapping_add(1);
-        match Socket::open(&self.endpoint.url, &self.endpoint.protocols, self.generation, &self.this) {
-            Ok(socket) => self.socket = Some(socket),
-            Err(()) => self.tracker.handle_closed(now, 1006, "the browser refused to open the WebSocket", false),
+        match Link::open(&self.endpoint, self.generation, &self.this) {
+            Ok(link) => self.socket = Some(link),
+            Err(()) => self.tracker.handle_closed(now, 1006, "the browser or the transport refused to connect", false),
         }
     }
 

@@ -39,6 +39,7 @@ mod options;
 mod rust;
 mod socket;
 mod timer;
+mod transport;
 
 pub use client::ChatClient;
 pub use error::{OptionError, OptionErrorKind};

@@ -7,7 +7,14 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::error::OptionError;
 use super::rust::ClientOptions;
+use super::transport::Endpoint;
 use crate::core::{Config, DialectChoice, SendOptions};
+
+/// `new ChatClient(options)`, checked: where to connect and the tracker's configuration.
+pub(crate) struct JsClientOptions {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) config: Config,
+}
 
 /// The largest integer a JavaScript number holds exactly.
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
@@ -58,15 +65,27 @@ fn count(value: &JsValue, option: &'static str) -> Result<u32, OptionError> {
     u32::try_from(integer(value, option)?).map_err(|_| OptionError::range_error(option, "is too large"))
 }
 
-/// Parses and validates `new ChatClient(options)`.
-pub(crate) fn client(value: &JsValue) -> Result<ClientOptions, OptionError> {
+/// Parses and validates `new ChatClient(options)`: exactly one of `url` and `transport`;
+/// `token` only with `url` (a transport authenticates itself).
+pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, OptionError> {
     let mut url = None;
     let mut token = None;
+    let mut transport = None;
     let mut c = Config::default();
     for (name, v) in members(value, "options")? {
         let v = &v;
         match name.as_str() {
             "url" => url = Some(string(v, "url")?),
+            "transport" => {
+                let connect = Reflect::get(v, &JsValue::from_str("connect")).unwrap_or(JsValue::UNDEFINED);
+                if !v.is_object() || !connect.is_function() {
+                    return Err(OptionError::type_error(
+                        "transport",
+                        "must be an object with a connect(callbacks) method",
+                    ));
+                }
+                transport = Some(v.clone());
+            }
             "token" => token = Some(string(v, "token")?).filter(|t| !t.is_empty()),
             "dialect" => {
                 let text = string(v, "dialect")?;
@@ -122,10 +141,26 @@ pub(crate) fn client(value: &JsValue) -> Result<ClientOptions, OptionError> {
             other => return Err(unknown("", other)),
         }
     }
-    let url = url.ok_or_else(|| OptionError::type_error("url", "is required"))?;
-    let options = ClientOptions { url, token, config: c };
-    options.validate()?;
-    Ok(options)
+    match (url, transport) {
+        (Some(_), Some(_)) => Err(OptionError::type_error("transport", "cannot be given together with \"url\"")),
+        (None, None) => Err(OptionError::type_error("url", "is required (or give a \"transport\" instead)")),
+        (None, Some(transport)) => {
+            if token.is_some() {
+                return Err(OptionError::type_error(
+                    "token",
+                    "cannot be used with a transport (the transport authenticates itself)",
+                ));
+            }
+            c.validate().map_err(|e| OptionError::range_error(e.field, e.reason))?;
+            Ok(JsClientOptions { endpoint: Endpoint::custom(transport), config: c })
+        }
+        (Some(url), None) => {
+            let options = ClientOptions { url, token, config: c };
+            options.validate()?;
+            let endpoint = super::driver::websocket(options.url, options.token.as_deref());
+            Ok(JsClientOptions { endpoint, config: options.config })
+        }
+    }
 }
 
 /// Parses `sendMessage(text, {threadId})`.

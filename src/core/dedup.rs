@@ -1,7 +1,6 @@
 //! The duplicate window for dialects without sequence numbers: content keys seen recently.
 
-use std::collections::{HashSet, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::VecDeque;
 
 use super::json::Object;
 use super::time::Instant;
@@ -43,8 +42,7 @@ impl Fold {
     fn feed(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for chunk in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(chunk);
+            let w: [u8; 8] = chunk.try_into().unwrap_or_default();
             self.word(u64::from_le_bytes(w));
         }
         let mut tail = [0u8; 8];
@@ -56,23 +54,68 @@ impl Fold {
     }
 }
 
-/// Hashes a key that is already a hash: passes it through.
-#[derive(Default)]
-pub(crate) struct KeyHasher(u64);
+/// A set of non-zero 64-bit keys that are already hashes: open addressing with linear probing
+/// and backward-shift deletion, sized once for `cap` keys at most half full.
+struct KeySet {
+    slots: Vec<u64>,
+    mask: usize,
+}
 
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
+impl KeySet {
+    fn new(cap: usize) -> Self {
+        let size = cap.saturating_mul(2).max(8).next_power_of_two();
+        KeySet { slots: vec![0; size], mask: size - 1 }
     }
 
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+    /// The slot holding `key`, or the empty slot where it would go.
+    fn probe(&self, key: u64) -> usize {
+        // Keys are hashes: their low bits are already well mixed. The table is never full.
+        let mut at = key as usize & self.mask;
+        while let Some(&slot) = self.slots.get(at) {
+            if slot == key || slot == 0 {
+                break;
+            }
+            at = (at + 1) & self.mask;
+        }
+        at
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        self.slots.get(self.probe(key)) == Some(&key)
+    }
+
+    fn insert(&mut self, key: u64) {
+        let at = self.probe(key);
+        if let Some(slot) = self.slots.get_mut(at) {
+            *slot = key;
         }
     }
 
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+    fn remove(&mut self, key: u64) {
+        let mut hole = self.probe(key);
+        if self.slots.get(hole) != Some(&key) {
+            return;
+        }
+        // Shift later members of the probe run back so none is cut off from its home slot.
+        let mut at = hole;
+        loop {
+            at = (at + 1) & self.mask;
+            let Some(&next) = self.slots.get(at) else { break };
+            if next == 0 {
+                break;
+            }
+            let home = next as usize & self.mask;
+            let displaced_past_hole = if hole <= at { home <= hole || home > at } else { home <= hole && home > at };
+            if displaced_past_hole {
+                if let Some(slot) = self.slots.get_mut(hole) {
+                    *slot = next;
+                }
+                hole = at;
+            }
+        }
+        if let Some(slot) = self.slots.get_mut(hole) {
+            *slot = 0;
+        }
     }
 }
 
@@ -80,7 +123,7 @@ impl Hasher for KeyHasher {
 /// of the window by count (not age) is counted in `evicted`: a duplicate of it would go unseen.
 pub(crate) struct DedupWindow {
     order: VecDeque<(u64, Instant)>,
-    keys: HashSet<u64, BuildHasherDefault<KeyHasher>>,
+    keys: KeySet,
     cap: usize,
     max_age_ms: u64,
     pub(crate) evicted: u64,
@@ -88,24 +131,31 @@ pub(crate) struct DedupWindow {
 
 impl DedupWindow {
     pub(crate) fn new(cap: usize, max_age_ms: u64) -> Self {
-        DedupWindow { order: VecDeque::new(), keys: HashSet::default(), cap, max_age_ms, evicted: 0 }
+        DedupWindow {
+            order: VecDeque::with_capacity(cap.min(4096)),
+            keys: KeySet::new(cap),
+            cap,
+            max_age_ms,
+            evicted: 0,
+        }
     }
 
     /// Records `key` at `now`; returns true if it was already in the window.
     pub(crate) fn seen(&mut self, now: Instant, key: u64) -> bool {
+        let key = key.max(1); // 0 marks an empty slot
         while let Some(&(old, at)) = self.order.front() {
             if now.since(at) < self.max_age_ms {
                 break;
             }
-            self.keys.remove(&old);
+            self.keys.remove(old);
             self.order.pop_front();
         }
-        if self.keys.contains(&key) {
+        if self.keys.contains(key) {
             return true;
         }
         if self.order.len() >= self.cap {
             if let Some((old, _)) = self.order.pop_front() {
-                self.keys.remove(&old);
+                self.keys.remove(old);
                 self.evicted += 1;
             }
         }
@@ -130,6 +180,33 @@ mod tests {
         let c = key(r#"{"type":"tool_completed","data":{"tool":"q"},"timestamp":1.6,"attempt":null}"#);
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn key_set_survives_colliding_inserts_and_removals() {
+        let mut set = KeySet::new(8);
+        let mut model = std::collections::BTreeSet::new();
+        let mut x: u64 = 7;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Few distinct keys, many sharing a home slot.
+            let key = ((x % 12) << 20 | (x % 3)) + 1;
+            if x % 3 == 0 || model.len() >= 8 {
+                set.remove(key);
+                model.remove(&key);
+            } else {
+                set.insert(key);
+                model.insert(key);
+            }
+            for hi in 0..12u64 {
+                for lo in 0..3u64 {
+                    let k = (hi << 20 | lo) + 1;
+                    assert_eq!(set.contains(k), model.contains(&k), "key {k}");
+                }
+            }
+        }
     }
 
     #[test]

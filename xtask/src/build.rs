@@ -32,23 +32,13 @@ pub fn run(dev: bool) -> Res<Built> {
     let profile = if dev { "debug" } else { "release" };
 
     let mut cargo = util::cargo();
-    cargo.args([
-        "build",
-        "-p",
-        "chat-sentinel",
-        "--lib",
-        "--target",
-        WASM_TARGET,
-    ]);
+    cargo.args(["build", "-p", "chat-sentinel", "--lib", "--target", WASM_TARGET]);
     if !dev {
         cargo.arg("--release");
     }
     util::run(&mut cargo)?;
 
-    let input = util::target_dir()
-        .join(WASM_TARGET)
-        .join(profile)
-        .join(format!("{OUT_NAME}.wasm"));
+    let input = util::target_dir().join(WASM_TARGET).join(profile).join(format!("{OUT_NAME}.wasm"));
     if !input.is_file() {
         return Err(fail!("cargo did not produce {}", input.display()));
     }
@@ -58,10 +48,7 @@ pub fn run(dev: bool) -> Res<Built> {
         std::fs::remove_dir_all(&pkg)?;
     }
     let mut bindgen = util::cmd(util::tools_bin().join("wasm-bindgen"));
-    bindgen
-        .args(["--target", "web", "--out-dir"])
-        .arg(&pkg)
-        .args(["--out-name", OUT_NAME]);
+    bindgen.args(["--target", "web", "--out-dir"]).arg(&pkg).args(["--out-name", OUT_NAME]);
     if dev {
         bindgen.arg("--debug").arg("--keep-debug");
     }
@@ -83,12 +70,7 @@ pub fn run(dev: bool) -> Res<Built> {
     }
 
     let sizes = sizes(&wasm, &js)?;
-    let built = Built {
-        pkg,
-        wasm,
-        js,
-        sizes,
-    };
+    let built = Built { pkg, wasm, js, sizes };
     print_sizes(&built, dev);
     Ok(built)
 }
@@ -96,23 +78,17 @@ pub fn run(dev: bool) -> Res<Built> {
 /// Optimizes and strips a wasm file in place with binaryen's wasm-opt.
 fn wasm_opt(wasm: &Path) -> Res<()> {
     let tmp = wasm.with_extension("opt.wasm");
-    util::run(
-        util::cmd(setup::wasm_opt_path())
-            .arg(wasm)
-            .arg("-o")
-            .arg(&tmp)
-            .args([
-                "-Oz",
-                "--enable-bulk-memory",
-                "--enable-nontrapping-float-to-int",
-                "--enable-reference-types",
-                "--enable-multivalue",
-                "--enable-sign-ext",
-                "--enable-mutable-globals",
-                "--strip-debug",
-                "--strip-producers",
-            ]),
-    )?;
+    util::run(util::cmd(setup::wasm_opt_path()).arg(wasm).arg("-o").arg(&tmp).args([
+        "-Oz",
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+        "--enable-reference-types",
+        "--enable-multivalue",
+        "--enable-sign-ext",
+        "--enable-mutable-globals",
+        "--strip-debug",
+        "--strip-producers",
+    ]))?;
     std::fs::rename(&tmp, wasm)?;
     Ok(())
 }
@@ -150,11 +126,7 @@ fn package_json(
         files.push("snippets/".to_string());
     }
     let files: Vec<String> = files.iter().map(|f| json_str(f)).collect();
-    let side_effects = if has_snippets {
-        "[\"./snippets/*\"]".to_string()
-    } else {
-        "false".to_string()
-    };
+    let side_effects = if has_snippets { "[\"./snippets/*\"]".to_string() } else { "false".to_string() };
     let mut out = String::from("{\n");
     out.push_str("  \"name\": \"chat-sentinel\",\n");
     out.push_str(&format!("  \"version\": {},\n", json_str(version)));
@@ -165,22 +137,15 @@ fn package_json(
         out.push_str(&format!("  \"license\": {},\n", json_str(l)));
     }
     if let Some(r) = repository {
-        out.push_str(&format!(
-            "  \"repository\": {{ \"type\": \"git\", \"url\": {} }},\n",
-            json_str(r)
-        ));
+        out.push_str(&format!("  \"repository\": {{ \"type\": \"git\", \"url\": {} }},\n", json_str(r)));
     }
     out.push_str("  \"type\": \"module\",\n");
     out.push_str(&format!("  \"main\": \"{OUT_NAME}.js\",\n"));
     out.push_str(&format!("  \"module\": \"{OUT_NAME}.js\",\n"));
     out.push_str(&format!("  \"types\": \"{OUT_NAME}.d.ts\",\n"));
     out.push_str("  \"exports\": {\n");
-    out.push_str(&format!(
-        "    \".\": {{ \"types\": \"./{OUT_NAME}.d.ts\", \"import\": \"./{OUT_NAME}.js\" }},\n"
-    ));
-    out.push_str(&format!(
-        "    \"./{OUT_NAME}_bg.wasm\": \"./{OUT_NAME}_bg.wasm\"\n"
-    ));
+    out.push_str(&format!("    \".\": {{ \"types\": \"./{OUT_NAME}.d.ts\", \"import\": \"./{OUT_NAME}.js\" }},\n"));
+    out.push_str(&format!("    \"./{OUT_NAME}_bg.wasm\": \"./{OUT_NAME}_bg.wasm\"\n"));
     out.push_str("  },\n");
     out.push_str(&format!("  \"files\": [{}],\n", files.join(", ")));
     out.push_str(&format!("  \"sideEffects\": {side_effects}\n"));
@@ -201,29 +166,11 @@ fn print_sizes(b: &Built, dev: bool) {
     let s = &b.sizes;
     let gz = |v: Option<u64>| v.map_or("n/a".to_string(), |v| format!("{v} B"));
     let total_gz = s.wasm_gz.zip(s.js_gz).map(|(a, b)| a + b);
-    let name = |p: &Path| {
-        p.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
-    println!(
-        "build: {} ({}); sizes raw / gzip -9:",
-        b.pkg.display(),
-        if dev { "dev, unoptimized" } else { "release" }
-    );
-    println!(
-        "  {:<22} {:>8} B / {}",
-        name(&b.wasm),
-        s.wasm_raw,
-        gz(s.wasm_gz)
-    );
+    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    println!("build: {} ({}); sizes raw / gzip -9:", b.pkg.display(), if dev { "dev, unoptimized" } else { "release" });
+    println!("  {:<22} {:>8} B / {}", name(&b.wasm), s.wasm_raw, gz(s.wasm_gz));
     println!("  {:<22} {:>8} B / {}", name(&b.js), s.js_raw, gz(s.js_gz));
-    println!(
-        "  {:<22} {:>8} B / {}",
-        "wasm + js",
-        s.wasm_raw + s.js_raw,
-        gz(total_gz)
-    );
+    println!("  {:<22} {:>8} B / {}", "wasm + js", s.wasm_raw + s.js_raw, gz(total_gz));
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! Each command lives in its own module; add one by writing `src/<name>.rs` with a `run`
 //! function and a line in [`dispatch`] and [`USAGE`].
 
+mod bench;
 mod build;
 mod check;
 mod serve;
@@ -26,6 +27,10 @@ commands:
   demo [--port P]     same as serve
   test                everything CI runs: setup, native tests, build, browser wasm tests
                       and JS page tests against a live reference server
+  bench [--quick] [--flood N]
+                      measure SDK vs floor, core ns/event, bundle, memory, detection
+                      latency, startup; print a table and write BENCHMARKS.md
+                      (--quick: seconds, small counts, writes nothing)
   help                this text
 ";
 
@@ -63,6 +68,12 @@ fn dispatch(args: &[String]) -> Res<()> {
             test::run()
         }
         "check" => check::run(&mut opts),
+        "bench" => {
+            let quick = opts.flag("--quick");
+            let flood = opts.value("--flood")?;
+            opts.done()?;
+            bench::run(quick, flood)
+        }
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())
@@ -101,15 +112,9 @@ impl Opts {
         let Some(i) = self.args.iter().position(|a| a == name) else {
             return Ok(None);
         };
-        let raw = self
-            .args
-            .get(i + 1)
-            .cloned()
-            .ok_or_else(|| fail!("{name} needs a value"))?;
+        let raw = self.args.get(i + 1).cloned().ok_or_else(|| fail!("{name} needs a value"))?;
         self.args.drain(i..i + 2);
-        raw.parse()
-            .map(Some)
-            .map_err(|_| fail!("bad value for {name}: `{raw}`"))
+        raw.parse().map(Some).map_err(|_| fail!("bad value for {name}: `{raw}`"))
     }
 
     fn done(&self) -> Res<()> {

@@ -36,16 +36,10 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(Stdio::piped());
         println!("$ {}", util::show(&cmd));
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| fail!("cannot start {}: {e}", bin.display()))?;
+        let mut child = cmd.spawn().map_err(|e| fail!("cannot start {}: {e}", bin.display()))?;
         let stdout = child.stdout.take();
         // From here on `server` owns the child: any early return kills it.
-        let mut server = Server {
-            child,
-            addr: String::new(),
-            port: 0,
-        };
+        let mut server = Server { child, addr: String::new(), port: 0 };
         let stdout = stdout.ok_or_else(|| fail!("no stdout from the server"))?;
         let (tx, rx) = mpsc::channel::<String>();
         thread::spawn(move || {
@@ -123,14 +117,8 @@ mod tests {
 
     #[test]
     fn parses_listening_line() {
-        assert_eq!(
-            parse_listening("listening on http://127.0.0.1:41234").as_deref(),
-            Some("127.0.0.1:41234")
-        );
-        assert_eq!(
-            parse_listening("listening on http://127.0.0.1:8080/\n").as_deref(),
-            Some("127.0.0.1:8080")
-        );
+        assert_eq!(parse_listening("listening on http://127.0.0.1:41234").as_deref(), Some("127.0.0.1:41234"));
+        assert_eq!(parse_listening("listening on http://127.0.0.1:8080/\n").as_deref(), Some("127.0.0.1:8080"));
         assert_eq!(parse_listening("GET /ws 101"), None);
     }
 }

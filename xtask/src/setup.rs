@@ -39,8 +39,7 @@ pub fn browser() -> Res<()> {
 fn wasm_target() -> Res<()> {
     if util::which("rustup").is_some() {
         let installed =
-            util::output_of(util::cmd("rustup").args(["target", "list", "--installed"]))
-                .unwrap_or_default();
+            util::output_of(util::cmd("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
         if installed.lines().any(|l| l.trim() == WASM_TARGET) {
             println!("setup: rust target {WASM_TARGET} present");
             return Ok(());
@@ -50,12 +49,7 @@ fn wasm_target() -> Res<()> {
     }
     // No rustup: accept a toolchain that ships the target's std anyway.
     let sysroot = util::output_of(util::cmd("rustc").args(["--print", "sysroot"]));
-    let present = sysroot.is_some_and(|s| {
-        PathBuf::from(s)
-            .join("lib/rustlib")
-            .join(WASM_TARGET)
-            .is_dir()
-    });
+    let present = sysroot.is_some_and(|s| PathBuf::from(s).join("lib/rustlib").join(WASM_TARGET).is_dir());
     if present {
         println!("setup: rust target {WASM_TARGET} present");
         Ok(())
@@ -87,10 +81,7 @@ fn version_in_lock(lock: &str, name: &str) -> Option<String> {
     while let Some(line) = lines.next() {
         if line == format!("name = \"{name}\"") {
             let version = lines.next()?;
-            return version
-                .strip_prefix("version = \"")
-                .and_then(|v| v.strip_suffix('"'))
-                .map(str::to_string);
+            return version.strip_prefix("version = \"").and_then(|v| v.strip_suffix('"')).map(str::to_string);
         }
     }
     None
@@ -111,12 +102,7 @@ fn version_pin_in_manifest(manifest: &str, name: &str) -> Option<String> {
             value
         };
         let version = version.strip_prefix('"')?.split('"').next()?;
-        Some(
-            version
-                .trim_start_matches(['=', '^', '~'])
-                .trim()
-                .to_string(),
-        )
+        Some(version.trim_start_matches(['=', '^', '~']).trim().to_string())
     })
 }
 
@@ -129,9 +115,7 @@ fn wasm_bindgen_cli() -> Res<()> {
         println!("setup: {have} present in target/tools");
         return Ok(());
     }
-    println!(
-        "setup: installing wasm-bindgen-cli {version} into target/tools (takes a few minutes)"
-    );
+    println!("setup: installing wasm-bindgen-cli {version} into target/tools (takes a few minutes)");
     util::run(
         util::cargo()
             .args(["install", "wasm-bindgen-cli", "--version"])
@@ -145,11 +129,7 @@ fn chromium() -> Res<()> {
     let chromium = browser_path();
     let driver = util::which("chromedriver");
     if let (Some(c), Some(d)) = (&chromium, &driver) {
-        println!(
-            "setup: chromium ({}) and chromedriver ({}) present",
-            c.display(),
-            d.display()
-        );
+        println!("setup: chromium ({}) and chromedriver ({}) present", c.display(), d.display());
         return Ok(());
     }
     let apt = util::which("apt-get");
@@ -161,20 +141,10 @@ fn chromium() -> Res<()> {
         ));
     }
     println!("setup: installing chromium and chromium-driver with apt-get");
+    util::run(util::cmd("apt-get").arg("update").env("DEBIAN_FRONTEND", "noninteractive"))?;
     util::run(
         util::cmd("apt-get")
-            .arg("update")
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
-    util::run(
-        util::cmd("apt-get")
-            .args([
-                "install",
-                "-y",
-                "--no-install-recommends",
-                "chromium",
-                "chromium-driver",
-            ])
+            .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )?;
     if browser_path().is_none() || util::which("chromedriver").is_none() {
@@ -187,9 +157,7 @@ fn chromium() -> Res<()> {
 
 /// The Chromium executable on PATH.
 pub fn browser_path() -> Option<PathBuf> {
-    ["chromium", "chromium-browser"]
-        .iter()
-        .find_map(|name| util::which(name))
+    ["chromium", "chromium-browser"].iter().find_map(|name| util::which(name))
 }
 
 /// The chromedriver executable on PATH.
@@ -199,8 +167,7 @@ pub fn chromedriver_path() -> Option<PathBuf> {
 
 /// The installed version of an npm package under target/tools/node, if any.
 fn npm_package_version(name: &str) -> Option<String> {
-    let text =
-        std::fs::read_to_string(util::node_modules().join(name).join("package.json")).ok()?;
+    let text = std::fs::read_to_string(util::node_modules().join(name).join("package.json")).ok()?;
     let after = text.get(text.find("\"version\"")? + "\"version\"".len()..)?;
     let after = after.trim_start().strip_prefix(':')?.trim_start();
     Some(after.strip_prefix('"')?.split('"').next()?.to_string())
@@ -211,8 +178,7 @@ fn node_tools() -> Res<()> {
     let missing: Vec<_> = wanted
         .iter()
         .filter(|(name, major)| {
-            !npm_package_version(name)
-                .is_some_and(|v| v == *major || v.starts_with(&format!("{major}.")))
+            !npm_package_version(name).is_some_and(|v| v == *major || v.starts_with(&format!("{major}.")))
         })
         .collect();
     if missing.is_empty() && wasm_opt_path().is_file() {
@@ -227,10 +193,7 @@ fn node_tools() -> Res<()> {
     }
     let prefix = util::tools_dir().join("node");
     std::fs::create_dir_all(&prefix)?;
-    println!(
-        "setup: installing playwright-core@{} binaryen@{} into target/tools/node",
-        PLAYWRIGHT.1, BINARYEN.1
-    );
+    println!("setup: installing playwright-core@{} binaryen@{} into target/tools/node", PLAYWRIGHT.1, BINARYEN.1);
     util::run(
         util::cmd("npm")
             .arg("install")
@@ -263,24 +226,15 @@ name = "wasm-bindgen"
 version = "0.2.130"
 source = "registry+https://github.com/rust-lang/crates.io-index"
 "#;
-        assert_eq!(
-            version_in_lock(lock, "wasm-bindgen").as_deref(),
-            Some("0.2.130")
-        );
+        assert_eq!(version_in_lock(lock, "wasm-bindgen").as_deref(), Some("0.2.130"));
         assert_eq!(version_in_lock(lock, "js-sys"), None);
     }
 
     #[test]
     fn finds_pin_in_manifest() {
         let plain = "wasm-bindgen-futures = \"0.4\"\nwasm-bindgen = \"=0.2.130\"\n";
-        assert_eq!(
-            version_pin_in_manifest(plain, "wasm-bindgen").as_deref(),
-            Some("0.2.130")
-        );
+        assert_eq!(version_pin_in_manifest(plain, "wasm-bindgen").as_deref(), Some("0.2.130"));
         let table = "wasm-bindgen = { version = \"=0.2.99\", default-features = false }\n";
-        assert_eq!(
-            version_pin_in_manifest(table, "wasm-bindgen").as_deref(),
-            Some("0.2.99")
-        );
+        assert_eq!(version_pin_in_manifest(table, "wasm-bindgen").as_deref(), Some("0.2.99"));
     }
 }

@@ -54,33 +54,15 @@ impl Report {
         };
         println!(
             "\n=== {name}: {} ({secs}s){}\n",
-            if outcome == Outcome::Pass {
-                "PASS"
-            } else {
-                "FAIL"
-            },
-            if note.is_empty() {
-                String::new()
-            } else {
-                format!(": {note}")
-            }
+            if outcome == Outcome::Pass { "PASS" } else { "FAIL" },
+            if note.is_empty() { String::new() } else { format!(": {note}") }
         );
-        self.steps.push(Step {
-            name,
-            outcome,
-            note,
-            secs,
-        });
+        self.steps.push(Step { name, outcome, note, secs });
         outcome == Outcome::Pass
     }
 
     fn skip(&mut self, name: &'static str, why: &str) {
-        self.steps.push(Step {
-            name,
-            outcome: Outcome::Skip,
-            note: why.to_string(),
-            secs: 0,
-        });
+        self.steps.push(Step { name, outcome: Outcome::Skip, note: why.to_string(), secs: 0 });
     }
 
     fn failed(&self) -> bool {
@@ -95,30 +77,15 @@ impl Report {
                 Outcome::Fail => "FAIL",
                 Outcome::Skip => "SKIP",
             };
-            let note = if s.note.is_empty() {
-                String::new()
-            } else {
-                format!(" - {}", s.note)
-            };
+            let note = if s.note.is_empty() { String::new() } else { format!(" - {}", s.note) };
             println!("  {tag}  {:<28} {:>5}s{note}", s.name, s.secs);
         }
-        let bad = self
-            .steps
-            .iter()
-            .filter(|s| s.outcome != Outcome::Pass)
-            .count();
+        let bad = self.steps.iter().filter(|s| s.outcome != Outcome::Pass).count();
         println!(
             "  {}",
-            if bad == 0 {
-                "all steps passed".to_string()
-            } else {
-                format!("{bad} step(s) failed or were skipped")
-            }
+            if bad == 0 { "all steps passed".to_string() } else { format!("{bad} step(s) failed or were skipped") }
         );
-        println!(
-            "tests: {} passed, {} failed",
-            self.counts.passed, self.counts.failed
-        );
+        println!("tests: {} passed, {} failed", self.counts.passed, self.counts.failed);
     }
 }
 
@@ -137,13 +104,7 @@ pub fn run() -> Res<()> {
 fn run_steps(report: &mut Report) {
     let t = Instant::now();
     if !report.record("setup", t, untested(setup::run())) {
-        for name in [
-            "native tests",
-            "build",
-            "server",
-            "browser wasm tests",
-            "JS page tests",
-        ] {
+        for name in ["native tests", "build", "server", "browser wasm tests", "JS page tests"] {
             report.skip(name, "setup failed");
         }
         return;
@@ -185,6 +146,8 @@ fn run_steps(report: &mut Report) {
     report.record("page tests", t, crate::check::page_tests(&server));
     let t = Instant::now();
     report.record("check matrix", t, crate::check::matrix());
+    let t = Instant::now();
+    report.record("quick bench", t, untested(crate::bench::quick(&server)));
 
     // Stops the server now, before the summary (Drop also covers panics and early returns).
     drop(server);
@@ -201,11 +164,8 @@ fn step_result(run: util::StepRun, what: &str) -> Tested {
     let result = if run.ok {
         Ok(())
     } else {
-        let counts = if run.counts.failed > 0 {
-            format!(" ({} test(s) failed)", run.counts.failed)
-        } else {
-            String::new()
-        };
+        let counts =
+            if run.counts.failed > 0 { format!(" ({} test(s) failed)", run.counts.failed) } else { String::new() };
         Err(fail!("{what} failed: {}{counts}", run.note))
     };
     (run.counts, result)
@@ -214,10 +174,7 @@ fn step_result(run: util::StepRun, what: &str) -> Tested {
 fn native_tests() -> Tested {
     let mut c = util::cargo();
     c.args(["test", "--workspace"]);
-    step_result(
-        util::run_step(&mut c, NATIVE_TIMEOUT),
-        "cargo test --workspace",
-    )
+    step_result(util::run_step(&mut c, NATIVE_TIMEOUT), "cargo test --workspace")
 }
 
 fn wasm_tests(server: &Server) -> Tested {
@@ -250,10 +207,7 @@ fn wasm_tests(server: &Server) -> Tested {
         driver.display(),
         webdriver_json.display()
     );
-    step_result(
-        util::run_step(&mut c, WASM_TIMEOUT),
-        "cargo test --target wasm32-unknown-unknown",
-    )
+    step_result(util::run_step(&mut c, WASM_TIMEOUT), "cargo test --target wasm32-unknown-unknown")
 }
 
 /// Chromium flags that keep it off this machine's closed network (the runner itself adds
@@ -270,10 +224,7 @@ const CHROMIUM_ARGS: [&str; 6] = [
 /// Capabilities for wasm-bindgen-test-runner (it reads `WASM_BINDGEN_TEST_WEBDRIVER_JSON`).
 fn write_webdriver_json() -> Res<PathBuf> {
     let args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| util::json_str(a)).collect();
-    let json = format!(
-        "{{\n  \"goog:chromeOptions\": {{ \"args\": [{}] }}\n}}\n",
-        args.join(", ")
-    );
+    let json = format!("{{\n  \"goog:chromeOptions\": {{ \"args\": [{}] }}\n}}\n", args.join(", "));
     let path = util::tools_dir().join("webdriver.json");
     std::fs::create_dir_all(util::tools_dir())?;
     std::fs::write(&path, json)?;

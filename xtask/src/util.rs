@@ -39,10 +39,7 @@ pub fn root() -> PathBuf {
         .map(PathBuf::from)
         .filter(|p| p.join("Cargo.toml").is_file() && p.ends_with("xtask"))
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    manifest_dir
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or(manifest_dir)
+    manifest_dir.parent().map(Path::to_path_buf).unwrap_or(manifest_dir)
 }
 
 /// Cargo's target directory (`CARGO_TARGET_DIR` if set, else `<root>/target`).
@@ -97,16 +94,12 @@ pub fn cargo() -> Command {
 
 /// Finds an executable on PATH (with `target/tools/bin` first).
 pub fn which(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&path_env())
-        .map(|dir| dir.join(name))
-        .find(|p| is_executable(p))
+    std::env::split_paths(&path_env()).map(|dir| dir.join(name)).find(|p| is_executable(p))
 }
 
 fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    p.metadata()
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
+    p.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
 }
 
 /// A printable rendering of a command line.
@@ -129,9 +122,7 @@ pub fn show(c: &Command) -> String {
 /// Runs a command with inherited stdio; an error if it can't start or exits non-zero.
 pub fn run(c: &mut Command) -> Res<()> {
     println!("$ {}", show(c));
-    let status = c
-        .status()
-        .map_err(|e| fail!("cannot run `{}`: {e}", show(c)))?;
+    let status = c.status().map_err(|e| fail!("cannot run `{}`: {e}", show(c)))?;
     if status.success() {
         Ok(())
     } else {
@@ -179,27 +170,18 @@ pub fn parse_counts(line: &str) -> Option<Counts> {
     let line = line.trim();
     let rest = if let Some(pos) = line.find("test result:") {
         line.get(pos + "test result:".len()..)?
-    } else if line
-        .split_whitespace()
-        .next()
-        .is_some_and(|w| w.bytes().all(|b| b.is_ascii_digit()))
-    {
+    } else if line.split_whitespace().next().is_some_and(|w| w.bytes().all(|b| b.is_ascii_digit())) {
         line
     } else {
         return None;
     };
-    let words: Vec<&str> = rest
-        .split(|c: char| c.is_whitespace() || c == ';' || c == ',' || c == '.')
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words: Vec<&str> =
+        rest.split(|c: char| c.is_whitespace() || c == ';' || c == ',' || c == '.').filter(|w| !w.is_empty()).collect();
     let count_before = |label: &str| -> Option<u64> {
         let i = words.iter().position(|w| *w == label)?;
         words.get(i.checked_sub(1)?)?.parse().ok()
     };
-    Some(Counts {
-        passed: count_before("passed")?,
-        failed: count_before("failed")?,
-    })
+    Some(Counts { passed: count_before("passed")?, failed: count_before("failed")? })
 }
 
 /// The outcome of [`run_step`].
@@ -215,13 +197,7 @@ pub fn run_step(c: &mut Command, timeout: Duration) -> StepRun {
     println!("$ {}", show(c));
     let mut child = match c.stdout(Stdio::piped()).spawn() {
         Ok(child) => child,
-        Err(e) => {
-            return StepRun {
-                ok: false,
-                counts: Counts::default(),
-                note: format!("cannot start: {e}"),
-            }
-        }
+        Err(e) => return StepRun { ok: false, counts: Counts::default(), note: format!("cannot start: {e}") },
     };
     let (tx, rx) = mpsc::channel::<Counts>();
     let reader = child.stdout.take().map(|stdout| {
@@ -249,10 +225,7 @@ pub fn run_step(c: &mut Command, timeout: Duration) -> StepRun {
                 break;
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                eprintln!(
-                    "xtask: output of `{}` still open after it exited; not waiting",
-                    show(c)
-                );
+                eprintln!("xtask: output of `{}` still open after it exited; not waiting", show(c));
                 break;
             }
         }
@@ -281,11 +254,7 @@ pub fn wait_with_timeout(child: &mut Child, timeout: Duration) -> (Option<ExitSt
             Err(_) => return (None, false),
         }
         if Instant::now() >= deadline {
-            eprintln!(
-                "xtask: `{}` ran past {}s; killing it and its children",
-                child.id(),
-                timeout.as_secs()
-            );
+            eprintln!("xtask: `{}` ran past {}s; killing it and its children", child.id(), timeout.as_secs());
             kill_tree(child);
             return (child.wait().ok(), true);
         }
@@ -313,11 +282,7 @@ fn descendants(pid: u32) -> Vec<u32> {
     let mut parent_of: Vec<(u32, u32)> = Vec::new();
     if let Ok(dir) = std::fs::read_dir("/proc") {
         for entry in dir.flatten() {
-            let Some(p) = entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<u32>().ok())
-            else {
+            let Some(p) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
                 continue;
             };
             let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
@@ -365,10 +330,7 @@ pub fn toml_value(text: &str, section: &str, key: &str) -> Option<String> {
         };
         if k.trim() == key {
             let v = v.trim();
-            return v
-                .strip_prefix('"')
-                .and_then(|v| v.split_once('"'))
-                .map(|(v, _)| v.to_string());
+            return v.strip_prefix('"').and_then(|v| v.split_once('"')).map(|(v, _)| v.to_string());
         }
     }
     None
@@ -395,12 +357,7 @@ pub fn json_str(s: &str) -> String {
 
 /// The size of `bytes` compressed by `gzip -9`, if gzip is available.
 pub fn gzip_size(path: &Path) -> Option<u64> {
-    let out = Command::new("gzip")
-        .args(["-9", "-n", "-c"])
-        .arg(path)
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
+    let out = Command::new("gzip").args(["-9", "-n", "-c"]).arg(path).stderr(Stdio::null()).output().ok()?;
     out.status.success().then_some(out.stdout.len() as u64)
 }
 
@@ -410,37 +367,23 @@ mod tests {
 
     #[test]
     fn parses_libtest_summary() {
-        let c = parse_counts("test result: ok. 12 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s");
-        assert_eq!(
-            c,
-            Some(Counts {
-                passed: 12,
-                failed: 1
-            })
+        let c = parse_counts(
+            "test result: ok. 12 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s",
         );
+        assert_eq!(c, Some(Counts { passed: 12, failed: 1 }));
     }
 
     #[test]
     fn parses_plain_summary() {
-        assert_eq!(
-            parse_counts("3 passed, 0 failed"),
-            Some(Counts {
-                passed: 3,
-                failed: 0
-            })
-        );
+        assert_eq!(parse_counts("3 passed, 0 failed"), Some(Counts { passed: 3, failed: 0 }));
         assert_eq!(parse_counts("running 3 tests"), None);
         assert_eq!(parse_counts("ok - 3 passed things"), None);
     }
 
     #[test]
     fn reads_toml_values() {
-        let text =
-            "[package]\nname = \"x\"\nversion = \"1.2.3\" # c\n[dependencies]\nversion = \"9\"\n";
-        assert_eq!(
-            toml_value(text, "package", "version").as_deref(),
-            Some("1.2.3")
-        );
+        let text = "[package]\nname = \"x\"\nversion = \"1.2.3\" # c\n[dependencies]\nversion = \"9\"\n";
+        assert_eq!(toml_value(text, "package", "version").as_deref(), Some("1.2.3"));
         assert_eq!(toml_value(text, "package", "license"), None);
     }
 
@@ -452,19 +395,10 @@ mod tests {
     #[test]
     fn run_step_counts_and_times_out() {
         let mut c = Command::new("sh");
-        c.args([
-            "-c",
-            "echo 'test result: ok. 2 passed; 1 failed;'; echo '3 passed, 0 failed'",
-        ]);
+        c.args(["-c", "echo 'test result: ok. 2 passed; 1 failed;'; echo '3 passed, 0 failed'"]);
         let r = run_step(&mut c, Duration::from_secs(30));
         assert!(r.ok);
-        assert_eq!(
-            r.counts,
-            Counts {
-                passed: 5,
-                failed: 1
-            }
-        );
+        assert_eq!(r.counts, Counts { passed: 5, failed: 1 });
 
         // A grandchild holding stdout open must not keep us waiting past the timeout.
         let mut c = Command::new("sh");

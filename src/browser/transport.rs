@@ -1,0 +1,220 @@
+//! Where frames go: the browser `WebSocket` (the default) or a transport written in JavaScript.
+//!
+//! A JavaScript transport is an object with `connect(callbacks)`. Every connection attempt
+//! (the first and each reconnect) calls it once with fresh callbacks
+//! `{open(), message(text), closed(code, reason, wasClean)}` and expects back a connection
+//! `{send(text), close(code, reason)}`. The driver treats the two exactly like a socket: it
+//! makes no protocol decision here, and each connection carries a generation number so that
+//! callbacks of a connection the driver has let go are ignored.
+//!
+//! Callbacks may be called at any time, also synchronously from inside `connect`, `send` or
+//! `close` (a scripted in-page server answers at once): an input that arrives while the driver
+//! is busy waits in a per-client mailbox, delivered in order on a microtask, and everything
+//! after it queues behind it so that the order of frames is kept.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+
+use js_sys::{Function, Object, Reflect};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::driver::{self, Inner, Input, SocketEvent};
+use super::socket::Socket;
+
+/// Where to connect, and how to authenticate. No `Debug`: it may hold the token.
+pub(crate) enum Endpoint {
+    /// `new WebSocket(url, protocols)`; `protocols` is `["jwt-auth", "jwt.<base64url(token)>"]`
+    /// as a JS array (empty without a token).
+    WebSocket { url: String, protocols: JsValue },
+    /// A JavaScript object with `connect(callbacks)`.
+    Custom { transport: JsValue, mailbox: Rc<Mailbox> },
+}
+
+impl Endpoint {
+    /// A JavaScript transport (already checked to have a `connect` function).
+    pub(crate) fn custom(transport: JsValue) -> Endpoint {
+        Endpoint::Custom { transport, mailbox: Rc::new(Mailbox::default()) }
+    }
+}
+
+/// Inputs that arrived while the driver was busy, in arrival order.
+#[derive(Default)]
+pub(crate) struct Mailbox {
+    queue: RefCell<VecDeque<(u64, SocketEvent)>>,
+    scheduled: Cell<bool>,
+}
+
+/// The connection the driver currently owns.
+pub(crate) enum Link {
+    Socket(Socket),
+    Custom(Connection),
+}
+
+impl Link {
+    /// Opens a connection to `endpoint`. `Err` when the browser or the transport refuses
+    /// (the exception is dropped unread: it may quote the subprotocols).
+    pub(crate) fn open(endpoint: &Endpoint, generation: u64, shared: &Weak<RefCell<Inner>>) -> Result<Link, ()> {
+        match endpoint {
+            Endpoint::WebSocket { url, protocols } => {
+                Socket::open(url, protocols, generation, shared).map(Link::Socket)
+            }
+            Endpoint::Custom { transport, mailbox } => {
+                Connection::open(transport, mailbox, generation, shared).map(Link::Custom)
+            }
+        }
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        match self {
+            Link::Socket(s) => s.generation(),
+            Link::Custom(c) => c.generation,
+        }
+    }
+
+    /// Sends one text frame; `false` if it could not go (the caller hands it back).
+    pub(crate) fn send(&self, text: &str) -> bool {
+        match self {
+            Link::Socket(s) => s.send(text),
+            Link::Custom(c) => c.send(text),
+        }
+    }
+
+    pub(crate) fn close(self, code: u16, reason: &str) {
+        match self {
+            Link::Socket(s) => s.close(code, reason),
+            Link::Custom(c) => c.close(code, reason),
+        }
+    }
+}
+
+/// One connection of a JavaScript transport.
+pub(crate) struct Connection {
+    generation: u64,
+    /// What `connect` returned: `send` and `close` are called on it.
+    conn: JsValue,
+    send_fn: Function,
+    close_fn: Function,
+    /// Set by `open()`; `send` is only called on an open connection.
+    open: Rc<Cell<bool>>,
+    /// Set by `closed()` or by our own `close`: no further `close` is sent.
+    ended: Rc<Cell<bool>>,
+}
+
+fn method(object: &JsValue, name: &str) -> Option<Function> {
+    if !object.is_object() {
+        return None;
+    }
+    Reflect::get(object, &JsValue::from_str(name)).ok()?.dyn_into::<Function>().ok()
+}
+
+/// Hands one event to the driver now, or through the mailbox when the driver is busy (or
+/// earlier events still wait there).
+fn post(shared: &Weak<RefCell<Inner>>, mailbox: &Rc<Mailbox>, generation: u64, event: SocketEvent) {
+    let Some(strong) = shared.upgrade() else { return };
+    let idle = mailbox.queue.borrow().is_empty() && strong.try_borrow_mut().is_ok();
+    if idle {
+        driver::input(&strong, Input::Socket(generation, event));
+        return;
+    }
+    mailbox.queue.borrow_mut().push_back((generation, event));
+    if !mailbox.scheduled.replace(true) {
+        let shared = shared.clone();
+        let mailbox = mailbox.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            drain(&shared, &mailbox);
+        });
+    }
+}
+
+fn drain(shared: &Weak<RefCell<Inner>>, mailbox: &Rc<Mailbox>) {
+    loop {
+        let next = mailbox.queue.borrow_mut().pop_front();
+        let Some((generation, event)) = next else { break };
+        match shared.upgrade() {
+            Some(strong) => driver::input(&strong, Input::Socket(generation, event)),
+            None => mailbox.queue.borrow_mut().clear(),
+        }
+    }
+    mailbox.scheduled.set(false);
+}
+
+impl Connection {
+    fn open(
+        transport: &JsValue,
+        mailbox: &Rc<Mailbox>,
+        generation: u64,
+        shared: &Weak<RefCell<Inner>>,
+    ) -> Result<Connection, ()> {
+        let open = Rc::new(Cell::new(false));
+        let ended = Rc::new(Cell::new(false));
+        let callbacks = Object::new();
+
+        let (weak, mb, flag) = (shared.clone(), mailbox.clone(), open.clone());
+        let on_open = Closure::<dyn Fn()>::new(move || {
+            flag.set(true);
+            post(&weak, &mb, generation, SocketEvent::Open);
+        });
+        let (weak, mb) = (shared.clone(), mailbox.clone());
+        let on_message = Closure::<dyn Fn(JsValue)>::new(move |data: JsValue| {
+            let event = match data.as_string() {
+                Some(text) => SocketEvent::Text(text),
+                None => {
+                    let len = data.dyn_ref::<js_sys::ArrayBuffer>().map_or(0, |b| b.byte_length());
+                    SocketEvent::Binary(len as usize)
+                }
+            };
+            post(&weak, &mb, generation, event);
+        });
+        let (weak, mb, flag) = (shared.clone(), mailbox.clone(), ended.clone());
+        let on_closed =
+            Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(move |code: JsValue, reason: JsValue, clean: JsValue| {
+                flag.set(true);
+                let code = code.as_f64().filter(|c| (0.0..=65535.0).contains(c)).map_or(1006, |c| c as u16);
+                let reason = reason.as_string().unwrap_or_default();
+                let clean = clean.as_bool().unwrap_or(false);
+                post(&weak, &mb, generation, SocketEvent::Closed { code, reason, clean });
+            });
+        // Owned by the JavaScript functions from here on (collected with them): a transport
+        // may call them after the driver let the connection go, and they then do nothing.
+        let _ = Reflect::set(&callbacks, &JsValue::from_str("open"), &on_open.into_js_value());
+        let _ = Reflect::set(&callbacks, &JsValue::from_str("message"), &on_message.into_js_value());
+        let _ = Reflect::set(&callbacks, &JsValue::from_str("closed"), &on_closed.into_js_value());
+
+        let connect = method(transport, "connect").ok_or(())?;
+        let conn = connect.call1(transport, &callbacks).map_err(drop)?;
+        let (Some(send_fn), Some(close_fn)) = (method(&conn, "send"), method(&conn, "close")) else {
+            return Err(());
+        };
+        Ok(Connection { generation, conn, send_fn, close_fn, open, ended })
+    }
+
+    /// `conn.send(text)`; `false` if the connection is not open, `send` threw or returned
+    /// `false`.
+    fn send(&self, text: &str) -> bool {
+        if !self.open.get() || self.ended.get() {
+            return false;
+        }
+        match self.send_fn.call1(&self.conn, &JsValue::from_str(text)) {
+            Ok(result) => result.as_bool() != Some(false),
+            Err(_) => false,
+        }
+    }
+
+    fn close(self, code: u16, reason: &str) {
+        self.close_once(code, reason);
+    }
+
+    fn close_once(&self, code: u16, reason: &str) {
+        if !self.ended.replace(true) {
+            let _ = self.close_fn.call2(&self.conn, &JsValue::from(code), &JsValue::from_str(reason));
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.close_once(1000, "client closed");
+    }
+}

@@ -1,0 +1,623 @@
+//! `cargo xtask bench [--quick] [--flood N]`: the six figures of BENCHMARKS.md.
+//!
+//! 1. SDK cost per event against the floor in headless Chromium (fed through the transport
+//!    seam from memory, and over a real socket with the server's `flood` scenario);
+//! 2. the core natively (`cargo bench --bench core`, parsed);
+//! 3. the bundle (wasm + JS glue after `wasm-opt -Oz`, gzip -9) and what dominates it (from the
+//!    wasm name section of an `-Oz` build that keeps names);
+//! 4. wasm linear memory after 10,000 and 1,000,000 events;
+//! 5. detection latency per failure kind under the server's scenarios;
+//! 6. startup: `init()` to an open, handshaken connection.
+//!
+//! The browser half is `tests/bench/bench.html`, driven by `tests/bench/run.mjs`, which prints
+//! `BENCH key value` lines. The full mode prints the table and rewrites the part of
+//! BENCHMARKS.md between its markers; `--quick` (a few seconds, a step of `cargo xtask test`)
+//! runs every measurement small and writes nothing. Nothing here asserts a timing.
+
+use crate::build;
+use crate::server::Server;
+use crate::setup;
+use crate::util::{self, fail, Res};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+const BEGIN: &str = "<!-- bench:begin (written by `cargo xtask bench`; edit outside the markers) -->";
+const END: &str = "<!-- bench:end -->";
+const BROWSER_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+const GOAL_RATIO: f64 = 0.8;
+const GOAL_NS: f64 = 250.0;
+const GOAL_BUNDLE: u64 = 23_000;
+
+/// Everything one run measured.
+struct Figures {
+    quick: bool,
+    command: String,
+    machine: Vec<(&'static str, String)>,
+    browser: BTreeMap<String, String>,
+    native: Vec<(String, f64)>,
+    sizes: Option<build::Sizes>,
+    attribution: Option<Attribution>,
+}
+
+/// `cargo xtask bench [--quick] [--flood N]`: builds, starts the server, measures, prints.
+pub fn run(quick: bool, flood: Option<u32>) -> Res<()> {
+    setup::run()?;
+    let built = build::run(false)?;
+    let server = Server::start(0)?;
+    let mut command = String::from("cargo xtask bench");
+    if quick {
+        command.push_str(" --quick");
+    }
+    if let Some(n) = flood {
+        command.push_str(&format!(" --flood {n}"));
+    }
+    let figures = measure(&server, quick, flood, Some(built.sizes), command)?;
+    drop(server);
+    print!("{}", table(&figures));
+    if !quick {
+        write_benchmarks_md(&figures)?;
+        println!("bench: wrote BENCHMARKS.md");
+    }
+    Ok(())
+}
+
+/// The quick step of `cargo xtask test`: every measurement, small, against the running server
+/// and the pkg/ already built; prints the table, writes nothing, asserts no timing.
+pub fn quick(server: &Server) -> Res<()> {
+    let wasm = util::root().join("pkg").join(format!("{}_bg.wasm", build::OUT_NAME));
+    let js = util::root().join("pkg").join(format!("{}.js", build::OUT_NAME));
+    let sizes = build::Sizes {
+        wasm_raw: std::fs::metadata(&wasm)?.len(),
+        wasm_gz: util::gzip_size(&wasm),
+        js_raw: std::fs::metadata(&js)?.len(),
+        js_gz: util::gzip_size(&js),
+    };
+    let figures = measure(server, true, None, Some(sizes), "cargo xtask bench --quick".into())?;
+    print!("{}", table(&figures));
+    Ok(())
+}
+
+fn measure(
+    server: &Server,
+    quick: bool,
+    flood: Option<u32>,
+    sizes: Option<build::Sizes>,
+    command: String,
+) -> Res<Figures> {
+    let browser = browser(server, quick, flood)?;
+    let native = native(quick)?;
+    let attribution = attribution(quick)?;
+    Ok(Figures { quick, command, machine: machine(&browser), browser, native, sizes, attribution })
+}
+
+fn machine(browser: &BTreeMap<String, String>) -> Vec<(&'static str, String)> {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.to_string()))
+        .and_then(|l| l.split_once(':').map(|(_, v)| v.trim().to_string()))
+        .unwrap_or_else(|| "unknown".into());
+    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let version = |program: &str, arg: &str| util::output_of(util::cmd(program).arg(arg)).unwrap_or_default();
+    vec![
+        ("CPU", cpu),
+        ("nproc", nproc.to_string()),
+        ("chromium", browser.get("browser").cloned().unwrap_or_default()),
+        ("rustc", version("rustc", "-V")),
+        ("node", version("node", "-v")),
+        ("os", version("uname", "-sr")),
+    ]
+}
+
+/// Runs the browser page; returns its `BENCH key value` lines.
+fn browser(server: &Server, quick: bool, flood: Option<u32>) -> Res<BTreeMap<String, String>> {
+    let root = util::root();
+    let mut c = util::cmd("node");
+    c.arg(root.join("tests").join("bench").join("run.mjs")).arg(server.url());
+    if quick {
+        c.arg("--quick");
+    }
+    if let Some(n) = flood {
+        c.arg("--flood").arg(n.to_string());
+    }
+    println!("$ {}", util::show(&c));
+    let mut child = c.stdout(std::process::Stdio::piped()).spawn()?;
+    let stdout = child.stdout.take().ok_or_else(|| fail!("no stdout from run.mjs"))?;
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut map = BTreeMap::new();
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(v) = line.strip_prefix("BENCH_BROWSER ") {
+                map.insert("browser".to_string(), v.trim().to_string());
+            } else if let Some(rest) = line.strip_prefix("BENCH ") {
+                if let Some((k, v)) = rest.split_once(' ') {
+                    map.insert(k.to_string(), v.to_string());
+                }
+            } else if !line.starts_with("BENCH_JSON ") {
+                println!("{line}");
+            }
+        }
+        map
+    });
+    let (status, timed_out) = util::wait_with_timeout(&mut child, BROWSER_TIMEOUT);
+    let map = reader.join().map_err(|_| fail!("run.mjs output reader panicked"))?;
+    if timed_out || !status.is_some_and(|s| s.success()) {
+        let why = map.get("error").cloned().unwrap_or_else(|| "see its output above".into());
+        return Err(fail!("the browser benchmark failed: {why}"));
+    }
+    Ok(map)
+}
+
+/// `cargo bench --bench core` with `BENCH_EVENTS`; `(dialect, ns/event)`.
+fn native(quick: bool) -> Res<Vec<(String, f64)>> {
+    let events = if quick { "20000" } else { "1000000" };
+    let mut c = util::cargo();
+    c.args(["bench", "-q", "-p", "chat-sentinel", "--bench", "core"]).env("BENCH_EVENTS", events);
+    println!("$ BENCH_EVENTS={events} {}", util::show(&c));
+    let out = c.output()?;
+    if !out.status.success() {
+        return Err(fail!("cargo bench --bench core failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let figures = parse_native(&text);
+    if figures.is_empty() {
+        return Err(fail!("no `core <dialect> N events X ns/event` line in cargo bench's output:\n{text}"));
+    }
+    Ok(figures)
+}
+
+/// `core netra  200000 events  687.3 ns/event  (...)` → `("netra", 687.3)`.
+fn parse_native(text: &str) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.first() != Some(&"core") {
+            continue;
+        }
+        let Some(i) = words.iter().position(|w| *w == "ns/event") else { continue };
+        let (Some(name), Some(ns)) = (words.get(1), i.checked_sub(1).and_then(|j| words.get(j))) else { continue };
+        if let Ok(ns) = ns.parse() {
+            out.push((name.to_string(), ns));
+        }
+    }
+    out
+}
+
+/// Code bytes by function and by module, from a build that keeps the name section.
+struct Attribution {
+    /// What was measured (the file and how it was made).
+    source: String,
+    code: u64,
+    data: u64,
+    total: u64,
+    functions: Vec<(String, u64)>,
+    modules: Vec<(String, u64)>,
+}
+
+/// Full mode: wasm-bindgen + `wasm-opt -Oz -g` of the release build (names kept, otherwise the
+/// shipped code). Quick: the cargo output as is.
+fn attribution(quick: bool) -> Res<Option<Attribution>> {
+    let input = util::target_dir().join(setup::WASM_TARGET).join("release").join(format!("{}.wasm", build::OUT_NAME));
+    if !input.is_file() {
+        println!("bench: no {} (run cargo xtask build); no size attribution", input.display());
+        return Ok(None);
+    }
+    // wasm-bindgen demangles the names (cargo's output has them mangled).
+    let dir = util::target_dir().join("bench");
+    std::fs::create_dir_all(&dir)?;
+    util::run(
+        util::cmd(util::tools_bin().join("wasm-bindgen"))
+            .args(["--target", "web", "--out-dir"])
+            .arg(&dir)
+            .args(["--out-name", build::OUT_NAME])
+            .arg(&input),
+    )?;
+    let bg = dir.join(format!("{}_bg.wasm", build::OUT_NAME));
+    let (file, source) = if quick {
+        (bg, "the release build after wasm-bindgen, before wasm-opt".to_string())
+    } else {
+        let named = dir.join("named.wasm");
+        util::run(util::cmd(setup::wasm_opt_path()).arg(&bg).arg("-o").arg(&named).args([
+            "-Oz",
+            "-g",
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-reference-types",
+            "--enable-multivalue",
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+        ]))?;
+        (named, "the shipped build (wasm-bindgen, wasm-opt -Oz) with its name section kept".to_string())
+    };
+    let bytes = std::fs::read(&file)?;
+    Ok(Some(attribute(&bytes, source).map_err(|e| fail!("cannot read {}: {e}", file.display()))?))
+}
+
+fn leb(bytes: &[u8], pos: &mut usize) -> Result<u64, &'static str> {
+    let mut result = 0u64;
+    let mut shift = 0;
+    loop {
+        let b = *bytes.get(*pos).ok_or("truncated LEB128")?;
+        *pos += 1;
+        result |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Ok(result);
+        }
+        shift += 7;
+        if shift > 63 {
+            return Err("LEB128 too long");
+        }
+    }
+}
+
+fn name<'a>(bytes: &'a [u8], pos: &mut usize) -> Result<&'a str, &'static str> {
+    let len = leb(bytes, pos)? as usize;
+    let s = bytes.get(*pos..*pos + len).ok_or("truncated name")?;
+    *pos += len;
+    std::str::from_utf8(s).map_err(|_| "name is not UTF-8")
+}
+
+fn limits(bytes: &[u8], pos: &mut usize) -> Result<(), &'static str> {
+    let flags = *bytes.get(*pos).ok_or("truncated limits")?;
+    *pos += 1;
+    leb(bytes, pos)?;
+    if flags & 1 != 0 {
+        leb(bytes, pos)?;
+    }
+    Ok(())
+}
+
+/// Reads the import, code, data and name sections: code bytes per function, grouped.
+fn attribute(bytes: &[u8], source: String) -> Result<Attribution, &'static str> {
+    if bytes.get(..4) != Some(b"\0asm") {
+        return Err("not a wasm module");
+    }
+    let mut pos = 8;
+    let mut imported = 0u64;
+    let mut bodies: Vec<u64> = Vec::new();
+    let mut names: BTreeMap<u64, String> = BTreeMap::new();
+    let mut data = 0u64;
+    while pos < bytes.len() {
+        let id = *bytes.get(pos).ok_or("truncated section")?;
+        pos += 1;
+        let size = leb(bytes, &mut pos)? as usize;
+        let end = pos + size;
+        let section = bytes.get(pos..end).ok_or("truncated section body")?;
+        let mut p = 0;
+        match id {
+            2 => {
+                for _ in 0..leb(section, &mut p)? {
+                    name(section, &mut p)?;
+                    name(section, &mut p)?;
+                    let kind = *section.get(p).ok_or("truncated import")?;
+                    p += 1;
+                    match kind {
+                        0 => {
+                            leb(section, &mut p)?;
+                            imported += 1;
+                        }
+                        1 => {
+                            p += 1;
+                            limits(section, &mut p)?;
+                        }
+                        2 => limits(section, &mut p)?,
+                        3 => p += 2,
+                        4 => {
+                            p += 1;
+                            leb(section, &mut p)?;
+                        }
+                        _ => return Err("unknown import kind"),
+                    }
+                }
+            }
+            10 => {
+                for _ in 0..leb(section, &mut p)? {
+                    let body = leb(section, &mut p)?;
+                    p += body as usize;
+                    bodies.push(body);
+                }
+            }
+            11 => data = size as u64,
+            0 if name(section, &mut p)? == "name" => {
+                while p < section.len() {
+                    let sub = *section.get(p).ok_or("truncated name section")?;
+                    p += 1;
+                    let len = leb(section, &mut p)? as usize;
+                    let next = p + len;
+                    if sub == 1 {
+                        for _ in 0..leb(section, &mut p)? {
+                            let index = leb(section, &mut p)?;
+                            names.insert(index, name(section, &mut p)?.to_string());
+                        }
+                    }
+                    p = next;
+                }
+            }
+            _ => {}
+        }
+        pos = end;
+    }
+    let mut functions: Vec<(String, u64)> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, &size)| {
+            let index = imported + i as u64;
+            let n = names.get(&index).map_or_else(|| format!("func[{index}]"), |n| clean(n));
+            (n, size)
+        })
+        .collect();
+    let mut modules: BTreeMap<String, u64> = BTreeMap::new();
+    for (n, size) in &functions {
+        *modules.entry(module_of(n)).or_default() += size;
+    }
+    let mut modules: Vec<(String, u64)> = modules.into_iter().collect();
+    modules.sort_by_key(|m| std::cmp::Reverse(m.1));
+    functions.sort_by_key(|f| std::cmp::Reverse(f.1));
+    let code = bodies.iter().sum();
+    Ok(Attribution { source, code, data, total: bytes.len() as u64, functions, modules })
+}
+
+/// Drops the `::h0123…` hash and `[0123…]` crate disambiguators.
+fn clean(name: &str) -> String {
+    let mut s = name.to_string();
+    if let Some(i) = s.rfind("::h") {
+        if s.len() - i == 19 && s.get(i + 3..).is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit())) {
+            s.truncate(i);
+        }
+    }
+    while let Some(start) = s.find('[') {
+        match s.get(start..).and_then(|rest| rest.find(']')) {
+            Some(len) if s.get(start + 1..start + len).is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit())) => {
+                s.replace_range(start..start + len + 1, "");
+            }
+            _ => break,
+        }
+    }
+    s
+}
+
+/// `chat_sentinel::core::json::…` → `chat_sentinel::core::json`; `core::fmt::…` → `core::fmt`;
+/// `dlmalloc::…` → `dlmalloc`; `<T as core::fmt::Debug>::fmt` → its trait's module.
+fn module_of(name: &str) -> String {
+    let path = match name.strip_prefix('<') {
+        Some(rest) => match rest.split_once(" as ") {
+            Some((ty, tr)) if ty.contains("::") && !tr.starts_with("core::") && !tr.starts_with("alloc::") => ty,
+            Some((_, tr)) => tr,
+            None => rest,
+        },
+        None => name,
+    };
+    let segments: Vec<&str> = path.split("::").map(|s| s.trim_start_matches('<')).collect();
+    let depth = match segments.first().copied() {
+        Some("chat_sentinel") => 3,
+        Some("core" | "alloc" | "std" | "wasm_bindgen" | "js_sys") => 2,
+        _ => 1,
+    };
+    let keep: Vec<&str> =
+        segments.iter().take(depth).map(|s| s.split(['<', '>', ' ', '(', '{']).next().unwrap_or("")).collect();
+    if keep.first().is_none_or(|s| s.is_empty()) || name.starts_with("func[") {
+        "(unnamed)".to_string()
+    } else {
+        keep.join("::")
+    }
+}
+
+fn num(map: &BTreeMap<String, String>, key: &str) -> Option<f64> {
+    map.get(key).and_then(|v| v.parse().ok())
+}
+
+fn verdict(met: Option<bool>) -> &'static str {
+    match met {
+        Some(true) => "met",
+        Some(false) => "**missed**",
+        None => "n/a",
+    }
+}
+
+fn kib(bytes: f64) -> String {
+    format!("{:.0} KiB", bytes / 1024.0)
+}
+
+/// The results table (markdown), then the bundle attribution.
+fn table(f: &Figures) -> String {
+    let b = &f.browser;
+    let mut rows: Vec<[String; 4]> = Vec::new();
+    for d in ["netra", "sequenced"] {
+        let (sdk, floor, ratio, events, bytes) = (
+            num(b, &format!("floor.{d}.sdkEps")),
+            num(b, &format!("floor.{d}.floorEps")),
+            num(b, &format!("floor.{d}.ratio")),
+            num(b, &format!("floor.{d}.events")).unwrap_or(0.0),
+            num(b, &format!("floor.{d}.bytes")).unwrap_or(0.0),
+        );
+        rows.push([
+            format!("1. SDK/floor, from memory, {d} ({events:.0} events, avg {bytes:.0} B)"),
+            format!(
+                "**{:.3}** (SDK {:.0} ev/s = {:.0} ns/ev; floor {:.0} ev/s = {:.0} ns/ev)",
+                ratio.unwrap_or(0.0),
+                sdk.unwrap_or(0.0),
+                1e9 / sdk.unwrap_or(f64::INFINITY),
+                floor.unwrap_or(0.0),
+                1e9 / floor.unwrap_or(f64::INFINITY)
+            ),
+            format!("≥ {GOAL_RATIO}"),
+            verdict(ratio.map(|r| r >= GOAL_RATIO)).into(),
+        ]);
+    }
+    for d in ["netra", "sequenced"] {
+        let (sdk, bare, ratio, events) = (
+            num(b, &format!("socket.{d}.sdkEps")).unwrap_or(0.0),
+            num(b, &format!("socket.{d}.bareEps")).unwrap_or(0.0),
+            num(b, &format!("socket.{d}.ratio")),
+            num(b, &format!("socket.{d}.events")).unwrap_or(0.0),
+        );
+        rows.push([
+            format!("1. SDK/bare onmessage, real socket (`flood`), {d} ({events:.0} events)"),
+            format!("**{:.3}** (SDK {sdk:.0} ev/s; bare {bare:.0} ev/s)", ratio.unwrap_or(0.0)),
+            "reported".into(),
+            "n/a".into(),
+        ]);
+    }
+    for (d, ns) in &f.native {
+        rows.push([
+            format!("2. core natively, {d}, parse included"),
+            format!("**{ns:.1} ns/event**"),
+            format!("≤ {GOAL_NS} ns"),
+            verdict(Some(*ns <= GOAL_NS)).into(),
+        ]);
+    }
+    if let Some(s) = f.sizes {
+        let total = s.wasm_gz.zip(s.js_gz).map(|(a, b)| a + b);
+        rows.push([
+            "3. bundle: wasm + JS glue, wasm-opt -Oz, gzip -9".into(),
+            format!(
+                "**{} B** (wasm {} B gz / {} B raw; JS {} B gz / {} B raw)",
+                total.map_or("n/a".into(), |t| t.to_string()),
+                s.wasm_gz.unwrap_or(0),
+                s.wasm_raw,
+                s.js_gz.unwrap_or(0),
+                s.js_raw
+            ),
+            format!("≤ {GOAL_BUNDLE} B"),
+            verdict(total.map(|t| t <= GOAL_BUNDLE)).into(),
+        ]);
+    }
+    for d in ["netra", "sequenced"] {
+        let get = |k: &str| num(b, &format!("memory.{d}.{k}")).unwrap_or(0.0);
+        let (small, large) = (get("afterSmall"), get("afterLarge"));
+        rows.push([
+            format!(
+                "4. wasm memory, {d}: start / {:.0} events / {:.0} events ({:.0} runs)",
+                get("small"),
+                get("large"),
+                get("runs")
+            ),
+            format!("{} / {} / **{}**", kib(get("before")), kib(small), kib(large)),
+            "no growth past the caps".into(),
+            verdict(Some(large <= small)).into(),
+        ]);
+    }
+    let kinds: Vec<String> = b
+        .keys()
+        .filter_map(|k| k.strip_prefix("latency.").and_then(|k| k.strip_suffix(".boundMs")).map(str::to_string))
+        .collect();
+    for kind in kinds {
+        let get = |k: &str| b.get(&format!("latency.{kind}.{k}")).cloned().unwrap_or_default();
+        let latency = num(b, &format!("latency.{kind}.latencyMs"));
+        let bound = num(b, &format!("latency.{kind}.boundMs")).unwrap_or(0.0);
+        rows.push([
+            format!("5. `{kind}` latency ({} `{}`; from the {})", get("dialect"), get("scenario"), get("faultText")),
+            latency.map_or("not reported".into(), |l| format!("**{l:.0} ms**")),
+            format!("≤ {bound:.0} ms ({})", get("boundText")),
+            verdict(Some(latency.is_some_and(|l| l <= bound))).into(),
+        ]);
+    }
+    if let (Some(init), Some(connect), Some(bare)) =
+        (num(b, "startup.initMs"), num(b, "startup.connectMs"), num(b, "startup.bareConnectMs"))
+    {
+        rows.push([
+            "6. startup: init() → open, handshaken connection (loopback)".into(),
+            format!(
+                "**{:.1} ms** (init {init:.1} ms + connect {connect:.1} ms; bare WebSocket {bare:.1} ms)",
+                init + connect
+            ),
+            "reported".into(),
+            "n/a".into(),
+        ]);
+    }
+    let mut out = String::new();
+    out.push_str(&format!(
+        "\n{} — `{}`\n\n",
+        if f.quick { "Quick run (small counts; figures not meaningful)" } else { "Results" },
+        f.command
+    ));
+    out.push_str("| machine | |\n|---|---|\n");
+    for (k, v) in &f.machine {
+        out.push_str(&format!("| {k} | {v} |\n"));
+    }
+    out.push_str("\n| figure | measured | goal | |\n|---|---|---|---|\n");
+    for r in rows {
+        out.push_str(&format!("| {} | {} | {} | {} |\n", r[0], r[1], r[2], r[3]));
+    }
+    if let Some(a) = &f.attribution {
+        out.push_str(&format!(
+            "\nWhat the wasm is made of ({}): {} B in all, {} B of code, {} B of data.\n\n",
+            a.source, a.total, a.code, a.data
+        ));
+        out.push_str("| module | code bytes | | function | code bytes |\n|---|---:|---|---|---:|\n");
+        for i in 0..12 {
+            let m = a.modules.get(i).map_or((String::new(), String::new()), |(n, s)| (format!("`{n}`"), s.to_string()));
+            let g =
+                a.functions.get(i).map_or((String::new(), String::new()), |(n, s)| (format!("`{n}`"), s.to_string()));
+            out.push_str(&format!("| {} | {} | | {} | {} |\n", m.0, m.1, truncate(&g.0, 90), g.1));
+        }
+    }
+    out
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max - 2).collect();
+        t.push_str("…`");
+        t
+    }
+}
+
+/// Replaces what is between the markers of BENCHMARKS.md (the file is created if missing).
+fn write_benchmarks_md(f: &Figures) -> Res<()> {
+    let path = util::root().join("BENCHMARKS.md");
+    let old = std::fs::read_to_string(&path).unwrap_or_else(|_| format!("# Benchmarks\n\n{BEGIN}\n{END}\n"));
+    let block = format!("{BEGIN}\n{}\n{END}", table(f));
+    let new = match (old.find(BEGIN), old.find(END)) {
+        (Some(a), Some(b)) if a < b => format!("{}{block}{}", &old[..a], &old[b + END.len()..]),
+        _ => format!("{old}\n{block}\n"),
+    };
+    write(&path, &new)
+}
+
+fn write(path: &Path, text: &str) -> Res<()> {
+    std::fs::write(path, text).map_err(|e| fail!("cannot write {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_native_lines() {
+        let text =
+            "core netra        200000 events    687.3 ns/event  (avg frame 314 B, delivered 200000, failures 0)\n\
+                    core sequenced    200000 events    708.8 ns/event  (avg frame 387 B)\nnoise\n";
+        assert_eq!(parse_native(text), vec![("netra".to_string(), 687.3), ("sequenced".to_string(), 708.8)]);
+    }
+
+    #[test]
+    fn groups_function_names() {
+        assert_eq!(
+            clean("chat_sentinel::core::json::Scanner::string::h314b44af9f456b0d"),
+            "chat_sentinel::core::json::Scanner::string"
+        );
+        assert_eq!(module_of("chat_sentinel::core::json::Scanner::string"), "chat_sentinel::core::json");
+        assert_eq!(module_of(&clean("<dlmalloc[e24a27700634d609]::dlmalloc::Dlmalloc<A>>::malloc")), "dlmalloc");
+        assert_eq!(module_of("core::fmt::write"), "core::fmt");
+        assert_eq!(module_of("<alloc::string::String as core::fmt::Write>::write_str"), "core::fmt");
+        assert_eq!(module_of("func[12]"), "(unnamed)");
+    }
+
+    #[test]
+    fn reads_a_tiny_module() {
+        // magic, version, one import (func), one code body of 2 bytes, names.
+        let mut m = b"\0asm\x01\0\0\0".to_vec();
+        m.extend([2, 7, 1, 1, b'm', 1, b'f', 0, 0]);
+        m.extend([10, 4, 1, 2, 0, 0x0b]);
+        let names = [4, b'n', b'a', b'm', b'e', 1, 5, 1, 1, 2, b'h', b'i'];
+        m.push(0);
+        m.push(names.len() as u8);
+        m.extend(names);
+        let a = attribute(&m, String::new()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(a.functions, vec![("hi".to_string(), 2)]);
+        assert_eq!(a.code, 2);
+    }
+}
