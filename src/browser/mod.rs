@@ -11,7 +11,8 @@
 //! `handle_transmit_failed`, so a user message fails with `send_failed` instead of vanishing);
 //! `Connect` opens a new `WebSocket(url, ["jwt-auth", "jwt.<base64url(token)>"])`, `Disconnect`
 //! closes the current one; everything else is queued for the application. The single
-//! `setTimeout` is re-armed only when `poll_timeout` changed. Only then, with no borrow held,
+//! `setTimeout` is re-armed only when `poll_timeout` comes earlier than the pending one (a timer
+//! that fires early is a no-op and re-arms). Only then, with no borrow held,
 //! are the queued outputs dispatched, so callbacks may call back into the client.
 //!
 //! Every socket carries a generation number: events of a socket the driver has let go never

@@ -33,7 +33,7 @@ pub(crate) fn now() -> Instant {
 /// The longest delay `setTimeout` honours (larger values fire at once).
 const MAX_DELAY_MS: u64 = 0x7fff_ffff;
 
-/// The driver's single timer, re-armed only when the tracker's deadline changes.
+/// The driver's single timer, re-armed only when the tracker's next deadline comes earlier.
 pub(crate) struct Timer {
     callback: Closure<dyn FnMut()>,
     /// The deadline the pending `setTimeout` is for, and its handle.
@@ -50,20 +50,22 @@ impl Timer {
         Timer { callback, armed: None }
     }
 
-    /// Makes the pending timeout match `deadline` (none: no timeout).
+    /// Makes sure a timeout fires no later than `deadline`. A pending timeout that fires
+    /// earlier is kept: the tracker's `handle_timeout` is a no-op when nothing is due, and the
+    /// driver re-arms after it. Deadlines mostly move later (every frame pushes the next ping
+    /// back), so this costs one `setTimeout` per deadline reached, not one per frame.
     pub(crate) fn arm(&mut self, deadline: Option<Instant>, now: Instant) {
-        if self.armed.as_ref().map(|(at, _)| *at) == deadline {
+        let Some(at) = deadline else { return };
+        if self.armed.as_ref().is_some_and(|(armed_at, _)| *armed_at <= at) {
             return;
         }
         if let Some((_, handle)) = self.armed.take() {
             clear_timeout(&handle);
         }
-        if let Some(at) = deadline {
-            // One extra millisecond absorbs the rounding of `now` to whole milliseconds.
-            let delay = at.since(now).saturating_add(1).min(MAX_DELAY_MS);
-            let handle = set_timeout(self.callback.as_ref(), delay as f64);
-            self.armed = Some((at, handle));
-        }
+        // One extra millisecond absorbs the rounding of `now` to whole milliseconds.
+        let delay = at.since(now).saturating_add(1).min(MAX_DELAY_MS);
+        let handle = set_timeout(self.callback.as_ref(), delay as f64);
+        self.armed = Some((at, handle));
     }
 
     /// The pending timeout fired: the next `arm` sets a new one whatever the deadline.
