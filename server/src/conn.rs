@@ -50,13 +50,7 @@ enum Next {
 
 /// Serves connection `id` until the socket ends or a fault ends it. `session_id` names the
 /// fresh session a sequenced connection starts on.
-pub async fn serve(
-    mut socket: WebSocket,
-    id: u64,
-    params: Arc<Params>,
-    registry: Arc<Registry>,
-    session_id: String,
-) {
+pub async fn serve(mut socket: WebSocket, id: u64, params: Arc<Params>, registry: Arc<Registry>, session_id: String) {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut conn = Conn {
         id,
@@ -123,10 +117,7 @@ pub async fn serve(
 
 /// Sends the `close_code` scenario's close frame and waits briefly for the client's reply.
 async fn close(socket: &mut WebSocket, params: &Params) {
-    let frame = CloseFrame {
-        code: params.close_code,
-        reason: params.close_reason.as_str().into(),
-    };
+    let frame = CloseFrame { code: params.close_code, reason: params.close_reason.as_str().into() };
     if socket.send(Message::Close(Some(frame))).await.is_ok() {
         let _ = timeout(CLOSE_GRACE, async {
             while let Some(Ok(message)) = socket.recv().await {
@@ -152,8 +143,7 @@ impl Conn {
             Dialect::Sequenced => {
                 let session = self.registry.create(session_id);
                 session.attach(self.id, self.tx.clone());
-                let frame =
-                    frames::sequenced_handshake(&connection_id, &self.user_id, session.id());
+                let frame = frames::sequenced_handshake(&connection_id, &self.user_id, session.id());
                 self.session = Some(session);
                 frame
             }
@@ -180,10 +170,7 @@ impl Conn {
             }
         };
         let Some(kind) = frame.get("type").and_then(Value::as_str) else {
-            eprintln!(
-                "conn {}: ignored a client frame without a string type",
-                self.id
-            );
+            eprintln!("conn {}: ignored a client frame without a string type", self.id);
             return;
         };
         let sequenced = self.params.dialect == Dialect::Sequenced;
@@ -210,15 +197,11 @@ impl Conn {
         let field = |key: &str| payload.and_then(|p| p.get(key)).cloned();
         let message_id = match self.params.dialect {
             Dialect::Netra => field("message_id"),
-            Dialect::Sequenced => frame
-                .get("message_id")
-                .cloned()
-                .or_else(|| field("message_id")),
+            Dialect::Sequenced => frame.get("message_id").cloned().or_else(|| field("message_id")),
         }
         .unwrap_or(Value::Null);
-        let thread_id = field("thread_id")
-            .and_then(|t| t.as_str().map(str::to_owned))
-            .unwrap_or_else(|| format!("th_{}", self.id));
+        let thread_id =
+            field("thread_id").and_then(|t| t.as_str().map(str::to_owned)).unwrap_or_else(|| format!("th_{}", self.id));
         self.runs += 1;
         let number = self.runs;
         let ctx = RunCtx {
@@ -229,10 +212,7 @@ impl Conn {
         };
         let scenario = self.params.scenario;
         if scenario == Scenario::NoAck {
-            eprintln!(
-                "conn {}: fault no_ack: message {message_id} not acknowledged",
-                self.id
-            );
+            eprintln!("conn {}: fault no_ack: message {message_id} not acknowledged", self.id);
         } else {
             let ack = match self.params.dialect {
                 Dialect::Netra => frames::netra_ack(&message_id, number),
@@ -251,19 +231,8 @@ impl Conn {
             }
             return;
         }
-        let fault = if number == 1 && !self.resumed {
-            scenario.conn_fault()
-        } else {
-            None
-        };
-        let run = Run {
-            params: Arc::clone(&self.params),
-            outlet,
-            ctx,
-            number,
-            fault,
-            conn: self.id,
-        };
+        let fault = if number == 1 && !self.resumed { scenario.conn_fault() } else { None };
+        let run = Run { params: Arc::clone(&self.params), outlet, ctx, number, fault, conn: self.id };
         tokio::spawn(run.perform());
     }
 

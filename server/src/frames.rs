@@ -22,17 +22,9 @@ pub struct RunCtx {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
     Started,
-    Thinking {
-        step: u32,
-        of: u32,
-        reasoning: &'static str,
-    },
-    ToolExecuting {
-        tool: &'static str,
-    },
-    ToolCompleted {
-        tool: &'static str,
-    },
+    Thinking { step: u32, of: u32, reasoning: &'static str },
+    ToolExecuting { tool: &'static str },
+    ToolCompleted { tool: &'static str },
     Completed,
 }
 
@@ -61,11 +53,7 @@ pub fn netra_event(step: &Step, ctx: &RunCtx) -> Value {
             "payload": {"status": "started", "context": {},
                         "message": format!("{} has started processing your request", ctx.agent_name)}
         }),
-        Step::Thinking {
-            step,
-            of,
-            reasoning,
-        } => json!({
+        Step::Thinking { step, of, reasoning } => json!({
             "type": "agent_thinking", "run_id": ctx.run_id, "agent_name": ctx.agent_name,
             "thread_id": ctx.thread_id, "timestamp": iso_now(),
             "payload": {"reasoning": reasoning, "step_number": step,
@@ -96,9 +84,7 @@ pub fn sequenced_event(step: &Step, ctx: &RunCtx) -> Value {
     let data = match step {
         Step::Started => json!({"agent_name": ctx.agent_name, "thread_id": ctx.thread_id,
                                 "message": format!("{} has started", ctx.agent_name)}),
-        Step::Thinking {
-            step, reasoning, ..
-        } => {
+        Step::Thinking { step, reasoning, .. } => {
             json!({"reasoning": reasoning, "step_number": step, "thread_id": ctx.thread_id})
         }
         Step::ToolExecuting { tool } => json!({"tool_name": tool, "thread_id": ctx.thread_id}),
@@ -192,26 +178,16 @@ pub fn malformed_frames(session: &str, run_id: &str) -> Vec<String> {
         "[".repeat(DEEP_NESTING),
         "]".repeat(DEEP_NESTING)
     );
-    let head =
-        format!("{{\"type\":\"agent_thinking\",\"run_id\":\"{run_id}\",\"data\":{{\"padding\":\"");
+    let head = format!("{{\"type\":\"agent_thinking\",\"run_id\":\"{run_id}\",\"data\":{{\"padding\":\"");
     let tail = "\"}}";
     let pad = OVERSIZED_BYTES.saturating_sub(head.len() + tail.len());
     let oversized = format!("{head}{}{tail}", "x".repeat(pad));
-    vec![
-        "not json".to_owned(),
-        "[1,2]".to_owned(),
-        r#"{"type":42}"#.to_owned(),
-        seq_text.to_string(),
-        deep,
-        oversized,
-    ]
+    vec!["not json".to_owned(), "[1,2]".to_owned(), r#"{"type":42}"#.to_owned(), seq_text.to_string(), deep, oversized]
 }
 
 /// Seconds since the Unix epoch, millisecond precision.
 pub fn epoch_now() -> f64 {
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
+    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
     millis as f64 / 1000.0
 }
 
@@ -229,18 +205,11 @@ fn iso_now_naive() -> String {
 
 /// Now as `YYYY-MM-DDTHH:MM:SS` (UTC) and the microseconds within that second.
 fn utc_now() -> (String, u32) {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = now.as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (year, month, day) = civil_from_days(days);
-    let date = format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    );
+    let date = format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}", rem / 3600, rem / 60 % 60, rem % 60);
     (date, now.subsec_micros())
 }
 

@@ -75,14 +75,9 @@ async fn upgrade(
         Ok(params) => Arc::new(params),
         Err(err) => return (StatusCode::BAD_REQUEST, err).into_response(),
     };
-    let offered: Vec<String> = upgrade
-        .requested_protocols()
-        .filter_map(|p| p.to_str().ok())
-        .map(str::to_owned)
-        .collect();
-    let token = offered
-        .iter()
-        .any(|p| TOKEN_PREFIXES.iter().any(|prefix| p.starts_with(prefix)));
+    let offered: Vec<String> =
+        upgrade.requested_protocols().filter_map(|p| p.to_str().ok()).map(str::to_owned).collect();
+    let token = offered.iter().any(|p| TOKEN_PREFIXES.iter().any(|prefix| p.starts_with(prefix)));
     let id = app.next_conn.fetch_add(1, Ordering::Relaxed);
     {
         let mut history = app.history.lock().unwrap_or_else(|p| p.into_inner());
@@ -106,23 +101,16 @@ async fn upgrade(
     );
     let registry = Arc::clone(&app.registry);
     let session_id = format!("s-{:x}-{id}", app.nonce);
-    upgrade
-        .protocols(["jwt-auth"])
-        .on_upgrade(move |socket| conn::serve(socket, id, params, registry, session_id))
+    upgrade.protocols(["jwt-auth"]).on_upgrade(move |socket| conn::serve(socket, id, params, registry, session_id))
 }
 
 /// Sets the exact MIME type for the file types the SDK needs (`.mjs` and `.wasm` in
 /// particular) on successful responses.
 async fn content_type(request: Request, next: Next) -> Response {
-    let mime = Path::new(request.uri().path())
-        .extension()
-        .and_then(|e| e.to_str())
-        .and_then(mime_for);
+    let mime = Path::new(request.uri().path()).extension().and_then(|e| e.to_str()).and_then(mime_for);
     let mut response = next.run(request).await;
     if let (Some(mime), true) = (mime, response.status().is_success()) {
-        response
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(mime));
+        response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(mime));
     }
     response
 }

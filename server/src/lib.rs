@@ -37,19 +37,13 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config {
-            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            port: 8787,
-            root: PathBuf::from("."),
-        }
+        Config { host: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 8787, root: PathBuf::from(".") }
     }
 }
 
 /// Binds the server and returns its address and the future that serves it (until an I/O
 /// error). Fails if the host is not a loopback address or the port cannot be bound.
-pub async fn start(
-    config: Config,
-) -> io::Result<(SocketAddr, impl Future<Output = io::Result<()>> + Send)> {
+pub async fn start(config: Config) -> io::Result<(SocketAddr, impl Future<Output = io::Result<()>> + Send)> {
     if !config.host.is_loopback() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -58,9 +52,7 @@ pub async fn start(
     }
     let listener = TcpListener::bind((config.host, config.port)).await?;
     let addr = listener.local_addr()?;
-    let nonce = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() & 0xff_ffff);
+    let nonce = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() & 0xff_ffff);
     let app = http::router(&config.root, nonce);
     Ok((addr, async move { axum::serve(listener, app).await }))
 }

@@ -17,15 +17,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Config, String> 
         if flag == "--help" || flag == "-h" {
             return Err(USAGE.to_owned());
         }
-        let value = args
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
         match flag.as_str() {
             "--port" => config.port = value.parse().map_err(|_| format!("bad port {value:?}"))?,
             "--host" => {
-                config.host = value
-                    .parse::<IpAddr>()
-                    .map_err(|_| format!("bad host {value:?} (an IP address)"))?;
+                config.host = value.parse::<IpAddr>().map_err(|_| format!("bad host {value:?} (an IP address)"))?;
             }
             "--root" => config.root = PathBuf::from(value),
             _ => return Err(format!("unknown option {flag}\n{USAGE}")),

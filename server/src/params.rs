@@ -63,16 +63,12 @@ impl Params {
             other => return Err(format!("unknown dialect {other:?}")),
         };
         let scenario_name = get("scenario").unwrap_or("clean");
-        let scenario = Scenario::parse(scenario_name)
-            .ok_or_else(|| format!("unknown scenario {scenario_name:?}"))?;
+        let scenario = Scenario::parse(scenario_name).ok_or_else(|| format!("unknown scenario {scenario_name:?}"))?;
         let skip_event = match get("event") {
             None => None,
-            Some(name) => Some(
-                GOLDEN_EVENTS
-                    .into_iter()
-                    .find(|e| *e == name)
-                    .ok_or_else(|| format!("unknown event {name:?}"))?,
-            ),
+            Some(name) => {
+                Some(GOLDEN_EVENTS.into_iter().find(|e| *e == name).ok_or_else(|| format!("unknown event {name:?}"))?)
+            }
         };
         if scenario == Scenario::Skip && skip_event.is_none() {
             return Err("scenario skip needs event=<type>".to_owned());
@@ -81,14 +77,11 @@ impl Params {
             Dialect::Netra => 35_000,
             Dialect::Sequenced => 5_000,
         };
-        let ms = |key: &str, default: u64| {
-            number(query, key, default).map(|n: u64| Duration::from_millis(n.min(MAX_MS)))
-        };
+        let ms =
+            |key: &str, default: u64| number(query, key, default).map(|n: u64| Duration::from_millis(n.min(MAX_MS)));
         let close_code = number(query, "code", 1011)?;
         if !(1000..=4999).contains(&close_code) || [1004, 1005, 1006, 1015].contains(&close_code) {
-            return Err(format!(
-                "parameter code: {close_code} cannot be sent in a close frame"
-            ));
+            return Err(format!("parameter code: {close_code} cannot be sent in a close frame"));
         }
         Ok(Params {
             dialect,
@@ -124,15 +117,9 @@ fn bounded(query: &HashMap<String, String>, key: &str, default: u32) -> Result<u
 }
 
 /// Parses the numeric parameter `key`, or returns `default` when it is absent.
-fn number<T: std::str::FromStr>(
-    query: &HashMap<String, String>,
-    key: &str,
-    default: T,
-) -> Result<T, String> {
+fn number<T: std::str::FromStr>(query: &HashMap<String, String>, key: &str, default: T) -> Result<T, String> {
     match query.get(key) {
         None => Ok(default),
-        Some(text) => text
-            .parse()
-            .map_err(|_| format!("parameter {key}: not a valid number: {text:?}")),
+        Some(text) => text.parse().map_err(|_| format!("parameter {key}: not a valid number: {text:?}")),
     }
 }

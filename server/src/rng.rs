@@ -30,10 +30,6 @@ impl Rng {
     pub fn pick(&mut self, items: &[&'static str]) -> &'static str {
         let len = items.len() as u64;
         let index = self.range(0, len.saturating_sub(1));
-        usize::try_from(index)
-            .ok()
-            .and_then(|i| items.get(i))
-            .copied()
-            .unwrap_or("")
+        usize::try_from(index).ok().and_then(|i| items.get(i)).copied().unwrap_or("")
     }
 }

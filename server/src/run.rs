@@ -14,13 +14,7 @@ use crate::rng::Rng;
 use crate::scenario::{ConnFault, Scenario};
 
 const AGENTS: [&str; 4] = ["triage", "data_helper", "optimizer", "reporter"];
-const TOOLS: [&str; 5] = [
-    "cost_query",
-    "usage_report",
-    "anomaly_scan",
-    "forecast",
-    "log_search",
-];
+const TOOLS: [&str; 5] = ["cost_query", "usage_report", "anomaly_scan", "forecast", "log_search"];
 const THOUGHTS: [&str; 5] = [
     "Looking at the costs",
     "Comparing last month with this month",
@@ -59,11 +53,7 @@ fn plan(params: &Params, number: u64) -> Vec<Step> {
     let mut steps = vec![Step::Started];
     for step in 1..=params.thinking {
         let reasoning = rng.pick(&THOUGHTS);
-        steps.push(Step::Thinking {
-            step,
-            of: params.thinking,
-            reasoning,
-        });
+        steps.push(Step::Thinking { step, of: params.thinking, reasoning });
     }
     for _ in 0..params.tools {
         let tool = rng.pick(&TOOLS);
@@ -85,16 +75,9 @@ impl Run {
         let params = &self.params;
         let scenario = params.scenario;
         let steps = plan(params, self.number);
-        let stall_at = steps
-            .iter()
-            .position(|s| matches!(s, Step::Thinking { .. }))
-            .unwrap_or(0);
-        let first_exec = steps
-            .iter()
-            .position(|s| matches!(s, Step::ToolExecuting { .. }));
-        let first_done = steps
-            .iter()
-            .position(|s| matches!(s, Step::ToolCompleted { .. }));
+        let stall_at = steps.iter().position(|s| matches!(s, Step::Thinking { .. })).unwrap_or(0);
+        let first_exec = steps.iter().position(|s| matches!(s, Step::ToolExecuting { .. }));
+        let first_done = steps.iter().position(|s| matches!(s, Step::ToolCompleted { .. }));
         let mut held: Option<Value> = None;
         for (index, step) in steps.iter().enumerate() {
             let wait = match (index, scenario) {
@@ -160,34 +143,18 @@ impl Run {
 
     /// `drop`/`drop_tail`: the event is never sent (sequenced: its `seq` is consumed).
     fn lose(&self, step: &Step) {
-        let seq = self
-            .outlet
-            .lose()
-            .map_or(String::new(), |s| format!(" (seq {s} consumed)"));
-        self.log(&format!(
-            "{}: {} not sent{seq}",
-            self.params.scenario,
-            step.kind()
-        ));
+        let seq = self.outlet.lose().map_or(String::new(), |s| format!(" (seq {s} consumed)"));
+        self.log(&format!("{}: {} not sent{seq}", self.params.scenario, step.kind()));
     }
 
     /// `malformed`/`error`: the extra frames sent after event [`JUNK_AFTER`], never numbered.
     fn send_junk(&self) {
         let frames: Vec<String> = match self.params.scenario {
-            Scenario::Malformed => {
-                frames::malformed_frames(self.outlet.session_id(), &self.ctx.run_id)
-            }
-            Scenario::Error => frames::error_frames()
-                .iter()
-                .map(Value::to_string)
-                .collect(),
+            Scenario::Malformed => frames::malformed_frames(self.outlet.session_id(), &self.ctx.run_id),
+            Scenario::Error => frames::error_frames().iter().map(Value::to_string).collect(),
             _ => return,
         };
-        self.log(&format!(
-            "{}: sending {} extra frames",
-            self.params.scenario,
-            frames.len()
-        ));
+        self.log(&format!("{}: sending {} extra frames", self.params.scenario, frames.len()));
         for text in frames {
             self.outlet.send_raw(text);
         }
@@ -206,11 +173,7 @@ pub async fn flood(params: Arc<Params>, outlet: Outlet, ctx: RunCtx, conn: u64) 
     let mut rng = Rng::new(params.seed, u64::MAX);
     let cycle_steps = [
         Step::Started,
-        Step::Thinking {
-            step: 1,
-            of: 1,
-            reasoning: "Flooding",
-        },
+        Step::Thinking { step: 1, of: 1, reasoning: "Flooding" },
         Step::ToolExecuting { tool: "flood_tool" },
         Step::ToolCompleted { tool: "flood_tool" },
         Step::Completed,
@@ -224,10 +187,7 @@ pub async fn flood(params: Arc<Params>, outlet: Outlet, ctx: RunCtx, conn: u64) 
             return;
         }
         let cycle = index / 5;
-        let Some(step) = usize::try_from(index % 5)
-            .ok()
-            .and_then(|i| cycle_steps.get(i))
-        else {
+        let Some(step) = usize::try_from(index % 5).ok().and_then(|i| cycle_steps.get(i)) else {
             return;
         };
         ctx.run_id = format!("run_{conn}_{}", cycle + 1);
@@ -248,10 +208,7 @@ fn pad(frame: &mut Value, target: usize) {
     let Some(map) = frame.as_object_mut() else {
         return;
     };
-    let Some(body) = ["payload", "data"]
-        .into_iter()
-        .find(|k| map.get(*k).is_some_and(Value::is_object))
-    else {
+    let Some(body) = ["payload", "data"].into_iter().find(|k| map.get(*k).is_some_and(Value::is_object)) else {
         return;
     };
     if let Some(Value::Object(inner)) = map.get_mut(body) {
@@ -259,9 +216,6 @@ fn pad(frame: &mut Value, target: usize) {
     }
     let len = Value::Object(map.clone()).to_string().len();
     if let Some(Value::Object(inner)) = map.get_mut(body) {
-        inner.insert(
-            "padding".to_owned(),
-            Value::from("x".repeat(target.saturating_sub(len))),
-        );
+        inner.insert("padding".to_owned(), Value::from("x".repeat(target.saturating_sub(len))));
     }
 }

@@ -3,13 +3,8 @@
 use std::fmt;
 
 /// The five "golden path" event types of a run, in run order.
-pub const GOLDEN_EVENTS: [&str; 5] = [
-    "agent_started",
-    "agent_thinking",
-    "tool_executing",
-    "tool_completed",
-    "agent_completed",
-];
+pub const GOLDEN_EVENTS: [&str; 5] =
+    ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"];
 
 /// A fault scenario selected by the `scenario` query parameter.
 ///
@@ -80,10 +75,7 @@ impl Scenario {
 
 impl fmt::Display for Scenario {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = NAMES
-            .iter()
-            .find(|(_, s)| s == self)
-            .map_or("?", |(n, _)| n);
+        let name = NAMES.iter().find(|(_, s)| s == self).map_or("?", |(n, _)| n);
         f.write_str(name)
     }
 }

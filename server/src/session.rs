@@ -45,10 +45,7 @@ pub struct Resumed {
 
 impl Session {
     fn new(id: String) -> Self {
-        Session {
-            id,
-            state: Mutex::new(State::default()),
-        }
+        Session { id, state: Mutex::new(State::default()) }
     }
 
     /// The session id (`s-…`).
@@ -58,9 +55,7 @@ impl Session {
 
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic elsewhere while holding the lock leaves plain data behind; keep using it.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The highest `seq` assigned so far (lost events count).
@@ -127,16 +122,8 @@ impl Session {
             state.buffer.retain(|(s, _)| *s < from || Some(*s) == last);
         }
         let head_seq = state.head_seq;
-        let from_seq = state
-            .buffer
-            .iter()
-            .map(|(s, _)| *s)
-            .find(|s| *s > last_seq)
-            .unwrap_or(head_seq + 1);
-        let _ = sink.send(Out::Text(
-            frames::resumed(&self.id, from_seq, head_seq).to_string(),
-            None,
-        ));
+        let from_seq = state.buffer.iter().map(|(s, _)| *s).find(|s| *s > last_seq).unwrap_or(head_seq + 1);
+        let _ = sink.send(Out::Text(frames::resumed(&self.id, from_seq, head_seq).to_string(), None));
         let mut replayed = 0;
         for (_, frame) in state.buffer.iter().filter(|(s, _)| *s > last_seq) {
             let mut frame = frame.clone();
@@ -147,11 +134,7 @@ impl Session {
             replayed += 1;
         }
         state.sink = Some((conn, sink));
-        Resumed {
-            from_seq,
-            head_seq,
-            replayed,
-        }
+        Resumed { from_seq, head_seq, replayed }
     }
 
     /// Detaches connection `conn` if it is the one attached; later events are only buffered.
@@ -207,9 +190,7 @@ struct RegistryInner {
 
 impl Registry {
     fn inner(&self) -> MutexGuard<'_, RegistryInner> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Creates and registers a session named `id`, evicting the oldest beyond

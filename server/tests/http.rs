@@ -23,10 +23,7 @@ async fn static_files_have_their_mime_types() -> TestResult {
     ] {
         let (status, headers, body) = http_get(addr, path).await?;
         assert!(status.contains("200"), "{path}: {status}");
-        assert!(
-            headers.contains(&format!("content-type: {mime}")),
-            "{path}: {headers}"
-        );
+        assert!(headers.contains(&format!("content-type: {mime}")), "{path}: {headers}");
         assert!(!body.is_empty());
     }
     let (status, _, _) = http_get(addr, "/pkg/missing.js").await?;
@@ -55,12 +52,8 @@ async fn bad_query_is_a_400_naming_the_parameter() -> TestResult {
 async fn token_travels_only_in_the_subprotocol() -> TestResult {
     let addr = server().await?;
     let token = "jwt.ZXlKaGJHY2lPaUpJVXpJMU5pSjkuc2VjcmV0";
-    let mut client = Client::connect_with(
-        addr,
-        "dialect=sequenced&scenario=clean&pace_ms=1",
-        &["jwt-auth", token],
-    )
-    .await?;
+    let mut client =
+        Client::connect_with(addr, "dialect=sequenced&scenario=clean&pace_ms=1", &["jwt-auth", token]).await?;
     assert_eq!(client.protocol.as_deref(), Some("jwt-auth"));
     let mut seen = vec![client.json().await?];
     client.user_message(true, "cs-1").await?;
@@ -72,10 +65,7 @@ async fn token_travels_only_in_the_subprotocol() -> TestResult {
     let (status, _, body) = http_get(addr, "/debug/connections").await?;
     assert!(status.contains("200"));
     let list: Value = serde_json::from_slice(&body)?;
-    let entry = list
-        .as_array()
-        .and_then(|l| l.last())
-        .ok_or("no connection recorded")?;
+    let entry = list.as_array().and_then(|l| l.last()).ok_or("no connection recorded")?;
     assert_eq!(
         entry,
         &json!({"id": entry["id"], "path_and_query": "/ws?dialect=sequenced&scenario=clean&pace_ms=1",
@@ -114,11 +104,8 @@ fn binary_prints_its_address_and_serves() -> TestResult {
             .ok_or_else(|| format!("unexpected first line {line:?}"))?
             .parse()?;
         assert_ne!(port, 0);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let (status, _, _) =
-            runtime.block_on(http_get(("127.0.0.1", port), "/debug/connections"))?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let (status, _, _) = runtime.block_on(http_get(("127.0.0.1", port), "/debug/connections"))?;
         assert!(status.contains("200"), "{status}");
         Ok(())
     })();
@@ -129,9 +116,8 @@ fn binary_prints_its_address_and_serves() -> TestResult {
 
 #[test]
 fn binary_refuses_a_non_loopback_host() -> TestResult {
-    let output = Command::new(env!("CARGO_BIN_EXE_chat-sentinel-server"))
-        .args(["--port", "0", "--host", "0.0.0.0"])
-        .output()?;
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_chat-sentinel-server")).args(["--port", "0", "--host", "0.0.0.0"]).output()?;
     assert!(!output.status.success());
     assert!(output.stdout.is_empty());
     assert!(String::from_utf8_lossy(&output.stderr).contains("loopback only"));

@@ -9,10 +9,7 @@ use std::time::{Duration, Instant};
 use common::{server, text, types, Client, Frame, TestResult, FAST, RUN};
 use serde_json::{json, Value};
 
-async fn open(
-    addr: std::net::SocketAddr,
-    extra: &str,
-) -> Result<(Client, Value), Box<dyn std::error::Error>> {
+async fn open(addr: std::net::SocketAddr, extra: &str) -> Result<(Client, Value), Box<dyn std::error::Error>> {
     let mut client = Client::connect(addr, &format!("{FAST}&{extra}")).await?;
     let hello = client.json().await?;
     Ok((client, hello))
@@ -26,11 +23,7 @@ async fn one_run(client: &mut Client) -> Result<Vec<Value>, Box<dyn std::error::
 
 /// The run events among `frames` (everything but the acknowledgement).
 fn events(frames: &[Value]) -> Vec<Value> {
-    frames
-        .iter()
-        .filter(|f| text(f, &["type"]) != "system_message")
-        .cloned()
-        .collect()
+    frames.iter().filter(|f| text(f, &["type"]) != "system_message").cloned().collect()
 }
 
 async fn until_end(client: &mut Client) -> Result<(Vec<Value>, Frame), String> {
@@ -53,10 +46,7 @@ async fn handshake_and_clean_run_use_the_netra_shapes() -> TestResult {
     assert_eq!(text(data, &["mode"]), "main");
     assert!(text(data, &["user_id"]).starts_with("u_"));
     assert!(text(data, &["connection_id"]).starts_with("conn_"));
-    assert_eq!(
-        data["golden_path_events"],
-        json!(chat_sentinel_server::GOLDEN_EVENTS)
-    );
+    assert_eq!(data["golden_path_events"], json!(chat_sentinel_server::GOLDEN_EVENTS));
     assert_eq!(data["features"], json!({}));
     assert!(data["timestamp"].is_f64() && hello["timestamp"].is_f64());
     assert!(hello.get("protocol").is_none());
@@ -64,10 +54,7 @@ async fn handshake_and_clean_run_use_the_netra_shapes() -> TestResult {
     let frames = one_run(&mut client).await?;
     let ack = &frames[0];
     assert_eq!(text(ack, &["type"]), "system_message");
-    assert_eq!(
-        ack["data"],
-        json!({"content": "Message received", "original_message_id": "cs-1"})
-    );
+    assert_eq!(ack["data"], json!({"content": "Message received", "original_message_id": "cs-1"}));
     assert_eq!(text(ack, &["server_id"]), "ref-1");
     let events = events(&frames);
     assert_eq!(types(&events), RUN);
@@ -109,9 +96,7 @@ async fn liveness_unknown_types_and_bad_client_frames() -> TestResult {
     for junk in ["garbage", "[1]", r#"{"type": 5}"#, r#"{"no": "type"}"#] {
         client.send_text(junk).await?;
     }
-    client
-        .send(json!({"type": "ping", "timestamp": 1234}))
-        .await?;
+    client.send(json!({"type": "ping", "timestamp": 1234})).await?;
     let pong = client.json().await?;
     assert_eq!(text(&pong, &["type"]), "pong");
     assert_eq!(pong["data"], json!({"timestamp": 1234}));
@@ -120,10 +105,7 @@ async fn liveness_unknown_types_and_bad_client_frames() -> TestResult {
     client.send(json!({"type": "heartbeat_ack"})).await?;
     client.send(json!({"type": "session_restore"})).await?;
     let ack = client.json().await?;
-    assert_eq!(
-        ack,
-        json!({"type": "ack", "received_type": "session_restore", "status": "acknowledged"})
-    );
+    assert_eq!(ack, json!({"type": "ack", "received_type": "session_restore", "status": "acknowledged"}));
     client.silent().await?;
     Ok(())
 }
@@ -210,14 +192,7 @@ async fn reorder_swaps_the_tool_pair() -> TestResult {
     let events = events(&one_run(&mut client).await?);
     assert_eq!(
         types(&events),
-        [
-            "agent_started",
-            "agent_thinking",
-            "agent_thinking",
-            "tool_completed",
-            "tool_executing",
-            "agent_completed"
-        ]
+        ["agent_started", "agent_thinking", "agent_thinking", "tool_completed", "tool_executing", "agent_completed"]
     );
     Ok(())
 }
@@ -290,10 +265,7 @@ async fn malformed_junk_then_the_rest_of_the_run() -> TestResult {
     let (mut client, _) = open(addr, "scenario=malformed").await?;
     client.user_message(false, "cs-1").await?;
     let head = client.frames(3).await?;
-    assert_eq!(
-        types(&head),
-        ["system_message", "agent_started", "agent_thinking"]
-    );
+    assert_eq!(types(&head), ["system_message", "agent_started", "agent_thinking"]);
     assert!(matches!(client.read(common::WAIT).await, Frame::Raw(t) if t == "not json"));
     assert_eq!(client.json().await?, json!([1, 2]));
     assert_eq!(client.json().await?, json!({"type": 42}));
@@ -332,13 +304,7 @@ async fn skip_never_produces_the_event() -> TestResult {
     let events = events(&one_run(&mut client).await?);
     assert_eq!(
         types(&events),
-        [
-            "agent_started",
-            "agent_thinking",
-            "agent_thinking",
-            "tool_executing",
-            "agent_completed"
-        ]
+        ["agent_started", "agent_thinking", "agent_thinking", "tool_executing", "agent_completed"]
     );
     Ok(())
 }
@@ -376,15 +342,7 @@ async fn flood_sends_count_events_of_300_to_600_bytes() -> TestResult {
 #[tokio::test]
 async fn invalid_parameters_are_refused() -> TestResult {
     let addr = server().await?;
-    for query in [
-        "dialect=nope",
-        "scenario=nope",
-        "scenario=skip",
-        "event=nope",
-        "pace_ms=x",
-        "k=1001",
-        "code=1005",
-    ] {
+    for query in ["dialect=nope", "scenario=nope", "scenario=skip", "event=nope", "pace_ms=x", "k=1001", "code=1005"] {
         let refused = Client::connect(addr, query).await;
         assert!(refused.is_err(), "{query} was accepted");
     }

@@ -8,10 +8,7 @@ use common::{num, seqs, server, text, types, Client, Frame, TestResult, FAST, QU
 use serde_json::{json, Value};
 
 /// Connects with `dialect=sequenced&{FAST}&{extra}` and reads the handshake.
-async fn open(
-    addr: std::net::SocketAddr,
-    extra: &str,
-) -> Result<(Client, Value), Box<dyn std::error::Error>> {
+async fn open(addr: std::net::SocketAddr, extra: &str) -> Result<(Client, Value), Box<dyn std::error::Error>> {
     let mut client = Client::connect(addr, &format!("dialect=sequenced&{FAST}&{extra}")).await?;
     let hello = client.json().await?;
     Ok((client, hello))
@@ -21,10 +18,7 @@ async fn open(
 async fn one_run(client: &mut Client) -> Result<(Value, Vec<Value>), Box<dyn std::error::Error>> {
     client.user_message(true, "cs-1").await?;
     let ack = client.json().await?;
-    assert_eq!(
-        ack,
-        json!({"type": "ack", "message_id": "cs-1", "run_id": text(&ack, &["run_id"])})
-    );
+    assert_eq!(ack, json!({"type": "ack", "message_id": "cs-1", "run_id": text(&ack, &["run_id"])}));
     Ok((ack, client.drain().await?))
 }
 
@@ -48,10 +42,7 @@ async fn handshake_clean_run_and_pong() -> TestResult {
 
     let (ack, events) = one_run(&mut client).await?;
     let run_id = text(&ack, &["run_id"]).to_owned();
-    assert!(
-        run_id.starts_with("run_") && run_id.ends_with("_1"),
-        "{run_id}"
-    );
+    assert!(run_id.starts_with("run_") && run_id.ends_with("_1"), "{run_id}");
     assert_eq!(types(&events), RUN);
     assert_eq!(seqs(&events), [1, 2, 3, 4, 5, 6]);
     for event in &events {
@@ -60,20 +51,14 @@ async fn handshake_clean_run_and_pong() -> TestResult {
         assert_eq!(text(event, &["data", "thread_id"]), "th_7");
         assert!(event.get("recovered").is_none());
     }
-    assert_eq!(
-        text(&events[3], &["data", "tool_name"]),
-        text(&events[4], &["data", "tool_name"])
-    );
+    assert_eq!(text(&events[3], &["data", "tool_name"]), text(&events[4], &["data", "tool_name"]));
     assert_eq!(head_seq_by_ping(&mut client).await?, Some(6));
 
     // Client acks, pings and resumes get no generic ack; unknown types do.
     client.send(json!({"type": "ack", "seq": 6})).await?;
     client.send(json!({"type": "mystery"})).await?;
     let reply = client.json().await?;
-    assert_eq!(
-        reply,
-        json!({"type": "ack", "received_type": "mystery", "status": "acknowledged"})
-    );
+    assert_eq!(reply, json!({"type": "ack", "received_type": "mystery", "status": "acknowledged"}));
 
     // A second message continues the session's numbering.
     client.user_message(true, "cs-2").await?;
@@ -100,13 +85,7 @@ async fn drop_leaves_a_seq_gap() -> TestResult {
     let (_, events) = one_run(&mut client).await?;
     assert_eq!(
         types(&events),
-        [
-            "agent_started",
-            "agent_thinking",
-            "agent_thinking",
-            "tool_completed",
-            "agent_completed"
-        ]
+        ["agent_started", "agent_thinking", "agent_thinking", "tool_completed", "agent_completed"]
     );
     assert_eq!(seqs(&events), [1, 2, 3, 5, 6]);
     Ok(())
@@ -175,10 +154,7 @@ async fn half_open_goes_silent_but_stays_open() -> TestResult {
             other => return Err(format!("unexpected {other:?}").into()),
         }
     }
-    let events: Vec<Value> = frames
-        .into_iter()
-        .filter(|f| f.get("seq").is_some())
-        .collect();
+    let events: Vec<Value> = frames.into_iter().filter(|f| f.get("seq").is_some()).collect();
     assert_eq!(seqs(&events), [1, 2, 3]);
     client.send(json!({"type": "ping"})).await?;
     client.silent().await?;
@@ -204,32 +180,19 @@ async fn abrupt_close_then_full_resume_and_clean_continuation() -> TestResult {
     let session = text(&hello, &["session"]).to_owned();
     first.user_message(true, "cs-1").await?;
     let (frames, end) = until_end(&mut first).await?;
-    assert!(
-        matches!(end, Frame::Ended(_)),
-        "no close frame expected, got {end:?}"
-    );
-    assert_eq!(
-        types(&frames),
-        ["ack", "agent_started", "agent_thinking", "agent_thinking"]
-    );
+    assert!(matches!(end, Frame::Ended(_)), "no close frame expected, got {end:?}");
+    assert_eq!(types(&frames), ["ack", "agent_started", "agent_thinking", "agent_thinking"]);
     tokio::time::sleep(QUIET).await; // the run finishes into the buffer
 
     let (mut second, hello2) = open(addr, "scenario=abrupt_close").await?;
     assert_ne!(text(&hello2, &["session"]), session);
-    second
-        .send(json!({"type": "resume", "session": session, "last_seq": 3}))
-        .await?;
+    second.send(json!({"type": "resume", "session": session, "last_seq": 3})).await?;
     let resumed = second.json().await?;
-    assert_eq!(
-        resumed,
-        json!({"type": "resumed", "session": session, "from_seq": 4, "head_seq": 6})
-    );
+    assert_eq!(resumed, json!({"type": "resumed", "session": session, "from_seq": 4, "head_seq": 6}));
     let replay = second.frames(3).await?;
     assert_eq!(seqs(&replay), [4, 5, 6]);
     assert_eq!(types(&replay), RUN[3..]);
-    assert!(replay
-        .iter()
-        .all(|f| f.get("recovered") == Some(&json!(true))));
+    assert!(replay.iter().all(|f| f.get("recovered") == Some(&json!(true))));
     assert!(replay.iter().all(|f| text(f, &["session"]) == session));
 
     // The resumed connection continues the old session, with no fault this time.
@@ -251,14 +214,9 @@ async fn resume_partial_replays_only_the_last_event() -> TestResult {
     tokio::time::sleep(QUIET).await;
 
     let (mut second, _) = open(addr, "").await?;
-    second
-        .send(json!({"type": "resume", "session": session, "last_seq": 3}))
-        .await?;
+    second.send(json!({"type": "resume", "session": session, "last_seq": 3})).await?;
     let resumed = second.json().await?;
-    assert_eq!(
-        resumed,
-        json!({"type": "resumed", "session": session, "from_seq": 6, "head_seq": 6})
-    );
+    assert_eq!(resumed, json!({"type": "resumed", "session": session, "from_seq": 6, "head_seq": 6}));
     let replay = second.drain().await?;
     assert_eq!(seqs(&replay), [6]);
     assert_eq!(types(&replay), ["agent_completed"]);
@@ -275,21 +233,14 @@ async fn restart_forgets_the_session() -> TestResult {
     assert!(matches!(end, Frame::Ended(_)));
 
     let (mut second, hello2) = open(addr, "scenario=restart").await?;
-    second
-        .send(json!({"type": "resume", "session": session, "last_seq": 3}))
-        .await?;
+    second.send(json!({"type": "resume", "session": session, "last_seq": 3})).await?;
     let failed = second.json().await?;
-    assert_eq!(
-        failed,
-        json!({"type": "resume_failed", "session": session, "reason": "unknown_session"})
-    );
+    assert_eq!(failed, json!({"type": "resume_failed", "session": session, "reason": "unknown_session"}));
     // The connection stays on its new session; and it is not resumed, so it faults again.
     second.user_message(true, "cs-2").await?;
     let (frames, _) = until_end(&mut second).await?;
     let events: Vec<&Value> = frames.iter().filter(|f| f.get("seq").is_some()).collect();
-    assert!(events
-        .iter()
-        .all(|f| text(f, &["session"]) == text(&hello2, &["session"])));
+    assert!(events.iter().all(|f| text(f, &["session"]) == text(&hello2, &["session"])));
     assert_eq!(events.len(), 3);
     Ok(())
 }
@@ -301,14 +252,9 @@ async fn ack_trims_the_replay_buffer() -> TestResult {
     let session = text(&hello, &["session"]).to_owned();
     one_run(&mut client).await?;
     client.send(json!({"type": "ack", "seq": 4})).await?;
-    client
-        .send(json!({"type": "resume", "session": session, "last_seq": 2}))
-        .await?;
+    client.send(json!({"type": "resume", "session": session, "last_seq": 2})).await?;
     let resumed = client.json().await?;
-    assert_eq!(
-        resumed,
-        json!({"type": "resumed", "session": session, "from_seq": 5, "head_seq": 6})
-    );
+    assert_eq!(resumed, json!({"type": "resumed", "session": session, "from_seq": 5, "head_seq": 6}));
     assert_eq!(seqs(&client.drain().await?), [5, 6]);
     Ok(())
 }

@@ -217,16 +217,9 @@ fn attribution(quick: bool) -> Res<Option<Attribution>> {
         (bg, "the release build after wasm-bindgen, before wasm-opt".to_string())
     } else {
         let named = dir.join("named.wasm");
-        util::run(util::cmd(setup::wasm_opt_path()).arg(&bg).arg("-o").arg(&named).args([
-            "-Oz",
-            "-g",
-            "--enable-bulk-memory",
-            "--enable-nontrapping-float-to-int",
-            "--enable-reference-types",
-            "--enable-multivalue",
-            "--enable-sign-ext",
-            "--enable-mutable-globals",
-        ]))?;
+        let mut opt = util::cmd(setup::wasm_opt_path());
+        opt.arg(&bg).arg("-o").arg(&named).args(build::WASM_OPT).arg("-g").args(build::WASM_FEATURES);
+        util::run(&mut opt)?;
         (named, "the shipped build (wasm-bindgen, wasm-opt -Oz) with its name section kept".to_string())
     };
     let bytes = std::fs::read(&file)?;

@@ -75,20 +75,25 @@ pub fn run(dev: bool) -> Res<Built> {
     Ok(built)
 }
 
+/// wasm-opt's optimisation level for the shipped build.
+pub const WASM_OPT: [&str; 1] = ["-Oz"];
+
+/// The wasm features rustc emits, which wasm-opt must be told about.
+pub const WASM_FEATURES: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-reference-types",
+    "--enable-multivalue",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+];
+
 /// Optimizes and strips a wasm file in place with binaryen's wasm-opt.
 fn wasm_opt(wasm: &Path) -> Res<()> {
     let tmp = wasm.with_extension("opt.wasm");
-    util::run(util::cmd(setup::wasm_opt_path()).arg(wasm).arg("-o").arg(&tmp).args([
-        "-Oz",
-        "--enable-bulk-memory",
-        "--enable-nontrapping-float-to-int",
-        "--enable-reference-types",
-        "--enable-multivalue",
-        "--enable-sign-ext",
-        "--enable-mutable-globals",
-        "--strip-debug",
-        "--strip-producers",
-    ]))?;
+    let mut opt = util::cmd(setup::wasm_opt_path());
+    opt.arg(wasm).arg("-o").arg(&tmp).args(WASM_OPT).args(WASM_FEATURES).args(["--strip-debug", "--strip-producers"]);
+    util::run(&mut opt)?;
     std::fs::rename(&tmp, wasm)?;
     Ok(())
 }

@@ -336,22 +336,10 @@ pub fn toml_value(text: &str, section: &str, key: &str) -> Option<String> {
     None
 }
 
-/// Quotes a string for JSON.
+/// Quotes a string for JSON (the SDK core's writer).
 pub fn json_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    chat_sentinel::core::json::push_str(&mut out, s);
     out
 }
 

@@ -31,14 +31,8 @@ pub const QUIET: Duration = Duration::from_millis(300);
 pub const FAST: &str = "pace_ms=5&retry_ms=20&hb_ms=60000";
 
 /// The five events of a run with `k=2, m=1`, in order.
-pub const RUN: [&str; 6] = [
-    "agent_started",
-    "agent_thinking",
-    "agent_thinking",
-    "tool_executing",
-    "tool_completed",
-    "agent_completed",
-];
+pub const RUN: [&str; 6] =
+    ["agent_started", "agent_thinking", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"];
 
 /// Starts a server on a free loopback port with a small static tree as its root. The tree
 /// lives at one fixed temporary path, written only when its content differs, so test runs
@@ -60,12 +54,7 @@ pub async fn server() -> Result<SocketAddr, Box<dyn std::error::Error>> {
         }
         std::fs::write(file, text)?;
     }
-    let (addr, serving) = start(Config {
-        port: 0,
-        root,
-        ..Config::default()
-    })
-    .await?;
+    let (addr, serving) = start(Config { port: 0, root, ..Config::default() }).await?;
     tokio::spawn(serving);
     Ok(addr)
 }
@@ -97,24 +86,15 @@ impl Client {
     ) -> Result<Self, Box<dyn std::error::Error>> {
         let mut request = format!("ws://{addr}/ws?{query}").into_client_request()?;
         if !subprotocols.is_empty() {
-            request.headers_mut().insert(
-                "Sec-WebSocket-Protocol",
-                HeaderValue::from_str(&subprotocols.join(", "))?,
-            );
+            request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_str(&subprotocols.join(", "))?);
         }
         let (ws, response) = connect_async(request).await?;
-        let protocol = response
-            .headers()
-            .get("Sec-WebSocket-Protocol")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let protocol =
+            response.headers().get("Sec-WebSocket-Protocol").and_then(|v| v.to_str().ok()).map(str::to_owned);
         Ok(Client { ws, protocol })
     }
 
-    pub async fn connect(
-        addr: SocketAddr,
-        query: &str,
-    ) -> Result<Self, Box<dyn std::error::Error>> {
+    pub async fn connect(addr: SocketAddr, query: &str) -> Result<Self, Box<dyn std::error::Error>> {
         Self::connect_with(addr, query, &[]).await
     }
 
@@ -195,26 +175,17 @@ impl Client {
 
 /// The `type` of each frame.
 pub fn types(frames: &[Value]) -> Vec<&str> {
-    frames
-        .iter()
-        .map(|f| f.get("type").and_then(Value::as_str).unwrap_or("<none>"))
-        .collect()
+    frames.iter().map(|f| f.get("type").and_then(Value::as_str).unwrap_or("<none>")).collect()
 }
 
 /// The `seq` of each frame (0 when absent).
 pub fn seqs(frames: &[Value]) -> Vec<u64> {
-    frames
-        .iter()
-        .map(|f| f.get("seq").and_then(Value::as_u64).unwrap_or(0))
-        .collect()
+    frames.iter().map(|f| f.get("seq").and_then(Value::as_u64).unwrap_or(0)).collect()
 }
 
 /// A string field of `frame` at `path` (e.g. `["data", "run_id"]`).
 pub fn text<'a>(frame: &'a Value, path: &[&str]) -> &'a str {
-    path.iter()
-        .try_fold(frame, |v, key| v.get(*key))
-        .and_then(Value::as_str)
-        .unwrap_or("<missing>")
+    path.iter().try_fold(frame, |v, key| v.get(*key)).and_then(Value::as_str).unwrap_or("<missing>")
 }
 
 /// A numeric field of `frame`.
@@ -232,10 +203,7 @@ pub async fn http_get(
     stream.write_all(request.as_bytes()).await?;
     let mut response = Vec::new();
     timeout(WAIT, stream.read_to_end(&mut response)).await??;
-    let split = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or("no header end")?;
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").ok_or("no header end")?;
     let head = String::from_utf8_lossy(response.get(..split).ok_or("bad split")?).to_string();
     let body = response.get(split + 4..).unwrap_or_default().to_vec();
     let (status, headers) = head.split_once("\r\n").unwrap_or((&head, ""));
