@@ -6,6 +6,8 @@
 //! reorder window before they become losses; if the awaited event arrives meanwhile it is an
 //! `out_of_order` warning instead.
 
+use std::collections::VecDeque;
+
 use super::dedup::hash_bytes;
 use super::report::{Detail, FailureKind, Report, Severity};
 use super::time::Instant;
@@ -129,7 +131,8 @@ impl Run {
 /// The run table. Bounded by `cap`: finished runs leave first; if every run is open, the one
 /// silent longest stops being watched and a `run_stalled` warning says so.
 pub(crate) struct Runs {
-    runs: Vec<Run>,
+    /// Oldest first: eviction mostly takes the front, lookups mostly hit the back.
+    runs: VecDeque<Run>,
     cap: usize,
     required: Vec<String>,
     reorder_ms: u64,
@@ -147,7 +150,7 @@ pub(crate) struct Observed {
 
 impl Runs {
     pub(crate) fn new(cap: usize, required: Vec<String>, reorder_ms: u64, stall_ms: u64, retention_ms: u64) -> Self {
-        Runs { runs: Vec::new(), cap, required, reorder_ms, stall_ms, retention_ms }
+        Runs { runs: VecDeque::new(), cap, required, reorder_ms, stall_ms, retention_ms }
     }
 
     fn required_bit(&self, kind: &str) -> u32 {
@@ -166,7 +169,7 @@ impl Runs {
             None => {
                 self.make_room(now, out);
                 new_run = true;
-                self.runs.push(Run {
+                self.runs.push_back(Run {
                     id: event.run_id.to_owned(),
                     key,
                     seen: 0,
@@ -268,7 +271,7 @@ impl Runs {
             .or_else(|| self.runs.iter().position(|r| r.closed.is_some()))
             .or_else(|| self.runs.iter().enumerate().min_by_key(|(_, r)| r.last_activity).map(|(i, _)| i));
         let Some(i) = victim else { return };
-        let mut run = self.runs.remove(i);
+        let Some(mut run) = self.runs.remove(i) else { return };
         if run.finished {
             return;
         }
