@@ -79,8 +79,7 @@ const DEFAULT_MESSAGE: &str = "What did we spend on compute last month?";
 const REFERENCE_TOKEN_ENV: &str = "CHAT_SENTINEL_CHECK_TOKEN";
 const REFERENCE_TOKEN: &str = "reference-check-token";
 
-pub const USAGE: &str = "\
-  check [--url URL] [--token-env VAR] [--message TEXT] [--runs N] [--json FILE]
+pub const USAGE: &str = "  check [--url URL] [--token-env VAR] [--message TEXT] [--runs N] [--json FILE]
         [--junit FILE] [--scenario NAME] [--dialect D]
                       the staging check (www/check.html) in headless Chromium; without
                       --url against the reference server (scenario clean, short deadlines);

@@ -25,8 +25,9 @@ commands:
   serve [--port P]    build, then run the reference server on http://127.0.0.1:P/
                       (default 8080; 0 picks a free port) until Ctrl-C
   demo [--port P]     same as serve
-  test                everything CI runs: setup, native tests, build, browser wasm tests
-                      and JS page tests against a live reference server
+  test                everything CI runs: setup, native tests, build, then against a live
+                      reference server: browser wasm tests, JS page tests, page tests,
+                      the check matrix and a quick bench
   bench [--quick] [--flood N]
                       measure SDK vs floor, core ns/event, bundle, memory, detection
                       latency, startup; print a table and write BENCHMARKS.md
@@ -75,10 +76,10 @@ fn dispatch(args: &[String]) -> Res<()> {
             bench::run(quick, flood)
         }
         "help" | "--help" | "-h" => {
-            print!("{USAGE}");
+            print!("{USAGE}{}", check::USAGE);
             Ok(())
         }
-        other => Err(fail!("unknown command `{other}`\n\n{USAGE}")),
+        other => Err(fail!("unknown command `{other}`\n\n{USAGE}{}", check::USAGE)),
     }
 }
 

@@ -101,10 +101,13 @@ pub fn run() -> Res<()> {
     }
 }
 
+/// The steps that need the built package and a running server, in order.
+const SERVER_STEPS: [&str; 5] = ["browser wasm tests", "JS page tests", "page tests", "check matrix", "quick bench"];
+
 fn run_steps(report: &mut Report) {
     let t = Instant::now();
     if !report.record("setup", t, untested(setup::run())) {
-        for name in ["native tests", "build", "server", "browser wasm tests", "JS page tests"] {
+        for name in ["native tests", "build", "server"].into_iter().chain(SERVER_STEPS) {
             report.skip(name, "setup failed");
         }
         return;
@@ -115,7 +118,7 @@ fn run_steps(report: &mut Report) {
 
     let t = Instant::now();
     if !report.record("build", t, untested(build::run(false).map(|_| ()))) {
-        for name in ["server", "browser wasm tests", "JS page tests"] {
+        for name in ["server"].into_iter().chain(SERVER_STEPS) {
             report.skip(name, "build failed");
         }
         return;
@@ -129,7 +132,7 @@ fn run_steps(report: &mut Report) {
         }
         Err(e) => {
             report.record("server", t, untested(Err(e)));
-            for name in ["browser wasm tests", "JS page tests"] {
+            for name in SERVER_STEPS {
                 report.skip(name, "the server did not start");
             }
             return;
