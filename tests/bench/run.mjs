@@ -9,17 +9,13 @@
 // `BENCH_BROWSER <version>`, then the same flattened as `BENCH key value` lines. Exits 1 if the page failed. Timeout: env BENCH_TIMEOUT_MS
 // (default 900000).
 
-import { createRequire } from "node:module";
 import { readFileSync, existsSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, "..", "..");
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-  // The page is served by interception (no address space): let it reach the loopback server.
-  "--disable-features=LocalNetworkAccessChecks"];
+import { launch, repoRoot } from "../pages/lib.mjs";
+
+// The page is served by interception (no address space): let it reach the loopback server.
+const EXTRA_ARGS = ["--disable-features=LocalNetworkAccessChecks"];
 
 const argv = process.argv.slice(2);
 const server = argv.find((a) => !a.startsWith("--"));
@@ -31,13 +27,9 @@ const quick = argv.includes("--quick");
 const floodAt = argv.indexOf("--flood");
 const flood = floodAt >= 0 ? argv[floodAt + 1] : null;
 
-const require = createRequire(path.join(repoRoot, "target", "tools", "node", "package.json"));
-const { chromium } = require("playwright-core");
-const executablePath = process.env.CHROMIUM ||
-  ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p)) || "chromium";
 
 const timeout = Number(process.env.BENCH_TIMEOUT_MS) || 900000;
-const browser = await chromium.launch({ executablePath, headless: true, args: ARGS });
+const browser = await launch(EXTRA_ARGS);
 let code = 0;
 try {
   console.log(`BENCH_BROWSER ${browser.version()}`);

@@ -14,69 +14,13 @@
 // `N passed, N failed` (summed over all pages). Exits 1 if anything failed, or if a page did
 // not load, crashed or timed out (each such page counts as one failure).
 //
-// playwright-core is resolved from target/tools/node/node_modules (installed by
-// `cargo xtask setup`), then from NODE_PATH, then from normal module resolution.
-// The browser is `chromium` (or `chromium-browser`) on PATH, or env CHROMIUM.
+// The browser comes from tests/pages/lib.mjs: playwright-core from target/tools/node
+// (`cargo xtask setup`), Debian's `chromium` (or env CHROMIUM).
 
-import { createRequire } from "node:module";
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, "..", "..");
-
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-dev-shm-usage",
-];
-
-function loadPlaywright() {
-  const bases = [
-    path.join(repoRoot, "target", "tools", "node", "package.json"),
-    ...(process.env.NODE_PATH || "")
-      .split(path.delimiter)
-      .filter(Boolean)
-      .map((dir) => path.join(path.dirname(path.resolve(dir)), "package.json")),
-    fileURLToPath(import.meta.url),
-  ];
-  const errors = [];
-  for (const base of bases) {
-    try {
-      return createRequire(base)("playwright-core");
-    } catch (e) {
-      errors.push(`${base}: ${e.message.split("\n")[0]}`);
-    }
-  }
-  console.error(
-    "run.mjs: cannot load playwright-core; run `cargo xtask setup` " +
-      "(it installs it into target/tools/node).\n  " + errors.join("\n  "),
-  );
-  process.exit(2);
-}
-
-function findChromium() {
-  if (process.env.CHROMIUM) return process.env.CHROMIUM;
-  for (const name of ["chromium", "chromium-browser"]) {
-    for (const dir of (process.env.PATH || "").split(path.delimiter)) {
-      if (!dir) continue;
-      const p = path.join(dir, name);
-      try {
-        if (existsSync(p) && statSync(p).isFile()) return p;
-      } catch {
-        // keep looking
-      }
-    }
-  }
-  return null;
-}
+import { launch } from "../pages/lib.mjs";
 
 function parseArgs(argv) {
   const urls = [];
@@ -202,24 +146,21 @@ async function runPage(browser, url, timeoutMs, screenshots) {
 async function main() {
   const { urls, screenshots } = parseArgs(process.argv.slice(2));
   const timeoutMs = Number(process.env.JS_TEST_TIMEOUT_MS) || 120000;
-  const { chromium } = loadPlaywright();
-  const executablePath = findChromium();
-  if (!executablePath) {
-    console.error("run.mjs: chromium is not on PATH (apt-get install chromium, or set CHROMIUM)");
-    process.exit(2);
-  }
-
   let passed = 0;
   let failed = 0;
   let browser;
   try {
-    browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+    browser = await launch();
     for (const url of urls) {
       const r = await runPage(browser, url, timeoutMs, screenshots);
       passed += r.passed;
       failed += r.failed;
     }
   } catch (e) {
+    if (e?.setup) {
+      console.error(`run.mjs: ${e.message}`);
+      process.exit(2);
+    }
     console.log(`FAIL - browser: ${oneLine(e?.message ?? e)}`);
     failed += 1;
   } finally {

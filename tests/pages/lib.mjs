@@ -63,7 +63,9 @@ export function findChromium() {
   return null;
 }
 
-export async function launch() {
+/** Debian's headless Chromium with this machine's flags, plus `extraArgs`. Errors carry
+ * `setup: true` when playwright-core or Chromium is missing. */
+export async function launch(extraArgs = []) {
   const { chromium } = loadPlaywright();
   const executablePath = findChromium();
   if (!executablePath) {
@@ -71,7 +73,7 @@ export async function launch() {
     err.setup = true;
     throw err;
   }
-  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 /** Logs the page's console and errors with a prefix (never the token: pages don't print it). */
