@@ -40,6 +40,16 @@ export async function until(pred, ms, what, every = 10) {
   }
 }
 
+/** Records everything `client` emits: `{events, failures, states, recoveries}`. */
+export function record(client) {
+  const rec = { events: [], failures: [], states: [], recoveries: [] };
+  client.on("event", (e) => rec.events.push(e));
+  client.on("failure", (f) => rec.failures.push(f));
+  client.on("state", (s) => rec.states.push(s));
+  client.on("recovery", (r) => rec.recoveries.push(r));
+  return rec;
+}
+
 /** Runs the page's tests and publishes `window.testResults`, also when the page itself throws. */
 export function run(main) {
   main()
