@@ -17,6 +17,8 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
 
+mod common;
+
 use chat_sentinel::core::json::Object;
 use chat_sentinel::core::{
     Config, DialectChoice, FailureKind, Instant, MessageId, Output, Reconnect, Report, SendOptions, Tracker, Verdict,
@@ -126,6 +128,8 @@ struct Sim {
     reports: Vec<(Report, u64)>,
     outcomes: HashMap<MessageId, u32>,
     message_runs: HashMap<MessageId, String>,
+    /// Every frame handed to the tracker, by ordinal − 1 (to check each event's origin).
+    frames: Vec<String>,
     client_session: Option<u64>,
     last_handshake_session: Option<u64>,
     trace: bool,
@@ -211,6 +215,7 @@ impl Sim {
             reports: Vec::new(),
             outcomes: HashMap::new(),
             message_runs: HashMap::new(),
+            frames: Vec::new(),
             client_session: None,
             last_handshake_session: None,
             trace,
@@ -468,6 +473,7 @@ impl Sim {
         while let Some(output) = self.tracker.poll_output() {
             match output {
                 Output::Event(e) => {
+                    assert_eq!(common::origin_data(&self.frames, &e), e.data, "origin of {e:?}");
                     let data = Object::parse(&e.data, 32).expect("data is an object");
                     let eid = data.get("eid").and_then(|v| v.as_u64()).expect("eid");
                     if self.trace {
@@ -568,6 +574,7 @@ impl Sim {
                 match what {
                     Wire::ToClient(gen, frame) if self.conn == Some(gen) => {
                         self.tracker.handle_frame(self.at(), &frame);
+                        self.frames.push(frame);
                     }
                     Wire::ToServer(gen, frame) => self.server_receive(gen, &frame),
                     Wire::Open(gen) if gen == self.conn_gen => self.open_connection(gen),

@@ -5,9 +5,11 @@
 //! the detectors (`seq`, `head_seq`, `from_seq` must be non-negative integers).
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use super::json::{push_str, push_u64, Object, Raw};
 use super::message::{MessageId, SendOptions};
+use super::output::Origin;
 
 /// Handshake frame types (`connection_established` and the Netra variants).
 const HANDSHAKES: [&str; 5] = [
@@ -78,6 +80,8 @@ pub(crate) struct EventFrame<'a> {
     pub(crate) seq: Num,
     pub(crate) session: Option<Cow<'a, str>>,
     pub(crate) body: &'a str,
+    /// Where `body` stands in the frame's text, when the frame has one.
+    pub(crate) body_range: Option<Range<usize>>,
     pub(crate) recovered: bool,
 }
 
@@ -90,10 +94,12 @@ pub(crate) struct Incoming {
     pub(crate) seq: Option<u64>,
     pub(crate) data: String,
     pub(crate) recovered: bool,
+    pub(crate) origin: Origin,
 }
 
 impl EventFrame<'_> {
-    pub(crate) fn into_incoming(self) -> Incoming {
+    /// The owned event of frame number `frame`.
+    pub(crate) fn into_incoming(self, frame: u64) -> Incoming {
         Incoming {
             kind: self.kind.into_owned(),
             run_id: self.run_id.map(Cow::into_owned),
@@ -104,6 +110,7 @@ impl EventFrame<'_> {
             },
             data: self.body.to_owned(),
             recovered: self.recovered,
+            origin: Origin { frame, data: self.body_range },
         }
     }
 }
@@ -112,8 +119,15 @@ fn text<'a>(raw: Option<Raw<'a>>) -> Option<Cow<'a, str>> {
     raw.and_then(Raw::as_str)
 }
 
-/// Classifies a parsed frame; `Err` is a protocol violation's detail.
-pub(crate) fn classify<'a>(object: &Object<'a>) -> Result<Frame<'a>, &'static str> {
+/// Where `part`, a slice of `whole`, stands in it.
+fn range_in(whole: &str, part: &str) -> Option<Range<usize>> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    let end = start.checked_add(part.len())?;
+    (end <= whole.len()).then_some(start..end)
+}
+
+/// Classifies `object`, parsed from `wire`; `Err` is a protocol violation's detail.
+pub(crate) fn classify<'a>(wire: &'a str, object: &Object<'a>) -> Result<Frame<'a>, &'static str> {
     let kind = match object.get("type") {
         None => return Err("frame has no type"),
         Some(raw) => raw.as_str().ok_or("frame type is not a string")?,
@@ -160,6 +174,7 @@ pub(crate) fn classify<'a>(object: &Object<'a>) -> Result<Frame<'a>, &'static st
         seq: Num::read(object.get("seq")),
         session: text(object.get("session")),
         body: body.map_or("{}", |r| r.0),
+        body_range: body.and_then(|r| range_in(wire, r.0)),
         recovered: object.get("recovered").and_then(Raw::as_bool) == Some(true),
         kind,
     }))

@@ -20,7 +20,7 @@ mod tracker;
 
 pub use config::{Config, ConfigError, Dialect, DialectChoice, Reconnect, MAX_REQUIRED_EVENTS};
 pub use message::{MessageId, SendOptions};
-pub use output::{ConnectionState, Event, Output, Receipt, Recovery, Transmit, Verdict};
+pub use output::{ConnectionState, Event, Origin, Output, Receipt, Recovery, Transmit, Verdict};
 pub use report::{FailureKind, Report, SeqRange, Severity};
 pub use time::Instant;
 pub use tracker::{Health, Tracker};

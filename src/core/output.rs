@@ -1,5 +1,7 @@
 //! What the tracker tells its driver and the application.
 
+use std::ops::Range;
+
 use super::message::MessageId;
 use super::report::{Report, SeqRange};
 use super::time::Instant;
@@ -45,6 +47,21 @@ pub struct Event {
     pub recovered: bool,
     /// When it arrived.
     pub at: Instant,
+    /// Which frame it came in, and where `data` stands in that frame.
+    pub origin: Origin,
+}
+
+/// Where an event came from. A driver that still holds the frame's text can build the event's
+/// data from it (the browser driver parses the frame's own string in JavaScript) instead of
+/// from the copy in [`Event::data`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// The frame's ordinal: the value of [`Tracker::frames_received`](super::Tracker::frames_received)
+    /// right after that frame was handled (1 for the first frame, counting every frame).
+    pub frame: u64,
+    /// The byte range of [`Event::data`] in the frame's text; `None` when the frame has no body
+    /// (and `data` is `{}`).
+    pub data: Option<Range<usize>>,
 }
 
 /// The connection's state as the application sees it.

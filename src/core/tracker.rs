@@ -240,6 +240,12 @@ impl Tracker {
         &self.config
     }
 
+    /// How many frames (text or binary) have been handed to the tracker; an event's
+    /// [`Origin::frame`](super::Origin::frame) is this count as it stood after its frame.
+    pub fn frames_received(&self) -> u64 {
+        self.stats.received
+    }
+
     /// A snapshot of state and counters.
     pub fn health(&self) -> Health {
         Health {
@@ -426,7 +432,7 @@ impl Tracker {
         } else {
             match Object::parse(text, self.config.max_depth) {
                 Err(e) => self.violation(now, e.as_str().to_owned()),
-                Ok(object) => match classify(&object) {
+                Ok(object) => match classify(text, &object) {
                     Err(detail) => self.violation(now, detail.to_owned()),
                     Ok(frame) => self.on_frame(now, frame, &object),
                 },
@@ -762,7 +768,7 @@ impl Tracker {
                 self.findings.push(Report::new(FailureKind::Duplicate, now, detail.done()).run(run_id));
                 return;
             }
-            return self.deliver(now, event.into_incoming());
+            return self.deliver(now, event.into_incoming(self.stats.received));
         }
         let seq = match event.seq {
             Num::Valid(0) | Num::Invalid => {
@@ -771,7 +777,7 @@ impl Tracker {
             Num::Valid(seq) => seq,
             Num::Absent => {
                 self.violation(now, "sequenced event without seq; delivered untracked".to_owned());
-                return self.deliver(now, event.into_incoming());
+                return self.deliver(now, event.into_incoming(self.stats.received));
             }
         };
         if let (Some(theirs), Some(ours)) = (event.session.as_deref(), self.sequence.session()) {
@@ -783,7 +789,7 @@ impl Tracker {
             return self.violation(now, "seq jumps implausibly far ahead".to_owned());
         }
         let window = self.config.reorder_window_ms;
-        match self.sequence.arrive(now, seq, event.into_incoming(), window, &mut self.findings) {
+        match self.sequence.arrive(now, seq, event.into_incoming(self.stats.received), window, &mut self.findings) {
             Arrival::Deliver(event) => {
                 self.deliver(now, event);
                 while let Some(next) = self.sequence.pop_ready() {
@@ -824,6 +830,7 @@ impl Tracker {
             data: event.data,
             recovered: event.recovered,
             at: now,
+            origin: event.origin,
         }));
     }
 

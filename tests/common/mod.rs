@@ -74,8 +74,17 @@ pub struct Seen {
     pub disconnects: Vec<u16>,
 }
 
+/// What `event.origin` says its data is: the slice of the frame it names (`{}` without a
+/// body), `frames` holding every frame the tracker received, first at index 0.
+pub fn origin_data<'a>(frames: &'a [String], event: &Event) -> &'a str {
+    let frame = &frames[(event.origin.frame - 1) as usize];
+    event.origin.data.clone().map_or("{}", |range| &frame[range])
+}
+
 pub struct Harness {
     pub tracker: Tracker,
+    /// Every frame handed to the tracker, in order.
+    pub frames: Vec<String>,
     pub now: u64,
     pub seen: Seen,
     /// The server's answer to every ping, if it answers.
@@ -86,6 +95,7 @@ impl Harness {
     pub fn new(config: Config) -> Self {
         Harness {
             tracker: Tracker::new(config).expect("valid config"),
+            frames: Vec::new(),
             now: 0,
             seen: Seen::default(),
             pong: Some(r#"{"type": "pong", "data": {}, "timestamp": 1757620212.3, "server_id": "ref-1"}"#.to_owned()),
@@ -104,7 +114,10 @@ impl Harness {
         }
         while let Some(o) = self.tracker.poll_output() {
             match o {
-                Output::Event(e) => self.seen.events.push(e),
+                Output::Event(e) => {
+                    assert_eq!(origin_data(&self.frames, &e), e.data, "origin of {e:?}");
+                    self.seen.events.push(e);
+                }
                 Output::Failure(r) => self.seen.failures.push(r),
                 Output::State(s) => self.seen.states.push(s),
                 Output::Recovery(r) => self.seen.recoveries.push(r),
@@ -115,6 +128,7 @@ impl Harness {
         }
         if let (true, Some(pong)) = (pinged, self.pong.clone()) {
             self.tracker.handle_frame(self.at(), &pong);
+            self.frames.push(pong);
             self.drain();
         }
     }
@@ -136,6 +150,7 @@ impl Harness {
 
     pub fn frame(&mut self, text: &str) {
         self.tracker.handle_frame(self.at(), text);
+        self.frames.push(text.to_owned());
         self.drain();
     }
 
