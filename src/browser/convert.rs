@@ -1,9 +1,85 @@
 //! Core outputs as plain JavaScript objects (no serde: `Reflect::set` on fresh objects).
 
 use js_sys::{Array, Object, Reflect, JSON};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
+use super::inbound::InFrame;
 use crate::core::{Event, Health, Instant, Output, Receipt, Recovery, Report, SeqRange};
+
+#[wasm_bindgen(inline_js = "
+export function event_in_frame(text, start, end, type, runId, seq, recovered, atMs) {
+  let data;
+  try { data = start < end ? JSON.parse(text.slice(start, end)) : {}; } catch (_) { return undefined; }
+  return { type, runId, seq: seq < 0 ? null : seq, data, recovered, atMs };
+}
+")]
+extern "C" {
+    /// The event object, its data parsed from `text.slice(start, end)` (`{}` when empty);
+    /// `seq` < 0 is `null`. `undefined` if that slice does not parse.
+    #[allow(clippy::too_many_arguments)]
+    fn event_in_frame(
+        text: &JsValue,
+        start: u32,
+        end: u32,
+        kind: &JsValue,
+        run_id: &JsValue,
+        seq: f64,
+        recovered: bool,
+        at_ms: f64,
+    ) -> JsValue;
+}
+
+/// JavaScript strings for names seen lately (event types, run ids), so that a name repeated
+/// from event to event is not decoded from UTF-8 again. At most `cap` entries, replaced in turn.
+pub(crate) struct Names {
+    entries: Vec<(String, JsValue)>,
+    cap: usize,
+    next: usize,
+}
+
+impl Names {
+    pub(crate) fn new(cap: usize) -> Names {
+        Names { entries: Vec::with_capacity(cap), cap, next: 0 }
+    }
+
+    /// `name` as a JavaScript string.
+    pub(crate) fn get(&mut self, name: &str) -> JsValue {
+        if let Some((_, value)) = self.entries.iter().find(|(n, _)| n == name) {
+            return value.clone();
+        }
+        let value = JsValue::from_str(name);
+        if self.entries.len() < self.cap {
+            self.entries.push((name.to_owned(), value.clone()));
+        } else if let Some(slot) = self.entries.get_mut(self.next) {
+            *slot = (name.to_owned(), value.clone());
+            self.next = (self.next + 1) % self.cap;
+        }
+        value
+    }
+}
+
+/// `{type, runId, seq, data, recovered, atMs}` built in JavaScript from the frame's own string:
+/// one `JSON.parse` of the data's slice, no UTF-8 crossing for the data. Falls back to
+/// [`event`] if the slice does not parse.
+pub(crate) fn event_in(event: &Event, frame: &InFrame, kinds: &mut Names, runs: &mut Names) -> JsValue {
+    let run_id = event.run_id.as_deref().map_or(JsValue::NULL, |r| runs.get(r));
+    let value = event_in_frame(
+        &frame.text,
+        frame.start,
+        frame.end,
+        &kinds.get(&event.kind),
+        &run_id,
+        event.seq.map_or(-1.0, |s| s as f64),
+        event.recovered,
+        event.at.as_millis() as f64,
+    );
+    if value.is_undefined() {
+        self::event(event)
+    } else {
+        value
+    }
+}
 
 fn set(object: &Object, key: &str, value: &JsValue) {
     // Setting a data property on a fresh plain object cannot fail.

@@ -14,14 +14,16 @@ use std::rc::{Rc, Weak};
 use std::task::Waker;
 
 use futures_channel::oneshot;
-use js_sys::{Array, Function};
+use js_sys::Array;
 use wasm_bindgen::JsValue;
 
-use super::convert;
+use super::convert::{self, Names};
+use super::inbound::{InFrame, Inbound};
+pub(crate) use super::listeners::{Listeners, Topic};
 use super::timer::{self, Timer, WakeListeners};
 use super::transport::{Endpoint, Link};
 use crate::core::{
-    ConnectionState, FailureKind, Health, Instant, MessageId, Output, Receipt, Report, SendOptions, Tracker,
+    ConnectionState, Event, FailureKind, Health, Instant, MessageId, Output, Receipt, Report, SendOptions, Tracker,
 };
 
 /// The state shared by the client handle and the closures (which hold it weakly).
@@ -35,9 +37,14 @@ pub(crate) type SendWaiter = oneshot::Sender<Result<Receipt, Report>>;
 /// What happened on a socket.
 pub(crate) enum SocketEvent {
     Open,
-    Text(String),
+    /// A text frame: the JavaScript string.
+    Text(JsValue),
     Binary(usize),
-    Closed { code: u16, reason: String, clean: bool },
+    Closed {
+        code: u16,
+        reason: String,
+        clean: bool,
+    },
 }
 
 /// One input to the driver.
@@ -64,60 +71,6 @@ pub(crate) enum Sink {
     Rust(Queue),
 }
 
-/// The JavaScript output topics of `client.on(name, …)`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Topic {
-    Event,
-    Failure,
-    State,
-    Recovery,
-}
-
-impl Topic {
-    pub(crate) fn parse(name: &str) -> Option<Topic> {
-        match name {
-            "event" => Some(Topic::Event),
-            "failure" => Some(Topic::Failure),
-            "state" => Some(Topic::State),
-            "recovery" => Some(Topic::Recovery),
-            _ => None,
-        }
-    }
-
-    fn of(output: &Output) -> Option<Topic> {
-        match output {
-            Output::Event(_) => Some(Topic::Event),
-            Output::Failure(_) => Some(Topic::Failure),
-            Output::State(_) => Some(Topic::State),
-            Output::Recovery(_) => Some(Topic::Recovery),
-            Output::Acked(_) | Output::Connect | Output::Disconnect { .. } => None,
-        }
-    }
-}
-
-/// Registered JavaScript listeners, in registration order.
-#[derive(Default)]
-pub(crate) struct Listeners {
-    next_id: u32,
-    entries: Vec<(u32, Topic, Function)>,
-}
-
-impl Listeners {
-    pub(crate) fn add(&mut self, topic: Topic, listener: Function) -> u32 {
-        self.next_id = self.next_id.wrapping_add(1);
-        self.entries.push((self.next_id, topic, listener));
-        self.next_id
-    }
-
-    pub(crate) fn remove(&mut self, id: u32) {
-        self.entries.retain(|(i, _, _)| *i != id);
-    }
-
-    fn for_topic(&self, topic: Topic) -> Vec<Function> {
-        self.entries.iter().filter(|(_, t, _)| *t == topic).map(|(_, _, f)| f.clone()).collect()
-    }
-}
-
 /// The Rust stream's queue, bounded by the core's `output_queue_cap`.
 pub(crate) struct Queue {
     pub(crate) items: VecDeque<Output>,
@@ -133,10 +86,23 @@ impl Queue {
     pub(crate) fn new(cap: usize) -> Self {
         Queue { items: VecDeque::new(), cap, dropped_unreported: 0, dropped: 0, waker: None }
     }
+
+    /// Queues `output` (or counts it dropped when full); the stream is to be woken.
+    fn push(&mut self, output: Output) -> Job {
+        if self.items.len() >= self.cap {
+            self.dropped += 1;
+            self.dropped_unreported += 1;
+        } else {
+            self.items.push_back(output);
+        }
+        Job::Wake(self.waker.take())
+    }
 }
 
 /// Work queued for the application, delivered outside the borrow.
 enum Delivery {
+    /// An event, and where its data stands in its frame's string when the frame is at hand.
+    Event(Event, Option<InFrame>),
     Output(Output),
     Connected(ConnectWaiter, Result<(), Report>),
     Sent(SendWaiter, Result<Receipt, Report>),
@@ -144,7 +110,7 @@ enum Delivery {
 
 /// What delivering one item means once the borrow is released.
 enum Job {
-    Call(Vec<Function>, JsValue),
+    Call(Array, JsValue),
     Wake(Option<Waker>),
     Connected(ConnectWaiter, Result<(), Report>),
     Sent(SendWaiter, Result<Receipt, Report>),
@@ -160,6 +126,10 @@ pub(crate) struct Inner {
     timer: Timer,
     wake: Option<WakeListeners>,
     state: ConnectionState,
+    inbound: Inbound,
+    /// Event types and run ids as JavaScript strings.
+    kinds: Names,
+    runs: Names,
     connect_waiters: Vec<ConnectWaiter>,
     send_waiters: Vec<(MessageId, SendWaiter)>,
     ready: VecDeque<Delivery>,
@@ -178,6 +148,7 @@ pub(crate) fn websocket(url: String, token: Option<&str>) -> Endpoint {
 
 /// A new client's shared state, closed until `connect`.
 pub(crate) fn new(tracker: Tracker, endpoint: Endpoint, sink: Sink) -> Shared {
+    let inbound = Inbound::new(tracker.config().max_frame_bytes);
     Rc::new_cyclic(|this: &Weak<RefCell<Inner>>| {
         RefCell::new(Inner {
             this: this.clone(),
@@ -188,6 +159,9 @@ pub(crate) fn new(tracker: Tracker, endpoint: Endpoint, sink: Sink) -> Shared {
             timer: Timer::new(this.clone()),
             wake: None,
             state: ConnectionState::Closed,
+            inbound,
+            kinds: Names::new(16),
+            runs: Names::new(4),
             connect_waiters: Vec::new(),
             send_waiters: Vec::new(),
             ready: VecDeque::new(),
@@ -229,7 +203,11 @@ impl Inner {
                 }
                 match event {
                     SocketEvent::Open => self.tracker.handle_open(now),
-                    SocketEvent::Text(text) => self.tracker.handle_frame(now, &text),
+                    SocketEvent::Text(text) => {
+                        let frame = self.inbound.read(text);
+                        self.tracker.handle_frame(now, frame.as_str());
+                        self.inbound.handled(self.tracker.frames_received());
+                    }
                     SocketEvent::Binary(len) => self.tracker.handle_binary_frame(now, len),
                     SocketEvent::Closed { code, reason, clean } => {
                         self.socket = None;
@@ -326,7 +304,14 @@ impl Inner {
                     self.ready.push_back(Delivery::Output(output));
                 }
             }
-            Output::Event(_) | Output::Recovery(_) => self.ready.push_back(Delivery::Output(output)),
+            Output::Event(event) => {
+                let in_frame = match self.sink {
+                    Sink::Js(_) => self.inbound.locate(&event.origin),
+                    Sink::Rust(_) => None,
+                };
+                self.ready.push_back(Delivery::Event(event, in_frame));
+            }
+            Output::Recovery(_) => self.ready.push_back(Delivery::Output(output)),
         }
     }
 
@@ -359,21 +344,21 @@ impl Inner {
         match delivery {
             Delivery::Connected(waiter, result) => Some(Job::Connected(waiter, result)),
             Delivery::Sent(waiter, result) => Some(Job::Sent(waiter, result)),
-            Delivery::Output(output) => match &mut self.sink {
-                Sink::Rust(queue) => {
-                    if queue.items.len() >= queue.cap {
-                        queue.dropped += 1;
-                        queue.dropped_unreported += 1;
-                    } else {
-                        queue.items.push_back(output);
-                    }
-                    Some(Job::Wake(queue.waker.take()))
-                }
+            Delivery::Event(event, in_frame) => match &mut self.sink {
+                Sink::Rust(queue) => Some(queue.push(Output::Event(event))),
                 Sink::Js(listeners) => {
-                    let listeners = listeners.for_topic(Topic::of(&output)?);
-                    if listeners.is_empty() {
-                        return None;
-                    }
+                    let listeners = listeners.of(Topic::Event)?;
+                    let value = match in_frame {
+                        Some(at) => convert::event_in(&event, &at, &mut self.kinds, &mut self.runs),
+                        None => convert::event(&event),
+                    };
+                    Some(Job::Call(listeners, value))
+                }
+            },
+            Delivery::Output(output) => match &mut self.sink {
+                Sink::Rust(queue) => Some(queue.push(output)),
+                Sink::Js(listeners) => {
+                    let listeners = listeners.of(Topic::of(&output)?)?;
                     Some(Job::Call(listeners, convert::output(&output)))
                 }
             },
@@ -404,13 +389,7 @@ fn deliver(shared: &Shared) {
         };
         match job {
             None => {}
-            Some(Job::Call(listeners, value)) => {
-                for listener in listeners {
-                    if let Err(thrown) = listener.call1(&JsValue::UNDEFINED, &value) {
-                        web_sys::console::error_2(&JsValue::from_str("chat-sentinel: a listener threw"), &thrown);
-                    }
-                }
-            }
+            Some(Job::Call(listeners, value)) => super::listeners::emit(&listeners, &value),
             Some(Job::Wake(Some(waker))) => waker.wake(),
             Some(Job::Wake(None)) => {}
             Some(Job::Connected(waiter, result)) => {

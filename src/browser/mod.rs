@@ -36,6 +36,8 @@ mod client;
 mod convert;
 mod driver;
 mod error;
+mod inbound;
+mod listeners;
 mod options;
 mod rust;
 mod socket;

@@ -48,12 +48,11 @@ impl Socket {
         let weak = shared.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let data = event.data();
-            let event = match data.as_string() {
-                Some(text) => SocketEvent::Text(text),
-                None => {
-                    let len = data.dyn_ref::<js_sys::ArrayBuffer>().map_or(0, |b| b.byte_length());
-                    SocketEvent::Binary(len as usize)
-                }
+            let event = if data.is_string() {
+                SocketEvent::Text(data)
+            } else {
+                let len = data.dyn_ref::<js_sys::ArrayBuffer>().map_or(0, |b| b.byte_length());
+                SocketEvent::Binary(len as usize)
             };
             forward(&weak, generation, event);
         });

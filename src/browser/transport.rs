@@ -158,12 +158,11 @@ impl Connection {
         });
         let (weak, mb) = (shared.clone(), mailbox.clone());
         let on_message = Closure::<dyn Fn(JsValue)>::new(move |data: JsValue| {
-            let event = match data.as_string() {
-                Some(text) => SocketEvent::Text(text),
-                None => {
-                    let len = data.dyn_ref::<js_sys::ArrayBuffer>().map_or(0, |b| b.byte_length());
-                    SocketEvent::Binary(len as usize)
-                }
+            let event = if data.is_string() {
+                SocketEvent::Text(data)
+            } else {
+                let len = data.dyn_ref::<js_sys::ArrayBuffer>().map_or(0, |b| b.byte_length());
+                SocketEvent::Binary(len as usize)
             };
             post(&weak, &mb, generation, event);
         });

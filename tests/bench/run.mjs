@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Browser half of `cargo xtask bench`.
 //
-//   node tests/bench/run.mjs SERVER_URL [--quick] [--flood N]
+//   node tests/bench/run.mjs SERVER_URL [--quick] [--flood N] [--only floor]
 //
 // Opens tests/bench/bench.html in Debian's headless Chromium on the reference server's origin
 // (the page is served from disk through request interception, so the server needs no route
@@ -26,6 +26,8 @@ if (!server) {
 const quick = argv.includes("--quick");
 const floodAt = argv.indexOf("--flood");
 const flood = floodAt >= 0 ? argv[floodAt + 1] : null;
+const onlyAt = argv.indexOf("--only");
+const only = onlyAt >= 0 ? argv[onlyAt + 1] : null;
 
 
 const timeout = Number(process.env.BENCH_TIMEOUT_MS) || 900000;
@@ -47,6 +49,7 @@ try {
   const q = new URLSearchParams();
   if (quick) q.set("quick", "1");
   if (flood) q.set("flood", flood);
+  if (only) q.set("only", only);
   await page.goto(`${base.origin}/tests/bench/bench.html?${q}`);
   await page.waitForFunction(() => window.benchResults != null, null, { timeout, polling: 200 });
   const res = await page.evaluate(() => window.benchResults);

@@ -1,0 +1,174 @@
+//! Inbound frames: the JavaScript string goes into wasm memory once, and an event of it comes
+//! back parsed from that same string.
+//!
+//! A frame arrives as a JavaScript string. It is written as UTF-8 straight into one reusable
+//! buffer for the tracker to read: no allocation per frame, and a view of that buffer kept
+//! from frame to frame (measured in Chromium: a new `Uint8Array` view per frame cost more than
+//! the copy, and `TextEncoder.encodeInto` more than a plain loop over ASCII, so it only takes
+//! over from the first non-ASCII character). The string itself is kept while the tracker
+//! handles it: an event the
+//! tracker delivers from that frame is built in JavaScript from the string, with one
+//! `JSON.parse` of the event's data where [`Origin`] says it stands, so the data never
+//! crosses back out of wasm as UTF-8 to be decoded.
+
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+
+use crate::core::Origin;
+
+#[wasm_bindgen(inline_js = "
+const encoder = new TextEncoder();
+let view = null;
+export function encode_frame(text, memory, at, len) {
+  if (view === null || view.buffer !== memory.buffer || view.byteOffset !== at || view.length !== len) {
+    view = new Uint8Array(memory.buffer, at, len);
+  }
+  const n = text.length;
+  if (n > len) return -n;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) break;
+    view[i] = c;
+  }
+  if (i === n) return n;
+  const done = encoder.encodeInto(text.slice(i), view.subarray(i));
+  return done.read === n - i ? i + done.written : -n;
+}
+")]
+extern "C" {
+    /// Writes `text` as UTF-8 into the `len` bytes at address `at` of the wasm `memory` and
+    /// returns the bytes written, or minus the string's length in UTF-16 code units when it
+    /// does not fit.
+    ///
+    /// This is wasm-bindgen's contract for a `&mut [u8]` argument (JavaScript writes through a
+    /// view of those bytes), except that the view is kept from call to call.
+    fn encode_frame(text: &JsValue, memory: &JsValue, at: u32, len: u32) -> f64;
+}
+
+/// Encodes `text` into `into`; see [`encode_frame`].
+fn encode(text: &JsValue, memory: &JsValue, into: &mut [u8]) -> f64 {
+    let Ok(len) = u32::try_from(into.len()) else { return -1.0 };
+    // The address of `into` in wasm memory (wasm32 addresses are 32-bit).
+    let at = into.as_mut_ptr() as usize as u32;
+    encode_frame(text, memory, at, len)
+}
+
+/// The smallest buffer (most frames fit at once).
+const INITIAL: usize = 4096;
+
+/// The frame the tracker handles now, and the buffer it is read from.
+pub(crate) struct Inbound {
+    /// The wasm memory (`WebAssembly.Memory`).
+    memory: JsValue,
+    buffer: Vec<u8>,
+    /// The largest buffer: one byte more than a frame may have, so an oversized frame is
+    /// still seen to be oversized.
+    max: usize,
+    current: Option<Current>,
+}
+
+/// The frame last read, while its bytes are still in the buffer.
+struct Current {
+    text: JsValue,
+    /// Its length in the buffer.
+    len: usize,
+    /// Only ASCII: byte offsets are UTF-16 offsets.
+    ascii: bool,
+    /// Its ordinal, once the tracker has counted it.
+    ordinal: u64,
+}
+
+/// Where an event's data stands in the JavaScript string of its frame (UTF-16 offsets;
+/// `start == end` when the frame has no body).
+pub(crate) struct InFrame {
+    pub(crate) text: JsValue,
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+}
+
+impl Inbound {
+    /// For frames of at most `max_frame_bytes` bytes.
+    pub(crate) fn new(max_frame_bytes: usize) -> Inbound {
+        Inbound {
+            memory: wasm_bindgen::memory(),
+            buffer: Vec::new(),
+            max: max_frame_bytes.saturating_add(1),
+            current: None,
+        }
+    }
+
+    /// The frame `text` as the tracker reads it. A frame too large for the buffer's cap is
+    /// copied out whole instead (the tracker then reports it as oversized).
+    pub(crate) fn read(&mut self, text: JsValue) -> FrameText<'_> {
+        self.current = None;
+        if self.buffer.is_empty() {
+            self.buffer.resize(INITIAL.min(self.max), 0);
+        }
+        let mut written = encode(&text, &self.memory, &mut self.buffer);
+        if written < 0.0 {
+            // Three bytes per UTF-16 unit at most.
+            let need = ((-written) as usize).saturating_mul(3).min(self.max);
+            if need > self.buffer.len() {
+                self.buffer.resize(need, 0);
+                written = encode(&text, &self.memory, &mut self.buffer);
+            }
+        }
+        if written < 0.0 {
+            return FrameText::Owned(text.as_string().unwrap_or_default());
+        }
+        let len = written as usize;
+        let Some(bytes) = self.buffer.get(..len) else { return FrameText::Owned(String::new()) };
+        match core::str::from_utf8(bytes) {
+            Ok(frame) => {
+                let ascii = frame.is_ascii();
+                self.current = Some(Current { text, len, ascii, ordinal: 0 });
+                FrameText::Borrowed(frame)
+            }
+            // `encodeInto` writes valid UTF-8; if it ever did not, read the string the slow way.
+            Err(_) => FrameText::Owned(text.as_string().unwrap_or_default()),
+        }
+    }
+
+    /// The tracker has handled the frame last read and counted it as frame `ordinal`.
+    pub(crate) fn handled(&mut self, ordinal: u64) {
+        if let Some(current) = &mut self.current {
+            current.ordinal = ordinal;
+        }
+    }
+
+    /// Where the data of an event from `origin` stands in its frame's string, if that frame is
+    /// the one last read (an event held back for reordering came with an earlier frame).
+    pub(crate) fn locate(&self, origin: &Origin) -> Option<InFrame> {
+        let current = self.current.as_ref().filter(|c| c.ordinal == origin.frame)?;
+        let text = current.text.clone();
+        let Some(range) = origin.data.clone() else { return Some(InFrame { text, start: 0, end: 0 }) };
+        if current.ascii {
+            return Some(InFrame {
+                text,
+                start: u32::try_from(range.start).ok()?,
+                end: u32::try_from(range.end).ok()?,
+            });
+        }
+        let frame = core::str::from_utf8(self.buffer.get(..current.len)?).ok()?;
+        let units = |s: &str| s.chars().map(char::len_utf16).sum::<usize>();
+        let start = units(frame.get(..range.start)?);
+        let end = start + units(frame.get(range)?);
+        Some(InFrame { text, start: u32::try_from(start).ok()?, end: u32::try_from(end).ok()? })
+    }
+}
+
+/// A frame's text for the tracker: in the buffer, or copied out.
+pub(crate) enum FrameText<'a> {
+    Borrowed(&'a str),
+    Owned(String),
+}
+
+impl FrameText<'_> {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            FrameText::Borrowed(s) => s,
+            FrameText::Owned(s) => s,
+        }
+    }
+}
