@@ -4,6 +4,7 @@ use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
+use super::bytes;
 use super::inbound::InFrame;
 use crate::core::{Event, Health, Instant, Output, Receipt, Recovery, Report, SeqRange};
 
@@ -33,6 +34,8 @@ extern "C" {
 /// JavaScript strings for names seen lately (event types, run ids), so that a name repeated
 /// from event to event is not decoded from UTF-8 again. At most `cap` entries, replaced in turn.
 pub(crate) struct Names {
+    /// The wasm memory, for [`bytes::string`].
+    memory: JsValue,
     entries: Vec<(String, JsValue)>,
     cap: usize,
     next: usize,
@@ -40,7 +43,7 @@ pub(crate) struct Names {
 
 impl Names {
     pub(crate) fn new(cap: usize) -> Names {
-        Names { entries: Vec::with_capacity(cap), cap, next: 0 }
+        Names { memory: wasm_bindgen::memory(), entries: Vec::with_capacity(cap), cap, next: 0 }
     }
 
     /// `name` as a JavaScript string.
@@ -48,7 +51,7 @@ impl Names {
         if let Some((_, value)) = self.entries.iter().find(|(n, _)| n == name) {
             return value.clone();
         }
-        let value = JsValue::from_str(name);
+        let value = bytes::string(name, &self.memory);
         if self.entries.len() < self.cap {
             self.entries.push((name.to_owned(), value.clone()));
         } else if let Some(slot) = self.entries.get_mut(self.next) {

@@ -2,57 +2,16 @@
 //! back parsed from that same string.
 //!
 //! A frame arrives as a JavaScript string. It is written as UTF-8 straight into one reusable
-//! buffer for the tracker to read: no allocation per frame, and a view of that buffer kept
-//! from frame to frame (measured in Chromium: a new `Uint8Array` view per frame cost more than
-//! the copy, and `TextEncoder.encodeInto` more than a plain loop over ASCII, so it only takes
-//! over from the first non-ASCII character). The string itself is kept while the tracker
-//! handles it: an event the
+//! buffer for the tracker to read ([`bytes::encode`]: no allocation and no new view per frame).
+//! The string itself is kept while the tracker handles it: an event the
 //! tracker delivers from that frame is built in JavaScript from the string, with one
 //! `JSON.parse` of the event's data where [`Origin`] says it stands, so the data never
 //! crosses back out of wasm as UTF-8 to be decoded.
 
-use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
+use super::bytes;
 use crate::core::Origin;
-
-#[wasm_bindgen(inline_js = "
-const encoder = new TextEncoder();
-let view = null;
-export function encode_frame(text, memory, at, len) {
-  if (view === null || view.buffer !== memory.buffer || view.byteOffset !== at || view.length !== len) {
-    view = new Uint8Array(memory.buffer, at, len);
-  }
-  const n = text.length;
-  if (n > len) return -n;
-  let i = 0;
-  for (; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0x7f) break;
-    view[i] = c;
-  }
-  if (i === n) return n;
-  const done = encoder.encodeInto(text.slice(i), view.subarray(i));
-  return done.read === n - i ? i + done.written : -n;
-}
-")]
-extern "C" {
-    /// Writes `text` as UTF-8 into the `len` bytes at address `at` of the wasm `memory` and
-    /// returns the bytes written, or minus the string's length in UTF-16 code units when it
-    /// does not fit.
-    ///
-    /// This is wasm-bindgen's contract for a `&mut [u8]` argument (JavaScript writes through a
-    /// view of those bytes), except that the view is kept from call to call.
-    fn encode_frame(text: &JsValue, memory: &JsValue, at: u32, len: u32) -> f64;
-}
-
-/// Encodes `text` into `into`; see [`encode_frame`].
-fn encode(text: &JsValue, memory: &JsValue, into: &mut [u8]) -> f64 {
-    let Ok(len) = u32::try_from(into.len()) else { return -1.0 };
-    // The address of `into` in wasm memory (wasm32 addresses are 32-bit).
-    let at = into.as_mut_ptr() as usize as u32;
-    encode_frame(text, memory, at, len)
-}
 
 /// The smallest buffer (most frames fit at once).
 const INITIAL: usize = 4096;
@@ -105,19 +64,16 @@ impl Inbound {
         if self.buffer.is_empty() {
             self.buffer.resize(INITIAL.min(self.max), 0);
         }
-        let mut written = encode(&text, &self.memory, &mut self.buffer);
-        if written < 0.0 {
+        let mut written = bytes::encode(&text, &self.memory, &mut self.buffer);
+        if let Err(units) = written {
             // Three bytes per UTF-16 unit at most.
-            let need = ((-written) as usize).saturating_mul(3).min(self.max);
+            let need = units.saturating_mul(3).min(self.max);
             if need > self.buffer.len() {
                 self.buffer.resize(need, 0);
-                written = encode(&text, &self.memory, &mut self.buffer);
+                written = bytes::encode(&text, &self.memory, &mut self.buffer);
             }
         }
-        if written < 0.0 {
-            return FrameText::Owned(text.as_string().unwrap_or_default());
-        }
-        let len = written as usize;
+        let Ok(len) = written else { return FrameText::Owned(text.as_string().unwrap_or_default()) };
         let Some(bytes) = self.buffer.get(..len) else { return FrameText::Owned(String::new()) };
         match core::str::from_utf8(bytes) {
             Ok(frame) => {
@@ -125,7 +81,7 @@ impl Inbound {
                 self.current = Some(Current { text, len, ascii, ordinal: 0 });
                 FrameText::Borrowed(frame)
             }
-            // `encodeInto` writes valid UTF-8; if it ever did not, read the string the slow way.
+            // The encoder writes valid UTF-8; if it ever did not, read the string the slow way.
             Err(_) => FrameText::Owned(text.as_string().unwrap_or_default()),
         }
     }

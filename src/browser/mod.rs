@@ -32,6 +32,7 @@
 //! check refuses a URL containing it), a failure report, a log, `health()`, an error message or
 //! a `Debug` output.
 
+mod bytes;
 mod client;
 mod convert;
 mod driver;

@@ -1,0 +1,76 @@
+//! Strings across the wasm boundary on the hot path, through one view of wasm memory kept from
+//! call to call.
+//!
+//! wasm-bindgen's own string passing makes a new `Uint8Array` view per call and decodes with
+//! `TextDecoder`; measured in Chromium, each of those costs about as much as a `JSON.parse` of
+//! a short frame. Here JavaScript keeps one view of the whole memory (renewed only when the
+//! memory grows) and copies ASCII with a plain loop; only non-ASCII text goes through
+//! `TextEncoder`/`TextDecoder`.
+
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+
+#[wasm_bindgen(inline_js = "
+const encoder = new TextEncoder();
+let bytes = null;
+function view(memory) {
+  if (bytes === null || bytes.buffer !== memory.buffer) bytes = new Uint8Array(memory.buffer);
+  return bytes;
+}
+export function encode_into(text, memory, at, len) {
+  const n = text.length;
+  if (n > len) return -n;
+  const mem = view(memory);
+  let i = 0;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) break;
+    mem[at + i] = c;
+  }
+  if (i === n) return n;
+  const done = encoder.encodeInto(text.slice(i), mem.subarray(at + i, at + len));
+  return done.read === n - i ? i + done.written : -n;
+}
+export function ascii_string(memory, at, len) {
+  const mem = view(memory);
+  let s = '';
+  for (let i = 0; i < len; i++) s += String.fromCharCode(mem[at + i]);
+  return s;
+}
+")]
+extern "C" {
+    /// Writes `text` as UTF-8 into the `len` bytes at address `at` of the wasm `memory` and
+    /// returns the bytes written, or minus the string's length in UTF-16 code units when it
+    /// does not fit. (wasm-bindgen's contract for a `&mut [u8]` argument: JavaScript writes
+    /// into exactly those bytes.)
+    fn encode_into(text: &JsValue, memory: &JsValue, at: u32, len: u32) -> f64;
+
+    /// The `len` ASCII bytes at address `at` of the wasm `memory`, as a string.
+    fn ascii_string(memory: &JsValue, at: u32, len: u32) -> JsValue;
+}
+
+/// Where `bytes` are in wasm memory (wasm32 addresses are 32 bits) and how many.
+fn span(bytes: &[u8]) -> Option<(u32, u32)> {
+    Some((bytes.as_ptr() as usize as u32, u32::try_from(bytes.len()).ok()?))
+}
+
+/// Encodes the JavaScript string `text` into `into`: `Ok(bytes written)`, or `Err(units)`
+/// (its length in UTF-16 code units) when it does not fit.
+pub(crate) fn encode(text: &JsValue, memory: &JsValue, into: &mut [u8]) -> Result<usize, usize> {
+    let Ok(len) = u32::try_from(into.len()) else { return Err(usize::MAX) };
+    let at = into.as_mut_ptr() as usize as u32;
+    let written = encode_into(text, memory, at, len);
+    if written >= 0.0 {
+        Ok(written as usize)
+    } else {
+        Err((-written) as usize)
+    }
+}
+
+/// `text` as a JavaScript string.
+pub(crate) fn string(text: &str, memory: &JsValue) -> JsValue {
+    match span(text.as_bytes()) {
+        Some((at, len)) if text.is_ascii() && len <= 64 => ascii_string(memory, at, len),
+        _ => JsValue::from_str(text),
+    }
+}
