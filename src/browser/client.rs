@@ -1,5 +1,7 @@
 //! The JavaScript API: `ChatClient`, and the TypeScript types of everything it hands out.
 
+use alloc::borrow::ToOwned;
+
 use futures_channel::oneshot;
 use js_sys::{Function, Promise};
 use wasm_bindgen::closure::Closure;
@@ -230,7 +232,7 @@ impl ChatClient {
                 Sink::Rust(_) => 0,
             }
         };
-        let weak = std::rc::Rc::downgrade(&self.shared);
+        let weak = alloc::rc::Rc::downgrade(&self.shared);
         let off = Closure::<dyn FnMut()>::new(move || {
             if let Some(shared) = weak.upgrade() {
                 if let Ok(mut inner) = shared.try_borrow_mut() {

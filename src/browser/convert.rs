@@ -1,5 +1,7 @@
 //! Core outputs as plain JavaScript objects (no serde: `Reflect::set` on fresh objects).
 
+use alloc::string::String;
+
 use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::JsValue;
 

@@ -8,10 +8,13 @@
 //! with no borrow held, so they may call back into the client; outputs produced meanwhile join
 //! the same queue and are delivered in order by the outermost `deliver`.
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::rc::{Rc, Weak};
-use std::task::Waker;
+use alloc::borrow::ToOwned;
+use alloc::collections::VecDeque;
+use alloc::rc::{Rc, Weak};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use core::task::Waker;
 
 use futures_channel::oneshot;
 use js_sys::{Array, Function};

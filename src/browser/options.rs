@@ -2,6 +2,9 @@
 //! wrong types and out-of-range values are a `TypeError`/`RangeError` naming the option.
 //! `undefined` means "absent" (the default applies).
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -50,11 +53,12 @@ fn string(value: &JsValue, option: &'static str) -> Result<String, OptionError> 
 /// A non-negative integer number of at most 2^53 − 1.
 fn integer(value: &JsValue, option: &'static str) -> Result<u64, OptionError> {
     let n = value.as_f64().ok_or_else(|| OptionError::type_error(option, "must be a number"))?;
-    if !((0.0..=MAX_SAFE).contains(&n) && n.fract() == 0.0) {
+    // In range, `as` is exact for an integral `n` and truncates any other; NaN is out of range.
+    let whole = n as u64;
+    if !(0.0..=MAX_SAFE).contains(&n) || whole as f64 != n {
         return Err(OptionError::range_error(option, "must be a non-negative integer"));
     }
-    // Checked above: integral, non-negative and exactly representable.
-    Ok(n as u64)
+    Ok(whole)
 }
 
 fn size(value: &JsValue, option: &'static str) -> Result<usize, OptionError> {

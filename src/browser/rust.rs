@@ -1,7 +1,7 @@
 //! The Rust API, for Rust frontends (Leptos, Yew, Dioxus, …) compiled to wasm32.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn demo() -> Result<(), Box<dyn core::error::Error>> {
 //! use chat_sentinel::browser::{Client, ClientOptions};
 //! use chat_sentinel::core::{Config, Output, SendOptions};
 //! use futures_core::Stream;
@@ -15,11 +15,13 @@
 //! # Ok(()) }
 //! ```
 
-use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::{Rc, Weak};
-use std::task::{Context, Poll};
+use alloc::borrow::ToOwned;
+use alloc::rc::{Rc, Weak};
+use alloc::string::String;
+use core::cell::RefCell;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 
 use futures_channel::oneshot;
 use futures_core::Stream;
@@ -78,8 +80,8 @@ impl ClientOptions {
     }
 }
 
-impl std::fmt::Debug for ClientOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ClientOptions")
             .field("url", &self.url)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
@@ -96,8 +98,8 @@ pub struct Client {
     shared: Shared,
 }
 
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Client {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("Client { .. }")
     }
 }

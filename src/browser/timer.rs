@@ -3,7 +3,8 @@
 //! Bound through the global scope (`performance.now`, `setTimeout`, `clearTimeout`,
 //! `addEventListener`), so the driver also runs in a worker.
 
-use std::rc::Weak;
+use alloc::rc::Weak;
+use alloc::vec::Vec;
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -41,7 +42,7 @@ pub(crate) struct Timer {
 }
 
 impl Timer {
-    pub(crate) fn new(shared: Weak<std::cell::RefCell<Inner>>) -> Self {
+    pub(crate) fn new(shared: Weak<core::cell::RefCell<Inner>>) -> Self {
         let callback = Closure::<dyn FnMut()>::new(move || {
             if let Some(shared) = shared.upgrade() {
                 driver::input(&shared, Input::Timeout);
@@ -94,7 +95,7 @@ pub(crate) struct WakeListeners {
 const GLOBAL_EVENTS: [&str; 3] = ["focus", "online", "pageshow"];
 
 impl WakeListeners {
-    pub(crate) fn attach(shared: Weak<std::cell::RefCell<Inner>>) -> Self {
+    pub(crate) fn attach(shared: Weak<core::cell::RefCell<Inner>>) -> Self {
         let callback = Closure::<dyn FnMut()>::new(move || {
             if let Some(shared) = shared.upgrade() {
                 driver::input(&shared, Input::Wake);

@@ -12,9 +12,10 @@
 //! is busy waits in a per-client mailbox, delivered in order on a microtask, and everything
 //! after it queues behind it so that the order of frames is kept.
 
-use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
-use std::rc::{Rc, Weak};
+use alloc::collections::VecDeque;
+use alloc::rc::{Rc, Weak};
+use alloc::string::String;
+use core::cell::{Cell, RefCell};
 
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::closure::Closure;

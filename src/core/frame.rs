@@ -4,7 +4,9 @@
 //! top or inside the body, `tool_name` or `tool`) and strict where a wrong type would mislead
 //! the detectors (`seq`, `head_seq`, `from_seq` must be non-negative integers).
 
-use std::borrow::Cow;
+use alloc::borrow::Cow;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
 
 use super::json::{push_str, push_u64, Object, Raw};
 use super::message::{MessageId, SendOptions};

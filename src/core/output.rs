@@ -1,5 +1,8 @@
 //! What the tracker tells its driver and the application.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use super::message::MessageId;
 use super::report::{Report, SeqRange};
 use super::time::Instant;

@@ -1,6 +1,6 @@
 //! `cargo xtask build [--dev]`: the SDK as an npm-style package in `pkg/`.
 //!
-//! cargo (wasm32, release) → wasm-bindgen `--target web` → wasm-opt `-Oz` (release only) →
+//! cargo (wasm32, release, feature `shipped`) → wasm-bindgen `--target web` → wasm-opt `-Oz` (release only) →
 //! `pkg/package.json` + README, then the raw and gzip -9 sizes of the wasm and the JS glue.
 
 use crate::setup::{self, WASM_TARGET};
@@ -34,7 +34,8 @@ pub fn run(dev: bool) -> Res<Built> {
     let mut cargo = util::cargo();
     cargo.args(["build", "-p", "chat-sentinel", "--lib", "--target", WASM_TARGET]);
     if !dev {
-        cargo.arg("--release");
+        // `shipped`: no std, talc, a trapping panic handler (see src/lib.rs).
+        cargo.args(["--release", "--features", "shipped"]);
     }
     util::run(&mut cargo)?;
 
