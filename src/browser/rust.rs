@@ -16,6 +16,7 @@
 //! ```
 
 use alloc::borrow::ToOwned;
+use alloc::boxed::Box;
 use alloc::rc::{Rc, Weak};
 use alloc::string::String;
 use core::cell::RefCell;
@@ -26,7 +27,7 @@ use core::task::{Context, Poll};
 use futures_channel::oneshot;
 use futures_core::Stream;
 
-use super::driver::{self, Inner, Input, Queue, Shared, Sink};
+use super::driver::{self, Inner, Input, Queue, Shared, Sink, Waiter};
 use super::error::OptionError;
 use super::timer;
 use crate::core::{Config, FailureKind, Health, Output, Receipt, Report, SendOptions, Tracker};
@@ -108,6 +109,14 @@ fn dropped(detail: &str) -> Report {
     Report::new(FailureKind::SendFailed, timer::now(), detail.to_owned())
 }
 
+/// A driver waiter that completes a Rust future through `tx`.
+fn waiter<T: 'static>(tx: oneshot::Sender<Result<T, Report>>) -> Waiter<T> {
+    Waiter::Rust(Box::new(move |result| {
+        // The receiver is gone when the future was dropped: nobody is waiting any more.
+        let _ = tx.send(result);
+    }))
+}
+
 impl Client {
     /// A closed client; call [`connect`](Self::connect).
     pub fn new(options: ClientOptions) -> Result<Client, OptionError> {
@@ -124,8 +133,8 @@ impl Client {
     /// retrying per its reconnect policy), or if the client is closed first.
     pub fn connect(&self) -> impl Future<Output = Result<(), Report>> + 'static {
         let (tx, rx) = oneshot::channel();
-        driver::input(&self.shared, Input::Connect(tx));
-        async move { rx.await.unwrap_or_else(|_| Err(dropped("the client was dropped"))) }
+        driver::input(&self.shared, Input::Connect(waiter(tx)));
+        async move { rx.await.unwrap_or_else(|_| Err(dropped(driver::DROPPED))) }
     }
 
     /// Sends a user message (buffered while reconnecting). Resolves with the server's
@@ -136,8 +145,8 @@ impl Client {
         options: SendOptions,
     ) -> impl Future<Output = Result<Receipt, Report>> + 'static {
         let (tx, rx) = oneshot::channel();
-        driver::input(&self.shared, Input::Send(text.to_owned(), options, tx));
-        async move { rx.await.unwrap_or_else(|_| Err(dropped("the client was dropped before an acknowledgement"))) }
+        driver::input(&self.shared, Input::Send(text.to_owned(), options, waiter(tx)));
+        async move { rx.await.unwrap_or_else(|_| Err(dropped(driver::DROPPED_UNACKED))) }
     }
 
     /// Every output for the application, in order: events, failures, state changes, recovery

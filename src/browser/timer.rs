@@ -1,7 +1,7 @@
-//! The clock, the one `setTimeout`, and the wake-up listeners.
+//! The clock, the one `setTimeout`, microtasks, and the wake-up listeners.
 //!
 //! Bound through the global scope (`performance.now`, `setTimeout`, `clearTimeout`,
-//! `addEventListener`), so the driver also runs in a worker.
+//! `queueMicrotask`, `addEventListener`), so the driver also runs in a worker.
 
 use alloc::rc::Weak;
 use alloc::vec::Vec;
@@ -22,6 +22,14 @@ extern "C" {
     fn clear_timeout(handle: &JsValue);
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn performance_now() -> f64;
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    fn queue_microtask_js(task: &JsValue);
+}
+
+/// Runs `task` once on a microtask of its own: after the current JavaScript call stack, before
+/// any timer or I/O callback. No Rust executor is involved.
+pub(crate) fn queue_microtask(task: impl FnOnce() + 'static) {
+    queue_microtask_js(&Closure::once_into_js(task));
 }
 
 /// `performance.now()` as the core's [`Instant`] (whole milliseconds since the page's origin).

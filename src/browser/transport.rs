@@ -123,9 +123,7 @@ fn post(shared: &Weak<RefCell<Inner>>, mailbox: &Rc<Mailbox>, generation: u64, e
     if !mailbox.scheduled.replace(true) {
         let shared = shared.clone();
         let mailbox = mailbox.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            drain(&shared, &mailbox);
-        });
+        super::timer::queue_microtask(move || drain(&shared, &mailbox));
     }
 }
 
