@@ -524,12 +524,24 @@ fn deliver(shared: &Shared) {
 
 /// `"jwt." + base64url(token)` without padding.
 fn auth_protocol(token: &str) -> String {
+    let mut out = String::with_capacity(4 + token.len().div_ceil(3) * 4);
+    out.push_str("jwt.");
+    push_base64url(&mut out, token);
+    out
+}
+
+/// The token as the subprotocol carries it (for the check that a URL does not contain it).
+pub(crate) fn encoded_token(token: &str) -> String {
+    let mut out = String::with_capacity(token.len().div_ceil(3) * 4);
+    push_base64url(&mut out, token);
+    out
+}
+
+/// Appends base64url(`token`) without padding.
+fn push_base64url(out: &mut String, token: &str) {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let symbol = |index: u32| char::from(ALPHABET.get((index & 63) as usize).copied().unwrap_or(b'A'));
-    let bytes = token.as_bytes();
-    let mut out = String::with_capacity(4 + bytes.len().div_ceil(3) * 4);
-    out.push_str("jwt.");
-    for chunk in bytes.chunks(3) {
+    for chunk in token.as_bytes().chunks(3) {
         let (b0, b1, b2) = match *chunk {
             [a] => (a, None, None),
             [a, b] => (a, Some(b), None),
@@ -546,14 +558,6 @@ fn auth_protocol(token: &str) -> String {
             out.push(symbol(n));
         }
     }
-    out
-}
-
-/// The token as the subprotocol carries it (for the check that a URL does not contain it).
-pub(crate) fn encoded_token(token: &str) -> String {
-    let mut encoded = auth_protocol(token);
-    encoded.replace_range(..4, "");
-    encoded
 }
 
 #[cfg(test)]

@@ -69,16 +69,23 @@ impl ClientOptions {
         if web_sys::Url::new(&self.url).is_err() {
             return Err(OptionError::type_error("url", "is not a valid URL"));
         }
-        if self.url.contains('#') {
+        if contains(&self.url, "#") {
             return Err(OptionError::type_error("url", "must not have a fragment (#)"));
         }
         if let Some(token) = self.token.as_deref() {
-            if self.url.contains(token) || self.url.contains(driver::encoded_token(token).as_str()) {
+            if contains(&self.url, token) || contains(&self.url, &driver::encoded_token(token)) {
                 return Err(OptionError::type_error("url", "must not contain the token (it travels as a subprotocol)"));
             }
         }
         self.config.validate().map_err(|e| OptionError::range_error(e.field, e.reason))
     }
+}
+
+/// Whether `needle` occurs in `haystack`, as `str::contains` but by a plain scan: both are
+/// short, and the shipped bundle then needs no substring-search machinery.
+fn contains(haystack: &str, needle: &str) -> bool {
+    let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
+    (0..=haystack.len().saturating_sub(needle.len())).any(|i| haystack.get(i..i + needle.len()) == Some(needle))
 }
 
 impl core::fmt::Debug for ClientOptions {
