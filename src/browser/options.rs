@@ -13,11 +13,15 @@ use super::rust::ClientOptions;
 use super::transport::Endpoint;
 use crate::core::{Config, DialectChoice, SendOptions};
 
-/// `new ChatClient(options)`, checked: where to connect and the tracker's configuration.
+/// `new ChatClient(options)`, checked: where to connect and the tracker's configuration (whose
+/// values `Tracker::new` checks).
 pub(crate) struct JsClientOptions {
     pub(crate) endpoint: Endpoint,
     pub(crate) config: Config,
 }
+
+/// What `requiredEvents` must be.
+const EVENT_LIST: &str = "must be an array of strings";
 
 /// The largest integer a JavaScript number holds exactly.
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
@@ -203,19 +207,18 @@ pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, OptionError> {
             }
             "requiredEvents" => {
                 if !Array::is_array(v) {
-                    return Err(OptionError::type_error("requiredEvents", "must be an array of strings"));
+                    return Err(OptionError::type_error("requiredEvents", EVENT_LIST));
                 }
                 let array: &Array = v.unchecked_ref();
                 if array.length() > 1024 {
                     return Err(OptionError::range_error("requiredEvents", "lists more than 32 event types"));
                 }
-                c.required_events = array
-                    .iter()
-                    .map(|e| {
-                        e.as_string()
-                            .ok_or_else(|| OptionError::type_error("requiredEvents", "must be an array of strings"))
-                    })
-                    .collect::<Result<_, _>>()?;
+                let mut events = Vec::new();
+                for event in array.iter() {
+                    let event = event.as_string();
+                    events.push(event.ok_or_else(|| OptionError::type_error("requiredEvents", EVENT_LIST))?);
+                }
+                c.required_events = events;
             }
             "reconnect" => {
                 for (name, v) in members(v, "reconnect")? {
@@ -236,14 +239,11 @@ pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, OptionError> {
                     "cannot be used with a transport (the transport authenticates itself)",
                 ));
             }
-            c.validate().map_err(|e| OptionError::range_error(e.field, e.reason))?;
             Ok(JsClientOptions { endpoint: Endpoint::custom(transport), config: c })
         }
         (Some(url), None) => {
-            let options = ClientOptions { url, token, config: c };
-            options.validate()?;
-            let endpoint = super::driver::websocket(options.url, options.token.as_deref());
-            Ok(JsClientOptions { endpoint, config: options.config })
+            ClientOptions::check_endpoint(&url, token.as_deref())?;
+            Ok(JsClientOptions { endpoint: super::driver::websocket(url, token.as_deref()), config: c })
         }
     }
 }

@@ -58,26 +58,33 @@ impl ClientOptions {
 
     /// Checks the URL, the token and every configuration value.
     pub fn validate(&self) -> Result<(), OptionError> {
-        if self.token.as_deref() == Some("") {
+        Self::check_endpoint(&self.url, self.token.as_deref())?;
+        self.config.validate().map_err(|e| OptionError::range_error(e.field, e.reason))
+    }
+
+    /// Checks the URL and the token: a non-empty token, a valid `ws://` or `wss://` URL without
+    /// a fragment that contains the token neither as given nor as the subprotocol encodes it.
+    pub(crate) fn check_endpoint(url: &str, token: Option<&str>) -> Result<(), OptionError> {
+        if token == Some("") {
             return Err(OptionError::type_error("token", "must not be empty (leave it out instead)"));
         }
         let scheme_ok =
-            ["ws://", "wss://"].iter().any(|s| self.url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)));
+            ["ws://", "wss://"].iter().any(|s| url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)));
         if !scheme_ok {
             return Err(OptionError::type_error("url", "must be a ws:// or wss:// URL"));
         }
-        if web_sys::Url::new(&self.url).is_err() {
+        if web_sys::Url::new(url).is_err() {
             return Err(OptionError::type_error("url", "is not a valid URL"));
         }
-        if contains(&self.url, "#") {
+        if contains(url, "#") {
             return Err(OptionError::type_error("url", "must not have a fragment (#)"));
         }
-        if let Some(token) = self.token.as_deref() {
-            if contains(&self.url, token) || contains(&self.url, &driver::encoded_token(token)) {
+        if let Some(token) = token {
+            if contains(url, token) || contains(url, &driver::encoded_token(token)) {
                 return Err(OptionError::type_error("url", "must not contain the token (it travels as a subprotocol)"));
             }
         }
-        self.config.validate().map_err(|e| OptionError::range_error(e.field, e.reason))
+        Ok(())
     }
 }
 

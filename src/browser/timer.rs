@@ -8,8 +8,7 @@ use alloc::vec::Vec;
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::EventTarget;
+use wasm_bindgen::JsValue;
 
 use super::driver::{self, Inner, Input};
 use crate::core::Instant;
@@ -24,6 +23,16 @@ extern "C" {
     fn performance_now() -> f64;
     #[wasm_bindgen(js_name = queueMicrotask)]
     fn queue_microtask_js(task: &JsValue);
+    /// `addEventListener` of the global scope (a window or a worker).
+    #[wasm_bindgen(catch, js_name = addEventListener)]
+    fn add_global_listener(event: &str, listener: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(catch, js_name = removeEventListener)]
+    fn remove_global_listener(event: &str, listener: &JsValue) -> Result<(), JsValue>;
+    /// `document.addEventListener`; throws (a `ReferenceError`) where there is no document.
+    #[wasm_bindgen(catch, js_namespace = document, js_name = addEventListener)]
+    fn add_document_listener(event: &str, listener: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(catch, js_namespace = document, js_name = removeEventListener)]
+    fn remove_document_listener(event: &str, listener: &JsValue) -> Result<(), JsValue>;
 }
 
 /// Runs `task` once on a microtask of its own: after the current JavaScript call stack, before
@@ -97,9 +106,13 @@ impl Drop for Timer {
 /// wake when its deadlines are far overdue. Listening stops when this is dropped.
 pub(crate) struct WakeListeners {
     callback: Closure<dyn FnMut()>,
-    targets: Vec<(EventTarget, &'static str)>,
+    /// Whether the document listener was added (there is no document in a worker).
+    on_document: bool,
+    /// The global events whose listener was added.
+    on_global: Vec<&'static str>,
 }
 
+const DOCUMENT_EVENT: &str = "visibilitychange";
 const GLOBAL_EVENTS: [&str; 3] = ["focus", "online", "pageshow"];
 
 impl WakeListeners {
@@ -109,29 +122,22 @@ impl WakeListeners {
                 driver::input(&shared, Input::Wake);
             }
         });
-        let mut targets = Vec::new();
-        let global = js_sys::global();
-        if let Ok(document) = js_sys::Reflect::get(&global, &JsValue::from_str("document")) {
-            if let Ok(document) = document.dyn_into::<EventTarget>() {
-                targets.push((document, "visibilitychange"));
-            }
-        }
-        if let Ok(global) = global.dyn_into::<EventTarget>() {
-            for event in GLOBAL_EVENTS {
-                targets.push((global.clone(), event));
-            }
-        }
-        let function = callback.as_ref().unchecked_ref();
-        targets.retain(|(target, event)| target.add_event_listener_with_callback(event, function).is_ok());
-        WakeListeners { callback, targets }
+        let function: &JsValue = callback.as_ref();
+        let on_document = add_document_listener(DOCUMENT_EVENT, function).is_ok();
+        let on_global =
+            GLOBAL_EVENTS.into_iter().filter(|event| add_global_listener(event, function).is_ok()).collect();
+        WakeListeners { callback, on_document, on_global }
     }
 }
 
 impl Drop for WakeListeners {
     fn drop(&mut self) {
-        let function = self.callback.as_ref().unchecked_ref();
-        for (target, event) in &self.targets {
-            let _ = target.remove_event_listener_with_callback(event, function);
+        let function: &JsValue = self.callback.as_ref();
+        if self.on_document {
+            let _ = remove_document_listener(DOCUMENT_EVENT, function);
+        }
+        for event in &self.on_global {
+            let _ = remove_global_listener(event, function);
         }
     }
 }
