@@ -38,7 +38,15 @@ extern "C" {
 /// Runs `task` once on a microtask of its own: after the current JavaScript call stack, before
 /// any timer or I/O callback. No Rust executor is involved.
 pub(crate) fn queue_microtask(task: impl FnOnce() + 'static) {
-    queue_microtask_js(&Closure::once_into_js(task));
+    // The `FnMut()` closure type the timer and the listeners use already (one closure shim
+    // fewer than `Closure::once_into_js`); the JavaScript garbage collector frees it.
+    let mut task = Some(task);
+    let callback = Closure::<dyn FnMut()>::new(move || {
+        if let Some(task) = task.take() {
+            task();
+        }
+    });
+    queue_microtask_js(&callback.into_js_value());
 }
 
 /// `performance.now()` as the core's [`Instant`] (whole milliseconds since the page's origin).

@@ -1,7 +1,8 @@
 //! `cargo xtask build [--dev]`: the SDK as an npm-style package in `pkg/`.
 //!
-//! cargo (wasm32, release, feature `shipped`) → wasm-bindgen `--target web` → wasm-opt `-Oz` (release only) →
-//! `pkg/package.json` + README, then the raw and gzip -9 sizes of the wasm and the JS glue.
+//! cargo (wasm32, release, feature `shipped`) → wasm-bindgen `--target web` → (release only)
+//! wasm-opt `-Oz`, short import names, JS glue without comments → `pkg/package.json` + README,
+//! then the raw and gzip -9 sizes of the wasm and the JS glue.
 
 use crate::setup::{self, WASM_TARGET};
 use crate::util::{self, fail, json_str, Res};
@@ -60,6 +61,8 @@ pub fn run(dev: bool) -> Res<Built> {
     let js = pkg.join(format!("{OUT_NAME}.js"));
     if !dev {
         wasm_opt(&wasm)?;
+        shorten_imports(&wasm, &js)?;
+        strip_js_comments(&js)?;
     }
 
     write_package_json(&root, &pkg)?;
@@ -96,6 +99,173 @@ fn wasm_opt(wasm: &Path) -> Res<()> {
     opt.arg(wasm).arg("-o").arg(&tmp).args(WASM_OPT).args(WASM_FEATURES).args(["--strip-debug", "--strip-producers"]);
     util::run(&mut opt)?;
     std::fs::rename(&tmp, wasm)?;
+    Ok(())
+}
+
+/// Renames the wasm module's imports to short names (`a`, `b`, …, `ba`, …) and the keys of the
+/// JS glue's import object with them. wasm-bindgen names each import after its Rust binding
+/// plus a 16-digit hash, and every name is spelled twice in the bundle. Leaves both files as
+/// they are (with a warning) unless every import name occurs exactly once in the glue, as an
+/// object key.
+fn shorten_imports(wasm: &Path, js: &Path) -> Res<()> {
+    let bytes = std::fs::read(wasm)?;
+    let glue = std::fs::read_to_string(js)?;
+    let (renamed, names) = match rename_imports(&bytes) {
+        Ok(done) => done,
+        Err(e) => {
+            println!("build: warning: imports not shortened ({e})");
+            return Ok(());
+        }
+    };
+    let mut out = glue.clone();
+    for (old, new) in &names {
+        let key = format!("{old}:");
+        if glue.matches(key.as_str()).count() != 1 {
+            println!("build: warning: imports not shortened ({old} is not a single key of the JS glue)");
+            return Ok(());
+        }
+        out = out.replacen(key.as_str(), &format!("{new}:"), 1);
+    }
+    std::fs::write(wasm, renamed)?;
+    std::fs::write(js, out)?;
+    Ok(())
+}
+
+/// The `n`th short name: `a`…`z`, `A`…`Z`, then two letters and more.
+fn short_name(mut n: usize) -> String {
+    const LETTERS: &[u8; 52] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut name = Vec::new();
+    loop {
+        name.push(LETTERS.get(n % LETTERS.len()).copied().unwrap_or(b'z'));
+        n /= LETTERS.len();
+        if n == 0 {
+            break;
+        }
+        n -= 1;
+    }
+    name.reverse();
+    String::from_utf8(name).unwrap_or_default()
+}
+
+fn leb(bytes: &[u8], pos: &mut usize) -> Result<u64, String> {
+    let mut value = 0u64;
+    let mut shift = 0;
+    loop {
+        let b = *bytes.get(*pos).ok_or("truncated LEB128")?;
+        *pos += 1;
+        value |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Ok(value);
+        }
+        shift += 7;
+        if shift > 63 {
+            return Err("LEB128 too long".into());
+        }
+    }
+}
+
+fn push_leb(out: &mut Vec<u8>, mut value: u64) {
+    loop {
+        let b = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn read_name<'a>(bytes: &'a [u8], pos: &mut usize) -> Result<&'a str, String> {
+    let len = leb(bytes, pos)? as usize;
+    let name = bytes.get(*pos..*pos + len).ok_or("truncated name")?;
+    *pos += len;
+    std::str::from_utf8(name).map_err(|_| "a name is not UTF-8".to_string())
+}
+
+fn push_name(out: &mut Vec<u8>, name: &str) {
+    push_leb(out, name.len() as u64);
+    out.extend_from_slice(name.as_bytes());
+}
+
+/// Import names, old → new.
+type Renames = Vec<(String, String)>;
+
+/// The module with every function import renamed, and the renames (old → new). Only the import
+/// section changes; an import other than a function is left alone.
+fn rename_imports(bytes: &[u8]) -> Result<(Vec<u8>, Renames), String> {
+    let header = bytes.get(..8).filter(|h| *h == b"\0asm\x01\0\0\0").ok_or("not a wasm module")?;
+    let mut out = header.to_vec();
+    let mut names = Vec::new();
+    let mut pos = 8;
+    while pos < bytes.len() {
+        let id = *bytes.get(pos).ok_or("truncated module")?;
+        pos += 1;
+        let size = leb(bytes, &mut pos)? as usize;
+        let body = bytes.get(pos..pos + size).ok_or("truncated section")?;
+        pos += size;
+        if id != 2 {
+            out.push(id);
+            push_leb(&mut out, size as u64);
+            out.extend_from_slice(body);
+            continue;
+        }
+        let mut section = Vec::new();
+        let mut p = 0;
+        let count = leb(body, &mut p)?;
+        push_leb(&mut section, count);
+        for _ in 0..count {
+            let module = read_name(body, &mut p)?;
+            let name = read_name(body, &mut p)?;
+            let start = p;
+            let kind = *body.get(p).ok_or("truncated import")?;
+            p += 1;
+            match kind {
+                0 => {
+                    leb(body, &mut p)?;
+                }
+                _ => return Err(format!("import {name} is not a function")),
+            }
+            push_name(&mut section, module);
+            let new = short_name(names.len());
+            push_name(&mut section, &new);
+            section.extend_from_slice(body.get(start..p).ok_or("truncated import")?);
+            names.push((name.to_string(), new));
+        }
+        if p != body.len() {
+            return Err("unexpected bytes after the imports".into());
+        }
+        out.push(id);
+        push_leb(&mut out, section.len() as u64);
+        out.extend_from_slice(&section);
+    }
+    Ok((out, names))
+}
+
+/// Drops the glue's comments: JSDoc blocks (the `.d.ts` keeps the documentation) and `//`
+/// lines. Only whole lines go, and only in wasm-bindgen's layout (a block opens with a line
+/// `/**` and closes with a line ending in `*/`); the `/* @ts-self-types */` header stays.
+fn strip_js_comments(js: &Path) -> Res<()> {
+    let glue = std::fs::read_to_string(js)?;
+    let mut out = String::with_capacity(glue.len());
+    let mut in_doc = false;
+    for line in glue.lines() {
+        let t = line.trim_start();
+        if in_doc {
+            in_doc = !t.ends_with("*/");
+            continue;
+        }
+        if t.starts_with("/**") {
+            in_doc = !t.ends_with("*/");
+            continue;
+        }
+        if t.starts_with("//") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    std::fs::write(js, out)?;
     Ok(())
 }
 
@@ -182,6 +352,37 @@ fn print_sizes(b: &Built, dev: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_names() {
+        let names: Vec<String> = [0, 1, 25, 26, 51, 52, 53, 52 + 52 * 52].into_iter().map(short_name).collect();
+        assert_eq!(names, ["a", "b", "z", "A", "Z", "aa", "ab", "aaa"]);
+    }
+
+    #[test]
+    fn renames_function_imports_only_in_the_import_section() {
+        // (type (func)) (import "m" "long_name" (func)) (import "m" "other" (func)) + a custom section.
+        let mut module = b"\0asm\x01\0\0\0".to_vec();
+        module.extend_from_slice(&[1, 4, 1, 0x60, 0, 0]);
+        let mut imports = vec![2];
+        push_name(&mut imports, "m");
+        push_name(&mut imports, "long_name");
+        imports.extend_from_slice(&[0, 0]);
+        push_name(&mut imports, "m");
+        push_name(&mut imports, "other");
+        imports.extend_from_slice(&[0, 0]);
+        module.push(2);
+        push_leb(&mut module, imports.len() as u64);
+        module.extend_from_slice(&imports);
+        module.extend_from_slice(&[0, 2, 1, b'x']);
+        let (renamed, names) = rename_imports(&module).expect("renamed");
+        assert_eq!(names, [("long_name".to_string(), "a".to_string()), ("other".to_string(), "b".to_string())]);
+        let mut expected = b"\0asm\x01\0\0\0".to_vec();
+        expected.extend_from_slice(&[1, 4, 1, 0x60, 0, 0, 2, 13, 2, 1, b'm', 1, b'a', 0, 0, 1, b'm', 1, b'b', 0, 0]);
+        expected.extend_from_slice(&[0, 2, 1, b'x']);
+        assert_eq!(renamed, expected);
+        assert!(rename_imports(b"not wasm").is_err());
+    }
 
     #[test]
     fn package_json_shape() {
