@@ -1,7 +1,7 @@
 //! `cargo xtask build [--dev]`: the SDK as an npm-style package in `pkg/`.
 //!
 //! cargo (wasm32, release, feature `shipped`) → wasm-bindgen `--target web` → (release only)
-//! wasm-opt `-Oz`, short import names, JS glue without comments → `pkg/package.json` + README,
+//! wasm-opt `-Oz`, short import names, JS glue without comments or indentation → `pkg/package.json` + README,
 //! then the raw and gzip -9 sizes of the wasm and the JS glue.
 
 use crate::setup::{self, WASM_TARGET};
@@ -50,7 +50,8 @@ pub fn run(dev: bool) -> Res<Built> {
         std::fs::remove_dir_all(&pkg)?;
     }
     let mut bindgen = util::cmd(util::tools_bin().join("wasm-bindgen"));
-    bindgen.args(["--target", "web", "--out-dir"]).arg(&pkg).args(["--out-name", OUT_NAME]);
+    // `encodeInto` is in every browser this SDK supports: no fallback for its absence.
+    bindgen.args(["--target", "web", "--encode-into", "always", "--out-dir"]).arg(&pkg).args(["--out-name", OUT_NAME]);
     if dev {
         bindgen.arg("--debug").arg("--keep-debug");
     }
@@ -62,7 +63,7 @@ pub fn run(dev: bool) -> Res<Built> {
     if !dev {
         wasm_opt(&wasm)?;
         shorten_imports(&wasm, &js)?;
-        strip_js_comments(&js)?;
+        compact_js(&js)?;
     }
 
     write_package_json(&root, &pkg)?;
@@ -242,11 +243,14 @@ fn rename_imports(bytes: &[u8]) -> Result<(Vec<u8>, Renames), String> {
     Ok((out, names))
 }
 
-/// Drops the glue's comments: JSDoc blocks (the `.d.ts` keeps the documentation) and `//`
-/// lines. Only whole lines go, and only in wasm-bindgen's layout (a block opens with a line
-/// `/**` and closes with a line ending in `*/`); the `/* @ts-self-types */` header stays.
-fn strip_js_comments(js: &Path) -> Res<()> {
+/// Compacts the glue: drops its comments — JSDoc blocks (the `.d.ts` keeps the documentation)
+/// and `//` lines — and every line's indentation. Only whole lines go, and only in
+/// wasm-bindgen's layout (a block opens with a line `/**` and closes with a line ending in
+/// `*/`); the `/* @ts-self-types */` header stays. Indentation stays too if a template literal
+/// might span lines (a line with an odd number of backticks).
+fn compact_js(js: &Path) -> Res<()> {
     let glue = std::fs::read_to_string(js)?;
+    let multiline_literal = glue.lines().any(|line| line.matches('`').count() % 2 == 1);
     let mut out = String::with_capacity(glue.len());
     let mut in_doc = false;
     for line in glue.lines() {
@@ -259,10 +263,10 @@ fn strip_js_comments(js: &Path) -> Res<()> {
             in_doc = !t.ends_with("*/");
             continue;
         }
-        if t.starts_with("//") {
+        if t.starts_with("//") || t.is_empty() {
             continue;
         }
-        out.push_str(line);
+        out.push_str(if multiline_literal { line } else { t });
         out.push('\n');
     }
     std::fs::write(js, out)?;
