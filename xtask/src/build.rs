@@ -1,7 +1,7 @@
 //! `cargo xtask build [--dev]`: the SDK as an npm-style package in `pkg/`.
 //!
 //! cargo (wasm32, release, feature `shipped`) → wasm-bindgen `--target web` → (release only)
-//! wasm-opt `-Oz`, short import names, JS glue without comments or indentation → `pkg/package.json` + README,
+//! wasm-opt `-Oz`, short import names, the JS glue minified by terser → `pkg/package.json` + README,
 //! then the raw and gzip -9 sizes of the wasm and the JS glue.
 
 use crate::setup::{self, WASM_TARGET};
@@ -63,7 +63,7 @@ pub fn run(dev: bool) -> Res<Built> {
     if !dev {
         wasm_opt(&wasm)?;
         shorten_imports(&wasm, &js)?;
-        compact_js(&js)?;
+        minify_js(&js)?;
     }
 
     write_package_json(&root, &pkg)?;
@@ -243,33 +243,14 @@ fn rename_imports(bytes: &[u8]) -> Result<(Vec<u8>, Renames), String> {
     Ok((out, names))
 }
 
-/// Compacts the glue: drops its comments — JSDoc blocks (the `.d.ts` keeps the documentation)
-/// and `//` lines — and every line's indentation. Only whole lines go, and only in
-/// wasm-bindgen's layout (a block opens with a line `/**` and closes with a line ending in
-/// `*/`); the `/* @ts-self-types */` header stays. Indentation stays too if a template literal
-/// might span lines (a line with an odd number of backticks).
-fn compact_js(js: &Path) -> Res<()> {
-    let glue = std::fs::read_to_string(js)?;
-    let multiline_literal = glue.lines().any(|line| line.matches('`').count() % 2 == 1);
-    let mut out = String::with_capacity(glue.len());
-    let mut in_doc = false;
-    for line in glue.lines() {
-        let t = line.trim_start();
-        if in_doc {
-            in_doc = !t.ends_with("*/");
-            continue;
-        }
-        if t.starts_with("/**") {
-            in_doc = !t.ends_with("*/");
-            continue;
-        }
-        if t.starts_with("//") || t.is_empty() {
-            continue;
-        }
-        out.push_str(if multiline_literal { line } else { t });
-        out.push('\n');
-    }
-    std::fs::write(js, out)?;
+/// Minifies the glue in place with terser (an ES module: exports keep their names; the
+/// `/* @ts-self-types */` header that points Deno and JSR at the `.d.ts` stays).
+fn minify_js(js: &Path) -> Res<()> {
+    let tmp = js.with_extension("min.js");
+    let mut terser = util::cmd(setup::terser_path());
+    terser.arg(js).args(["--module", "--compress", "--mangle", "--comments", "/@ts-self-types/", "-o"]).arg(&tmp);
+    util::run(&mut terser)?;
+    std::fs::rename(&tmp, js)?;
     Ok(())
 }
 
