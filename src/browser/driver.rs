@@ -82,14 +82,10 @@ impl<T: Resolution> Waiter<T> {
     /// completes the Rust future. Must be called with no borrow of the client held.
     pub(crate) fn settle(self, result: Result<T, Report>) {
         match self {
-            Waiter::Js { resolve, reject } => {
-                let (function, value) = match &result {
-                    Ok(value) => (resolve, value.to_js()),
-                    Err(report) => (reject, convert::chat_error(report)),
-                };
-                // `resolve` and `reject` of a promise never throw.
-                let _ = function.call1(&JsValue::UNDEFINED, &value);
-            }
+            Waiter::Js { resolve, reject } => match &result {
+                Ok(value) => settle_js(&resolve, &value.to_js()),
+                Err(report) => settle_js(&reject, &convert::chat_error(report)),
+            },
             Waiter::Rust(complete) => complete(result),
         }
     }
@@ -134,6 +130,12 @@ impl Input {
             Input::Socket(..) | Input::Timeout | Input::Wake | Input::Close => {}
         }
     }
+}
+
+/// Calls a promise's `resolve` or `reject` with `value` (one body for every kind of waiter).
+fn settle_js(function: &Function, value: &JsValue) {
+    // `resolve` and `reject` of a promise never throw.
+    let _ = function.call1(&JsValue::UNDEFINED, value);
 }
 
 /// The application's side of the outputs.
