@@ -1,17 +1,14 @@
 //! The JavaScript API: `ChatClient`, and the TypeScript types of everything it hands out.
 
-use futures_channel::oneshot;
 use js_sys::{Function, Promise};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::future_to_promise;
 
 use super::convert;
-use super::driver::{self, Input, Listeners, Shared, Sink, Topic};
+use super::driver::{self, Input, Listeners, Shared, Sink, Topic, Waiter};
 use super::options;
-use super::timer;
-use crate::core::{FailureKind, Report, Tracker};
+use crate::core::Tracker;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
@@ -194,10 +191,6 @@ pub struct ChatClient {
     shared: Shared,
 }
 
-fn report_error(detail: &str) -> JsValue {
-    convert::chat_error(&Report::new(FailureKind::SendFailed, timer::now(), detail.to_owned()))
-}
-
 #[wasm_bindgen]
 impl ChatClient {
     /// A closed client. Throws a `TypeError` or `RangeError` naming a bad option.
@@ -230,7 +223,7 @@ impl ChatClient {
                 Sink::Rust(_) => 0,
             }
         };
-        let weak = std::rc::Rc::downgrade(&self.shared);
+        let weak = alloc::rc::Rc::downgrade(&self.shared);
         let off = Closure::<dyn FnMut()>::new(move || {
             if let Some(shared) = weak.upgrade() {
                 if let Ok(mut inner) = shared.try_borrow_mut() {
@@ -248,15 +241,11 @@ impl ChatClient {
     /// if the client is closed first.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn connect(&self) -> Promise {
-        let (tx, rx) = oneshot::channel();
-        driver::input(&self.shared, Input::Connect(tx));
-        future_to_promise(async move {
-            match rx.await {
-                Ok(Ok(())) => Ok(JsValue::UNDEFINED),
-                Ok(Err(report)) => Err(convert::chat_error(&report)),
-                Err(_) => Err(report_error("the client was dropped")),
-            }
-        })
+        let (waiter, promise) = Waiter::promise();
+        if let Some(waiter) = waiter {
+            driver::input(&self.shared, Input::Connect(waiter));
+        }
+        promise
     }
 
     /// Sends a user message (buffered while reconnecting). Resolves with its receipt; rejects
@@ -271,15 +260,11 @@ impl ChatClient {
             .as_string()
             .ok_or_else(|| js_sys::TypeError::new("chat-sentinel: sendMessage() takes the text as a string"))?;
         let options = options::send(&options).map_err(|e| e.to_js())?;
-        let (tx, rx) = oneshot::channel();
-        driver::input(&self.shared, Input::Send(text, options, tx));
-        Ok(future_to_promise(async move {
-            match rx.await {
-                Ok(Ok(receipt)) => Ok(convert::receipt(&receipt)),
-                Ok(Err(report)) => Err(convert::chat_error(&report)),
-                Err(_) => Err(report_error("the client was dropped before an acknowledgement")),
-            }
-        }))
+        let (waiter, promise) = Waiter::promise();
+        if let Some(waiter) = waiter {
+            driver::input(&self.shared, Input::Send(text, options, waiter));
+        }
+        Ok(promise)
     }
 
     /// A snapshot of state and counters.

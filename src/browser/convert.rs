@@ -1,5 +1,9 @@
 //! Core outputs as plain JavaScript objects (no serde: `Reflect::set` on fresh objects).
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;

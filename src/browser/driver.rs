@@ -8,13 +8,16 @@
 //! with no borrow held, so they may call back into the client; outputs produced meanwhile join
 //! the same queue and are delivered in order by the outermost `deliver`.
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::rc::{Rc, Weak};
-use std::task::Waker;
+use alloc::borrow::ToOwned;
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::rc::{Rc, Weak};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use core::task::Waker;
 
-use futures_channel::oneshot;
-use js_sys::Array;
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::JsValue;
 
 use super::convert::{self, Names};
@@ -30,9 +33,70 @@ use crate::core::{
 pub(crate) type Shared = Rc<RefCell<Inner>>;
 
 /// Settles a `connect()`.
-pub(crate) type ConnectWaiter = oneshot::Sender<Result<(), Report>>;
+pub(crate) type ConnectWaiter = Waiter<()>;
 /// Settles a `send_message()`.
-pub(crate) type SendWaiter = oneshot::Sender<Result<Receipt, Report>>;
+pub(crate) type SendWaiter = Waiter<Receipt>;
+
+/// Why a `connect()` failed when its client went away first.
+pub(crate) const DROPPED: &str = "the client was dropped";
+/// Why a `send_message()` failed when its client went away first.
+pub(crate) const DROPPED_UNACKED: &str = "the client was dropped before an acknowledgement";
+
+/// Whoever awaits the outcome of a `connect()` or `send_message()`. Settled exactly once:
+/// by the driver with the outcome, or with a `send_failed` report when the client is dropped
+/// first.
+pub(crate) enum Waiter<T> {
+    /// A JavaScript promise, settled through its own `resolve` and `reject`: no Rust executor
+    /// is involved.
+    Js { resolve: Function, reject: Function },
+    /// A Rust future (the Rust API's oneshot channel behind the closure). Only the Rust API
+    /// creates these, so the JavaScript bundle links none of that code.
+    Rust(Box<dyn FnOnce(Result<T, Report>)>),
+}
+
+/// What a promise resolves with.
+pub(crate) trait Resolution {
+    /// The JavaScript value of a successful outcome.
+    fn to_js(&self) -> JsValue;
+}
+
+impl Resolution for () {
+    fn to_js(&self) -> JsValue {
+        JsValue::UNDEFINED
+    }
+}
+
+impl Resolution for Receipt {
+    fn to_js(&self) -> JsValue {
+        convert::receipt(self)
+    }
+}
+
+impl<T: Resolution> Waiter<T> {
+    /// A waiter for a new JavaScript promise, and the promise.
+    pub(crate) fn promise() -> (Option<Self>, Promise) {
+        let mut waiter = None;
+        let promise = Promise::new(&mut |resolve, reject| waiter = Some(Waiter::Js { resolve, reject }));
+        (waiter, promise)
+    }
+
+    /// Hands over the outcome: resolves or rejects (with a `ChatError`) the promise, or
+    /// completes the Rust future. Must be called with no borrow of the client held.
+    pub(crate) fn settle(self, result: Result<T, Report>) {
+        match self {
+            Waiter::Js { resolve, reject } => match &result {
+                Ok(value) => settle_js(&resolve, &value.to_js()),
+                Err(report) => settle_js(&reject, &convert::chat_error(report)),
+            },
+            Waiter::Rust(complete) => complete(result),
+        }
+    }
+
+    /// Fails a waiter whose client is gone (`send_failed`, with `detail`).
+    fn abandon(self, detail: &str) {
+        self.settle(Err(Report::new(FailureKind::SendFailed, timer::now(), detail.to_owned())));
+    }
+}
 
 /// What happened on a socket.
 pub(crate) enum SocketEvent {
@@ -61,6 +125,24 @@ pub(crate) enum Input {
     Send(String, SendOptions, SendWaiter),
     /// `close()`.
     Close,
+}
+
+impl Input {
+    /// Drops an input that cannot be applied, failing its waiter (if any) as if the client
+    /// were gone.
+    fn abandon(self) {
+        match self {
+            Input::Connect(waiter) => waiter.abandon(DROPPED),
+            Input::Send(_, _, waiter) => waiter.abandon(DROPPED_UNACKED),
+            Input::Socket(..) | Input::Timeout | Input::Wake | Input::Close => {}
+        }
+    }
+}
+
+/// Calls a promise's `resolve` or `reject` with `value` (one body for every kind of waiter).
+fn settle_js(function: &Function, value: &JsValue) {
+    // `resolve` and `reject` of a promise never throw.
+    let _ = function.call1(&JsValue::UNDEFINED, value);
 }
 
 /// The application's side of the outputs.
@@ -176,7 +258,10 @@ pub(crate) fn input(shared: &Shared, input: Input) {
     {
         // A borrow is never held while user code or a re-entrant input can run, so this
         // cannot fail; if it ever did, the input is dropped rather than panicking.
-        let Ok(mut inner) = shared.try_borrow_mut() else { return };
+        let Ok(mut inner) = shared.try_borrow_mut() else {
+            input.abandon();
+            return;
+        };
         let now = timer::now();
         inner.apply(now, input);
         inner.step(now);
@@ -366,6 +451,26 @@ impl Inner {
     }
 }
 
+/// A client dropped with outcomes still owed settles them: queued ones with their outcome,
+/// pending ones with `send_failed` (a promise never stays pending forever).
+impl Drop for Inner {
+    fn drop(&mut self) {
+        while let Some(delivery) = self.ready.pop_front() {
+            match delivery {
+                Delivery::Connected(waiter, result) => waiter.settle(result),
+                Delivery::Sent(waiter, result) => waiter.settle(result),
+                Delivery::Event(..) | Delivery::Output(_) => {}
+            }
+        }
+        for waiter in self.connect_waiters.drain(..) {
+            waiter.abandon(DROPPED);
+        }
+        for (_, waiter) in self.send_waiters.drain(..) {
+            waiter.abandon(DROPPED_UNACKED);
+        }
+    }
+}
+
 /// Delivers queued outputs, one at a time, each with no borrow held. A nested call (from a
 /// callback) returns at once: the outermost call delivers what the nested input queued.
 fn deliver(shared: &Shared) {
@@ -392,24 +497,32 @@ fn deliver(shared: &Shared) {
             Some(Job::Call(listeners, value)) => super::listeners::emit(&listeners, &value),
             Some(Job::Wake(Some(waker))) => waker.wake(),
             Some(Job::Wake(None)) => {}
-            Some(Job::Connected(waiter, result)) => {
-                let _ = waiter.send(result);
-            }
-            Some(Job::Sent(waiter, result)) => {
-                let _ = waiter.send(result);
-            }
+            Some(Job::Connected(waiter, result)) => waiter.settle(result),
+            Some(Job::Sent(waiter, result)) => waiter.settle(result),
         }
     }
 }
 
 /// `"jwt." + base64url(token)` without padding.
 fn auth_protocol(token: &str) -> String {
+    let mut out = String::with_capacity(4 + token.len().div_ceil(3) * 4);
+    out.push_str("jwt.");
+    push_base64url(&mut out, token);
+    out
+}
+
+/// The token as the subprotocol carries it (for the check that a URL does not contain it).
+pub(crate) fn encoded_token(token: &str) -> String {
+    let mut out = String::with_capacity(token.len().div_ceil(3) * 4);
+    push_base64url(&mut out, token);
+    out
+}
+
+/// Appends base64url(`token`) without padding.
+fn push_base64url(out: &mut String, token: &str) {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let symbol = |index: u32| char::from(ALPHABET.get((index & 63) as usize).copied().unwrap_or(b'A'));
-    let bytes = token.as_bytes();
-    let mut out = String::with_capacity(4 + bytes.len().div_ceil(3) * 4);
-    out.push_str("jwt.");
-    for chunk in bytes.chunks(3) {
+    for chunk in token.as_bytes().chunks(3) {
         let (b0, b1, b2) = match *chunk {
             [a] => (a, None, None),
             [a, b] => (a, Some(b), None),
@@ -426,14 +539,6 @@ fn auth_protocol(token: &str) -> String {
             out.push(symbol(n));
         }
     }
-    out
-}
-
-/// The token as the subprotocol carries it (for the check that a URL does not contain it).
-pub(crate) fn encoded_token(token: &str) -> String {
-    let mut encoded = auth_protocol(token);
-    encoded.replace_range(..4, "");
-    encoded
 }
 
 #[cfg(test)]

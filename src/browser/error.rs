@@ -4,7 +4,8 @@
 //! JavaScript, see [`convert::chat_error`](super::convert::chat_error)); this module holds the
 //! one error of the API's own: a bad option.
 
-use std::borrow::Cow;
+use alloc::borrow::Cow;
+use alloc::string::String;
 
 /// Whether a bad option is the wrong type (JavaScript `TypeError`) or out of range
 /// (`RangeError`).
@@ -55,10 +56,10 @@ impl OptionError {
     }
 }
 
-impl std::fmt::Display for OptionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for OptionError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(&self.message())
     }
 }
 
-impl std::error::Error for OptionError {}
+impl core::error::Error for OptionError {}

@@ -8,6 +8,9 @@
 //! `JSON.parse` of the event's data where [`Origin`] says it stands, so the data never
 //! crosses back out of wasm as UTF-8 to be decoded.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use wasm_bindgen::JsValue;
 
 use super::bytes;

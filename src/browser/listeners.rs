@@ -4,6 +4,8 @@
 //! a listener is added or removed: a delivery takes the array as it stands (one handle), and a
 //! listener added or removed by a callback takes effect from the next output on.
 
+use alloc::vec::Vec;
+
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;

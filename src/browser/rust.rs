@@ -1,7 +1,7 @@
 //! The Rust API, for Rust frontends (Leptos, Yew, Dioxus, …) compiled to wasm32.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn demo() -> Result<(), Box<dyn core::error::Error>> {
 //! use chat_sentinel::browser::{Client, ClientOptions};
 //! use chat_sentinel::core::{Config, Output, SendOptions};
 //! use futures_core::Stream;
@@ -15,16 +15,19 @@
 //! # Ok(()) }
 //! ```
 
-use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::{Rc, Weak};
-use std::task::{Context, Poll};
+use alloc::borrow::ToOwned;
+use alloc::boxed::Box;
+use alloc::rc::{Rc, Weak};
+use alloc::string::String;
+use core::cell::RefCell;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 
 use futures_channel::oneshot;
 use futures_core::Stream;
 
-use super::driver::{self, Inner, Input, Queue, Shared, Sink};
+use super::driver::{self, Inner, Input, Queue, Shared, Sink, Waiter};
 use super::error::OptionError;
 use super::timer;
 use crate::core::{Config, FailureKind, Health, Output, Receipt, Report, SendOptions, Tracker};
@@ -55,31 +58,45 @@ impl ClientOptions {
 
     /// Checks the URL, the token and every configuration value.
     pub fn validate(&self) -> Result<(), OptionError> {
-        if self.token.as_deref() == Some("") {
+        Self::check_endpoint(&self.url, self.token.as_deref())?;
+        self.config.validate().map_err(|e| OptionError::range_error(e.field, e.reason))
+    }
+
+    /// Checks the URL and the token: a non-empty token, a valid `ws://` or `wss://` URL without
+    /// a fragment that contains the token neither as given nor as the subprotocol encodes it.
+    pub(crate) fn check_endpoint(url: &str, token: Option<&str>) -> Result<(), OptionError> {
+        if token == Some("") {
             return Err(OptionError::type_error("token", "must not be empty (leave it out instead)"));
         }
         let scheme_ok =
-            ["ws://", "wss://"].iter().any(|s| self.url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)));
+            ["ws://", "wss://"].iter().any(|s| url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)));
         if !scheme_ok {
             return Err(OptionError::type_error("url", "must be a ws:// or wss:// URL"));
         }
-        if web_sys::Url::new(&self.url).is_err() {
+        if web_sys::Url::new(url).is_err() {
             return Err(OptionError::type_error("url", "is not a valid URL"));
         }
-        if self.url.contains('#') {
+        if contains(url, "#") {
             return Err(OptionError::type_error("url", "must not have a fragment (#)"));
         }
-        if let Some(token) = self.token.as_deref() {
-            if self.url.contains(token) || self.url.contains(driver::encoded_token(token).as_str()) {
+        if let Some(token) = token {
+            if contains(url, token) || contains(url, &driver::encoded_token(token)) {
                 return Err(OptionError::type_error("url", "must not contain the token (it travels as a subprotocol)"));
             }
         }
-        self.config.validate().map_err(|e| OptionError::range_error(e.field, e.reason))
+        Ok(())
     }
 }
 
-impl std::fmt::Debug for ClientOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+/// Whether `needle` occurs in `haystack`, as `str::contains` but by a plain scan: both are
+/// short, and the shipped bundle then needs no substring-search machinery.
+fn contains(haystack: &str, needle: &str) -> bool {
+    let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
+    (0..=haystack.len().saturating_sub(needle.len())).any(|i| haystack.get(i..i + needle.len()) == Some(needle))
+}
+
+impl core::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ClientOptions")
             .field("url", &self.url)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
@@ -96,14 +113,22 @@ pub struct Client {
     shared: Shared,
 }
 
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Client {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("Client { .. }")
     }
 }
 
 fn dropped(detail: &str) -> Report {
     Report::new(FailureKind::SendFailed, timer::now(), detail.to_owned())
+}
+
+/// A driver waiter that completes a Rust future through `tx`.
+fn waiter<T: 'static>(tx: oneshot::Sender<Result<T, Report>>) -> Waiter<T> {
+    Waiter::Rust(Box::new(move |result| {
+        // The receiver is gone when the future was dropped: nobody is waiting any more.
+        let _ = tx.send(result);
+    }))
 }
 
 impl Client {
@@ -122,8 +147,8 @@ impl Client {
     /// retrying per its reconnect policy), or if the client is closed first.
     pub fn connect(&self) -> impl Future<Output = Result<(), Report>> + 'static {
         let (tx, rx) = oneshot::channel();
-        driver::input(&self.shared, Input::Connect(tx));
-        async move { rx.await.unwrap_or_else(|_| Err(dropped("the client was dropped"))) }
+        driver::input(&self.shared, Input::Connect(waiter(tx)));
+        async move { rx.await.unwrap_or_else(|_| Err(dropped(driver::DROPPED))) }
     }
 
     /// Sends a user message (buffered while reconnecting). Resolves with the server's
@@ -134,8 +159,8 @@ impl Client {
         options: SendOptions,
     ) -> impl Future<Output = Result<Receipt, Report>> + 'static {
         let (tx, rx) = oneshot::channel();
-        driver::input(&self.shared, Input::Send(text.to_owned(), options, tx));
-        async move { rx.await.unwrap_or_else(|_| Err(dropped("the client was dropped before an acknowledgement"))) }
+        driver::input(&self.shared, Input::Send(text.to_owned(), options, waiter(tx)));
+        async move { rx.await.unwrap_or_else(|_| Err(dropped(driver::DROPPED_UNACKED))) }
     }
 
     /// Every output for the application, in order: events, failures, state changes, recovery

@@ -4,8 +4,8 @@
 //! driver has already let go never reach the tracker. Dropping a [`Socket`] removes the
 //! handlers and closes it if it is still open.
 
-use std::cell::RefCell;
-use std::rc::Weak;
+use alloc::rc::Weak;
+use core::cell::RefCell;
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};

@@ -1,14 +1,14 @@
-//! The clock, the one `setTimeout`, and the wake-up listeners.
+//! The clock, the one `setTimeout`, microtasks, and the wake-up listeners.
 //!
 //! Bound through the global scope (`performance.now`, `setTimeout`, `clearTimeout`,
-//! `addEventListener`), so the driver also runs in a worker.
+//! `queueMicrotask`, `addEventListener`), so the driver also runs in a worker.
 
-use std::rc::Weak;
+use alloc::rc::Weak;
+use alloc::vec::Vec;
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::EventTarget;
+use wasm_bindgen::JsValue;
 
 use super::driver::{self, Inner, Input};
 use crate::core::Instant;
@@ -21,6 +21,32 @@ extern "C" {
     fn clear_timeout(handle: &JsValue);
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn performance_now() -> f64;
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    fn queue_microtask_js(task: &JsValue);
+    /// `addEventListener` of the global scope (a window or a worker).
+    #[wasm_bindgen(catch, js_name = addEventListener)]
+    fn add_global_listener(event: &str, listener: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(catch, js_name = removeEventListener)]
+    fn remove_global_listener(event: &str, listener: &JsValue) -> Result<(), JsValue>;
+    /// `document.addEventListener`; throws (a `ReferenceError`) where there is no document.
+    #[wasm_bindgen(catch, js_namespace = document, js_name = addEventListener)]
+    fn add_document_listener(event: &str, listener: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(catch, js_namespace = document, js_name = removeEventListener)]
+    fn remove_document_listener(event: &str, listener: &JsValue) -> Result<(), JsValue>;
+}
+
+/// Runs `task` once on a microtask of its own: after the current JavaScript call stack, before
+/// any timer or I/O callback. No Rust executor is involved.
+pub(crate) fn queue_microtask(task: impl FnOnce() + 'static) {
+    // The `FnMut()` closure type the timer and the listeners use already (one closure shim
+    // fewer than `Closure::once_into_js`); the JavaScript garbage collector frees it.
+    let mut task = Some(task);
+    let callback = Closure::<dyn FnMut()>::new(move || {
+        if let Some(task) = task.take() {
+            task();
+        }
+    });
+    queue_microtask_js(&callback.into_js_value());
 }
 
 /// `performance.now()` as the core's [`Instant`] (whole milliseconds since the page's origin).
@@ -41,7 +67,7 @@ pub(crate) struct Timer {
 }
 
 impl Timer {
-    pub(crate) fn new(shared: Weak<std::cell::RefCell<Inner>>) -> Self {
+    pub(crate) fn new(shared: Weak<core::cell::RefCell<Inner>>) -> Self {
         let callback = Closure::<dyn FnMut()>::new(move || {
             if let Some(shared) = shared.upgrade() {
                 driver::input(&shared, Input::Timeout);
@@ -88,41 +114,38 @@ impl Drop for Timer {
 /// wake when its deadlines are far overdue. Listening stops when this is dropped.
 pub(crate) struct WakeListeners {
     callback: Closure<dyn FnMut()>,
-    targets: Vec<(EventTarget, &'static str)>,
+    /// Whether the document listener was added (there is no document in a worker).
+    on_document: bool,
+    /// The global events whose listener was added.
+    on_global: Vec<&'static str>,
 }
 
+const DOCUMENT_EVENT: &str = "visibilitychange";
 const GLOBAL_EVENTS: [&str; 3] = ["focus", "online", "pageshow"];
 
 impl WakeListeners {
-    pub(crate) fn attach(shared: Weak<std::cell::RefCell<Inner>>) -> Self {
+    pub(crate) fn attach(shared: Weak<core::cell::RefCell<Inner>>) -> Self {
         let callback = Closure::<dyn FnMut()>::new(move || {
             if let Some(shared) = shared.upgrade() {
                 driver::input(&shared, Input::Wake);
             }
         });
-        let mut targets = Vec::new();
-        let global = js_sys::global();
-        if let Ok(document) = js_sys::Reflect::get(&global, &JsValue::from_str("document")) {
-            if let Ok(document) = document.dyn_into::<EventTarget>() {
-                targets.push((document, "visibilitychange"));
-            }
-        }
-        if let Ok(global) = global.dyn_into::<EventTarget>() {
-            for event in GLOBAL_EVENTS {
-                targets.push((global.clone(), event));
-            }
-        }
-        let function = callback.as_ref().unchecked_ref();
-        targets.retain(|(target, event)| target.add_event_listener_with_callback(event, function).is_ok());
-        WakeListeners { callback, targets }
+        let function: &JsValue = callback.as_ref();
+        let on_document = add_document_listener(DOCUMENT_EVENT, function).is_ok();
+        let on_global =
+            GLOBAL_EVENTS.into_iter().filter(|event| add_global_listener(event, function).is_ok()).collect();
+        WakeListeners { callback, on_document, on_global }
     }
 }
 
 impl Drop for WakeListeners {
     fn drop(&mut self) {
-        let function = self.callback.as_ref().unchecked_ref();
-        for (target, event) in &self.targets {
-            let _ = target.remove_event_listener_with_callback(event, function);
+        let function: &JsValue = self.callback.as_ref();
+        if self.on_document {
+            let _ = remove_document_listener(DOCUMENT_EVENT, function);
+        }
+        for event in &self.on_global {
+            let _ = remove_global_listener(event, function);
         }
     }
 }

@@ -12,9 +12,10 @@
 //! is busy waits in a per-client mailbox, delivered in order on a microtask, and everything
 //! after it queues behind it so that the order of frames is kept.
 
-use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
-use std::rc::{Rc, Weak};
+use alloc::collections::VecDeque;
+use alloc::rc::{Rc, Weak};
+use alloc::string::String;
+use core::cell::{Cell, RefCell};
 
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::closure::Closure;
@@ -122,9 +123,7 @@ fn post(shared: &Weak<RefCell<Inner>>, mailbox: &Rc<Mailbox>, generation: u64, e
     if !mailbox.scheduled.replace(true) {
         let shared = shared.clone();
         let mailbox = mailbox.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            drain(&shared, &mailbox);
-        });
+        super::timer::queue_microtask(move || drain(&shared, &mailbox));
     }
 }
 

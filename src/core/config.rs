@@ -1,5 +1,10 @@
 //! Configuration of the tracker: deadlines, caps, the dialect and the reconnect policy.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
 /// Which wire dialect to speak. See PROTOCOL.md.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DialectChoice {

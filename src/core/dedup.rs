@@ -1,6 +1,8 @@
 //! The duplicate window for dialects without sequence numbers: content keys seen recently.
 
-use std::collections::VecDeque;
+use alloc::collections::VecDeque;
+use alloc::vec;
+use alloc::vec::Vec;
 
 use super::json::Object;
 use super::time::Instant;

@@ -4,8 +4,10 @@
 //! top or inside the body, `tool_name` or `tool`) and strict where a wrong type would mislead
 //! the detectors (`seq`, `head_seq`, `from_seq` must be non-negative integers).
 
-use std::borrow::Cow;
-use std::ops::Range;
+use alloc::borrow::Cow;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use core::ops::Range;
 
 use super::json::{push_str, push_u64, Object, Raw};
 use super::message::{MessageId, SendOptions};

@@ -6,7 +6,9 @@
 //! linear scan and one small allocation, and keeps `core::fmt` and serde out of the shipped
 //! wasm. Every function here is total: malformed input yields `Err`/`None`, never a panic.
 
-use std::borrow::Cow;
+use alloc::borrow::Cow;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// Why a frame is not an acceptable JSON object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -215,7 +217,7 @@ fn unescape(body: &str) -> String {
     out
 }
 
-fn hex4(chars: &mut std::str::Chars<'_>) -> Option<u32> {
+fn hex4(chars: &mut core::str::Chars<'_>) -> Option<u32> {
     let mut n = 0;
     for _ in 0..4 {
         n = n * 16 + chars.next()?.to_digit(16)?;

@@ -3,7 +3,10 @@
 //! Every message ends in exactly one outcome — acknowledged, `ack_timeout` or `send_failed` —
 //! and is separately watched for the agent run it should start (`no_response`).
 
-use std::collections::VecDeque;
+use alloc::borrow::ToOwned;
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 use super::json::push_u64;
 use super::output::Receipt;

@@ -1,6 +1,8 @@
 //! What the tracker tells its driver and the application.
 
-use std::ops::Range;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ops::Range;
 
 use super::message::MessageId;
 use super::report::{Report, SeqRange};

@@ -1,5 +1,8 @@
 //! Failure reports: what went wrong, how badly, and where.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
 use super::json::push_u64;
 use super::message::MessageId;
 use super::time::Instant;

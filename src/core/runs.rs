@@ -6,7 +6,10 @@
 //! reorder window before they become losses; if the awaited event arrives meanwhile it is an
 //! `out_of_order` warning instead.
 
-use std::collections::VecDeque;
+use alloc::borrow::ToOwned;
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 use super::dedup::hash_bytes;
 use super::report::{Detail, FailureKind, Report, Severity};
@@ -66,7 +69,7 @@ impl Run {
     /// Final checks of a closed run: tools still open, required events absent. Finishes it.
     fn close_checks(&mut self, now: Instant, required: &[String], out: &mut Vec<Report>) {
         let error = self.closed.is_some_and(|(_, error)| error);
-        for tool in std::mem::take(&mut self.open_tools) {
+        for tool in core::mem::take(&mut self.open_tools) {
             let detail = Detail::new("the run closed with tool ").text(&tool).text(" still executing");
             out.push(self.report(FailureKind::ToolUnfinished, now, detail));
         }
@@ -91,7 +94,7 @@ impl Run {
             }
         }
         let (due, waiting): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.orphan_completions).into_iter().partition(|(_, at)| at.plus(reorder_ms) <= now);
+            core::mem::take(&mut self.orphan_completions).into_iter().partition(|(_, at)| at.plus(reorder_ms) <= now);
         self.orphan_completions = waiting;
         for (tool, _) in due {
             let detail = Detail::new("tool_completed for ").text(&tool).text(" came without its tool_executing");

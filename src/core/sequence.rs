@@ -7,7 +7,9 @@
 //! and everything held is delivered. Reported holes are remembered (bounded) so that a very
 //! late arrival is told apart from a duplicate.
 
-use std::collections::VecDeque;
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 use super::frame::Incoming;
 use super::output::Verdict;
@@ -186,7 +188,7 @@ impl Sequence {
     pub(crate) fn expire(&mut self, now: Instant, out: &mut Vec<Report>) -> Vec<Incoming> {
         self.deadline = None;
         self.reorder_reported = false;
-        let held = std::mem::take(&mut self.held.0);
+        let held = core::mem::take(&mut self.held.0);
         let mut ready = Vec::with_capacity(held.len());
         for (seq, event) in held {
             if seq < self.next {

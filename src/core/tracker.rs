@@ -1,6 +1,10 @@
 //! The tracker: one chat connection's delivery state, driven by its caller.
 
-use std::collections::VecDeque;
+use alloc::borrow::ToOwned;
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
 
 use super::backoff::Jitter;
 use super::config::{Config, ConfigError, Dialect, DialectChoice};
@@ -866,7 +870,7 @@ impl Tracker {
     }
 
     fn flush_findings(&mut self) {
-        let mut findings = std::mem::take(&mut self.findings);
+        let mut findings = core::mem::take(&mut self.findings);
         for report in findings.drain(..) {
             self.stats.failures += 1;
             match report.kind {

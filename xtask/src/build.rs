@@ -1,7 +1,8 @@
 //! `cargo xtask build [--dev]`: the SDK as an npm-style package in `pkg/`.
 //!
-//! cargo (wasm32, release) → wasm-bindgen `--target web` → wasm-opt `-Oz` (release only) →
-//! `pkg/package.json` + README, then the raw and gzip -9 sizes of the wasm and the JS glue.
+//! cargo (wasm32, release, feature `shipped`) → wasm-bindgen `--target web` → (release only)
+//! wasm-opt `-Oz`, short import names, the JS glue minified by terser → `pkg/package.json` + README,
+//! then the raw and gzip -9 sizes of the wasm and the JS glue.
 
 use crate::setup::{self, WASM_TARGET};
 use crate::util::{self, fail, json_str, Res};
@@ -34,7 +35,8 @@ pub fn run(dev: bool) -> Res<Built> {
     let mut cargo = util::cargo();
     cargo.args(["build", "-p", "chat-sentinel", "--lib", "--target", WASM_TARGET]);
     if !dev {
-        cargo.arg("--release");
+        // `shipped`: no std, talc, a trapping panic handler (see src/lib.rs).
+        cargo.args(["--release", "--features", "shipped"]);
     }
     util::run(&mut cargo)?;
 
@@ -48,7 +50,8 @@ pub fn run(dev: bool) -> Res<Built> {
         std::fs::remove_dir_all(&pkg)?;
     }
     let mut bindgen = util::cmd(util::tools_bin().join("wasm-bindgen"));
-    bindgen.args(["--target", "web", "--out-dir"]).arg(&pkg).args(["--out-name", OUT_NAME]);
+    // `encodeInto` is in every browser this SDK supports: no fallback for its absence.
+    bindgen.args(["--target", "web", "--encode-into", "always", "--out-dir"]).arg(&pkg).args(["--out-name", OUT_NAME]);
     if dev {
         bindgen.arg("--debug").arg("--keep-debug");
     }
@@ -59,6 +62,11 @@ pub fn run(dev: bool) -> Res<Built> {
     let js = pkg.join(format!("{OUT_NAME}.js"));
     if !dev {
         wasm_opt(&wasm)?;
+        shorten_imports(&wasm, &js)?;
+        minify_js(&js)?;
+        for snippet in snippets(&pkg)? {
+            minify_js(&snippet)?;
+        }
     }
 
     write_package_json(&root, &pkg)?;
@@ -69,7 +77,7 @@ pub fn run(dev: bool) -> Res<Built> {
         println!("build: warning: no README.md at the workspace root to copy into pkg/");
     }
 
-    let sizes = sizes(&wasm, &js)?;
+    let sizes = sizes(&wasm, &js, &snippets(&pkg)?)?;
     let built = Built { pkg, wasm, js, sizes };
     print_sizes(&built, dev);
     Ok(built)
@@ -95,6 +103,162 @@ fn wasm_opt(wasm: &Path) -> Res<()> {
     opt.arg(wasm).arg("-o").arg(&tmp).args(WASM_OPT).args(WASM_FEATURES).args(["--strip-debug", "--strip-producers"]);
     util::run(&mut opt)?;
     std::fs::rename(&tmp, wasm)?;
+    Ok(())
+}
+
+/// Renames the wasm module's imports from the glue (module `./<name>_bg.js`) to short names
+/// (`a`, `b`, …, `ba`, …) and the keys of the JS glue's import object with them. wasm-bindgen
+/// names each import after its Rust binding plus a 16-digit hash, and every name is spelled
+/// twice in the bundle. Imports from `inline_js` snippets keep their names (they are the
+/// snippets' export names). Leaves both files as they are (with a warning) unless every
+/// renamed import occurs exactly once in the glue, as an object key.
+fn shorten_imports(wasm: &Path, js: &Path) -> Res<()> {
+    let bytes = std::fs::read(wasm)?;
+    let glue = std::fs::read_to_string(js)?;
+    let (renamed, names) = match rename_imports(&bytes, &format!("./{OUT_NAME}_bg.js")) {
+        Ok(done) => done,
+        Err(e) => {
+            println!("build: warning: imports not shortened ({e})");
+            return Ok(());
+        }
+    };
+    let mut out = glue.clone();
+    for (old, new) in &names {
+        let key = format!("{old}:");
+        if glue.matches(key.as_str()).count() != 1 {
+            println!("build: warning: imports not shortened ({old} is not a single key of the JS glue)");
+            return Ok(());
+        }
+        out = out.replacen(key.as_str(), &format!("{new}:"), 1);
+    }
+    std::fs::write(wasm, renamed)?;
+    std::fs::write(js, out)?;
+    Ok(())
+}
+
+/// The `n`th short name: `a`…`z`, `A`…`Z`, then two letters and more.
+fn short_name(mut n: usize) -> String {
+    const LETTERS: &[u8; 52] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut name = Vec::new();
+    loop {
+        name.push(LETTERS.get(n % LETTERS.len()).copied().unwrap_or(b'z'));
+        n /= LETTERS.len();
+        if n == 0 {
+            break;
+        }
+        n -= 1;
+    }
+    name.reverse();
+    String::from_utf8(name).unwrap_or_default()
+}
+
+fn leb(bytes: &[u8], pos: &mut usize) -> Result<u64, String> {
+    let mut value = 0u64;
+    let mut shift = 0;
+    loop {
+        let b = *bytes.get(*pos).ok_or("truncated LEB128")?;
+        *pos += 1;
+        value |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Ok(value);
+        }
+        shift += 7;
+        if shift > 63 {
+            return Err("LEB128 too long".into());
+        }
+    }
+}
+
+fn push_leb(out: &mut Vec<u8>, mut value: u64) {
+    loop {
+        let b = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn read_name<'a>(bytes: &'a [u8], pos: &mut usize) -> Result<&'a str, String> {
+    let len = leb(bytes, pos)? as usize;
+    let name = bytes.get(*pos..*pos + len).ok_or("truncated name")?;
+    *pos += len;
+    std::str::from_utf8(name).map_err(|_| "a name is not UTF-8".to_string())
+}
+
+fn push_name(out: &mut Vec<u8>, name: &str) {
+    push_leb(out, name.len() as u64);
+    out.extend_from_slice(name.as_bytes());
+}
+
+/// Import names, old → new.
+type Renames = Vec<(String, String)>;
+
+/// The module with every function import from `glue` renamed, and the renames (old → new).
+/// Only the import section changes.
+fn rename_imports(bytes: &[u8], glue: &str) -> Result<(Vec<u8>, Renames), String> {
+    let header = bytes.get(..8).filter(|h| *h == b"\0asm\x01\0\0\0").ok_or("not a wasm module")?;
+    let mut out = header.to_vec();
+    let mut names = Vec::new();
+    let mut pos = 8;
+    while pos < bytes.len() {
+        let id = *bytes.get(pos).ok_or("truncated module")?;
+        pos += 1;
+        let size = leb(bytes, &mut pos)? as usize;
+        let body = bytes.get(pos..pos + size).ok_or("truncated section")?;
+        pos += size;
+        if id != 2 {
+            out.push(id);
+            push_leb(&mut out, size as u64);
+            out.extend_from_slice(body);
+            continue;
+        }
+        let mut section = Vec::new();
+        let mut p = 0;
+        let count = leb(body, &mut p)?;
+        push_leb(&mut section, count);
+        for _ in 0..count {
+            let module = read_name(body, &mut p)?;
+            let name = read_name(body, &mut p)?;
+            let start = p;
+            let kind = *body.get(p).ok_or("truncated import")?;
+            p += 1;
+            match kind {
+                0 => {
+                    leb(body, &mut p)?;
+                }
+                _ => return Err(format!("import {name} is not a function")),
+            }
+            push_name(&mut section, module);
+            if module == glue {
+                let new = short_name(names.len());
+                push_name(&mut section, &new);
+                names.push((name.to_string(), new));
+            } else {
+                push_name(&mut section, name);
+            }
+            section.extend_from_slice(body.get(start..p).ok_or("truncated import")?);
+        }
+        if p != body.len() {
+            return Err("unexpected bytes after the imports".into());
+        }
+        out.push(id);
+        push_leb(&mut out, section.len() as u64);
+        out.extend_from_slice(&section);
+    }
+    Ok((out, names))
+}
+
+/// Minifies the glue in place with terser (an ES module: exports keep their names; the
+/// `/* @ts-self-types */` header that points Deno and JSR at the `.d.ts` stays).
+fn minify_js(js: &Path) -> Res<()> {
+    let tmp = js.with_extension("min.js");
+    let mut terser = util::cmd(setup::terser_path());
+    terser.arg(js).args(["--module", "--compress", "--mangle", "--comments", "/@ts-self-types/", "-o"]).arg(&tmp);
+    util::run(&mut terser)?;
+    std::fs::rename(&tmp, js)?;
     Ok(())
 }
 
@@ -158,13 +322,38 @@ fn package_json(
     out
 }
 
-fn sizes(wasm: &Path, js: &Path) -> Res<Sizes> {
-    Ok(Sizes {
-        wasm_raw: std::fs::metadata(wasm)?.len(),
-        wasm_gz: util::gzip_size(wasm),
-        js_raw: std::fs::metadata(js)?.len(),
-        js_gz: util::gzip_size(js),
-    })
+/// The `inline_js` snippets wasm-bindgen wrote (`pkg/snippets/<crate-hash>/*.js`), sorted.
+fn snippets(pkg: &Path) -> Res<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let root = pkg.join("snippets");
+    if !root.is_dir() {
+        return Ok(found);
+    }
+    for dir in std::fs::read_dir(&root)? {
+        let dir = dir?.path();
+        if dir.is_dir() {
+            for file in std::fs::read_dir(&dir)? {
+                let file = file?.path();
+                if file.extension().is_some_and(|e| e == "js") {
+                    found.push(file);
+                }
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The wasm's sizes, and the JavaScript's: the glue and every snippet, each gzipped on its own
+/// (a bundler that concatenates them compresses them a little better).
+fn sizes(wasm: &Path, js: &Path, snippets: &[PathBuf]) -> Res<Sizes> {
+    let mut js_raw = std::fs::metadata(js)?.len();
+    let mut js_gz = util::gzip_size(js);
+    for snippet in snippets {
+        js_raw += std::fs::metadata(snippet)?.len();
+        js_gz = js_gz.zip(util::gzip_size(snippet)).map(|(a, b)| a + b);
+    }
+    Ok(Sizes { wasm_raw: std::fs::metadata(wasm)?.len(), wasm_gz: util::gzip_size(wasm), js_raw, js_gz })
 }
 
 fn print_sizes(b: &Built, dev: bool) {
@@ -173,14 +362,47 @@ fn print_sizes(b: &Built, dev: bool) {
     let total_gz = s.wasm_gz.zip(s.js_gz).map(|(a, b)| a + b);
     let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     println!("build: {} ({}); sizes raw / gzip -9:", b.pkg.display(), if dev { "dev, unoptimized" } else { "release" });
-    println!("  {:<22} {:>8} B / {}", name(&b.wasm), s.wasm_raw, gz(s.wasm_gz));
-    println!("  {:<22} {:>8} B / {}", name(&b.js), s.js_raw, gz(s.js_gz));
-    println!("  {:<22} {:>8} B / {}", "wasm + js", s.wasm_raw + s.js_raw, gz(total_gz));
+    println!("  {:<30} {:>8} B / {}", name(&b.wasm), s.wasm_raw, gz(s.wasm_gz));
+    println!("  {:<30} {:>8} B / {}", format!("{} + snippets", name(&b.js)), s.js_raw, gz(s.js_gz));
+    println!("  {:<30} {:>8} B / {}", "wasm + js", s.wasm_raw + s.js_raw, gz(total_gz));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_names() {
+        let names: Vec<String> = [0, 1, 25, 26, 51, 52, 53, 52 + 52 * 52].into_iter().map(short_name).collect();
+        assert_eq!(names, ["a", "b", "z", "A", "Z", "aa", "ab", "aaa"]);
+    }
+
+    #[test]
+    fn renames_the_glue_imports_only_in_the_import_section() {
+        // (type (func)) (import "m" "long_name" (func)) (import "s" "other" (func)) + a custom section.
+        let mut module = b"\0asm\x01\0\0\0".to_vec();
+        module.extend_from_slice(&[1, 4, 1, 0x60, 0, 0]);
+        let mut imports = vec![2];
+        push_name(&mut imports, "m");
+        push_name(&mut imports, "long_name");
+        imports.extend_from_slice(&[0, 0]);
+        push_name(&mut imports, "s");
+        push_name(&mut imports, "other");
+        imports.extend_from_slice(&[0, 0]);
+        module.push(2);
+        push_leb(&mut module, imports.len() as u64);
+        module.extend_from_slice(&imports);
+        module.extend_from_slice(&[0, 2, 1, b'x']);
+        let (renamed, names) = rename_imports(&module, "m").expect("renamed");
+        assert_eq!(names, [("long_name".to_string(), "a".to_string())]);
+        let mut expected = b"\0asm\x01\0\0\0".to_vec();
+        expected.extend_from_slice(&[1, 4, 1, 0x60, 0, 0, 2, 17, 2, 1, b'm', 1, b'a', 0, 0, 1, b's', 5]);
+        expected.extend_from_slice(b"other");
+        expected.extend_from_slice(&[0, 0]);
+        expected.extend_from_slice(&[0, 2, 1, b'x']);
+        assert_eq!(renamed, expected);
+        assert!(rename_imports(b"not wasm", "m").is_err());
+    }
 
     #[test]
     fn package_json_shape() {

@@ -19,9 +19,10 @@ usage: cargo xtask <command> [options]
 
 commands:
   setup               install the wasm target, wasm-bindgen-cli (pinned), chromium +
-                      chromedriver, playwright-core and binaryen (into target/tools)
+                      chromedriver, playwright-core, binaryen and terser (into target/tools)
   build [--dev]       build the SDK into pkg/ (wasm-bindgen --target web, wasm-opt -Oz,
-                      package.json) and print its sizes; --dev: debug build, no wasm-opt
+                      short imports, terser, package.json) and print its sizes; --dev:
+                      debug build, no wasm-opt, no minification
   serve [--port P]    build, then run the reference server on http://127.0.0.1:P/
                       (default 8080; 0 picks a free port) until Ctrl-C
   demo [--port P]     same as serve

@@ -4,7 +4,8 @@
 //! - `wasm-bindgen-cli` at exactly the version of the `wasm-bindgen` crate in Cargo.lock,
 //!   into `target/tools` (no `--locked`: see shared/toolchain-notes.md);
 //! - Debian's `chromium` and `chromedriver` (apt-get, when root);
-//! - playwright-core and binaryen (wasm-opt) from npm, into `target/tools/node`.
+//! - playwright-core, binaryen (wasm-opt) and terser (the JS glue's minifier) from npm, into
+//!   `target/tools/node`.
 
 use crate::util::{self, fail, Res};
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use std::process::Command;
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const PLAYWRIGHT: (&str, &str) = ("playwright-core", "1.64");
 const BINARYEN: (&str, &str) = ("binaryen", "132");
+const TERSER: (&str, &str) = ("terser", "5");
 
 /// Everything: wasm tools, browser, node tools.
 pub fn run() -> Res<()> {
@@ -22,7 +24,7 @@ pub fn run() -> Res<()> {
     Ok(())
 }
 
-/// What `build` needs: the wasm target, wasm-bindgen and wasm-opt.
+/// What `build` needs: the wasm target, wasm-bindgen, wasm-opt and terser.
 pub fn wasm() -> Res<()> {
     wasm_target()?;
     wasm_bindgen_cli()?;
@@ -174,15 +176,15 @@ fn npm_package_version(name: &str) -> Option<String> {
 }
 
 fn node_tools() -> Res<()> {
-    let wanted = [PLAYWRIGHT, BINARYEN];
+    let wanted = [PLAYWRIGHT, BINARYEN, TERSER];
     let missing: Vec<_> = wanted
         .iter()
         .filter(|(name, major)| {
             !npm_package_version(name).is_some_and(|v| v == *major || v.starts_with(&format!("{major}.")))
         })
         .collect();
-    if missing.is_empty() && wasm_opt_path().is_file() {
-        println!("setup: playwright-core and binaryen present in target/tools/node");
+    if missing.is_empty() && wasm_opt_path().is_file() && terser_path().is_file() {
+        println!("setup: playwright-core, binaryen and terser present in target/tools/node");
         return Ok(());
     }
     if util::which("npm").is_none() || util::which("node").is_none() {
@@ -193,7 +195,10 @@ fn node_tools() -> Res<()> {
     }
     let prefix = util::tools_dir().join("node");
     std::fs::create_dir_all(&prefix)?;
-    println!("setup: installing playwright-core@{} binaryen@{} into target/tools/node", PLAYWRIGHT.1, BINARYEN.1);
+    println!(
+        "setup: installing playwright-core@{} binaryen@{} terser@{} into target/tools/node",
+        PLAYWRIGHT.1, BINARYEN.1, TERSER.1
+    );
     util::run(
         util::cmd("npm")
             .arg("install")
@@ -201,8 +206,14 @@ fn node_tools() -> Res<()> {
             .arg(&prefix)
             .args(["--no-audit", "--no-fund", "--loglevel=error"])
             .arg(format!("{}@{}", PLAYWRIGHT.0, PLAYWRIGHT.1))
-            .arg(format!("{}@{}", BINARYEN.0, BINARYEN.1)),
+            .arg(format!("{}@{}", BINARYEN.0, BINARYEN.1))
+            .arg(format!("{}@{}", TERSER.0, TERSER.1)),
     )
+}
+
+/// terser, which minifies the shipped JS glue.
+pub fn terser_path() -> PathBuf {
+    util::node_modules().join(".bin").join("terser")
 }
 
 /// binaryen's wasm-opt (the npm build; Debian's is too old).

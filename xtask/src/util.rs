@@ -66,7 +66,7 @@ pub fn tools_bin() -> PathBuf {
     tools_dir().join("bin")
 }
 
-/// The `node_modules` folder that holds playwright-core and binaryen.
+/// The `node_modules` folder that holds playwright-core, binaryen and terser.
 pub fn node_modules() -> PathBuf {
     tools_dir().join("node").join("node_modules")
 }
