@@ -438,6 +438,19 @@ fn table(f: &Figures) -> String {
         ]);
     }
     for d in ["netra", "sequenced"] {
+        let (copy, body, ceiling) = (
+            num(b, &format!("floor.{d}.copyNs")).unwrap_or(0.0),
+            num(b, &format!("floor.{d}.bodyNs")).unwrap_or(0.0),
+            num(b, &format!("floor.{d}.ceiling")).unwrap_or(0.0),
+        );
+        rows.push([
+            format!("1. the design's bound, {d}: floor / (frame → wasm copy + `JSON.parse` of the body)"),
+            format!("**{ceiling:.3}** (copy {copy:.0} ns + body parse {body:.0} ns per event)"),
+            "reported".into(),
+            "n/a".into(),
+        ]);
+    }
+    for d in ["netra", "sequenced"] {
         let (sdk, bare, ratio, events) = (
             num(b, &format!("socket.{d}.sdkEps")).unwrap_or(0.0),
             num(b, &format!("socket.{d}.bareEps")).unwrap_or(0.0),
@@ -462,7 +475,7 @@ fn table(f: &Figures) -> String {
     if let Some(s) = f.sizes {
         let total = s.wasm_gz.zip(s.js_gz).map(|(a, b)| a + b);
         rows.push([
-            "3. bundle: wasm + JS glue, wasm-opt -Oz, gzip -9".into(),
+            "3. bundle: wasm + JS (glue and snippets), wasm-opt -Oz, terser, gzip -9".into(),
             format!(
                 "**{} B** (wasm {} B gz / {} B raw; JS {} B gz / {} B raw)",
                 total.map_or("n/a".into(), |t| t.to_string()),
