@@ -48,6 +48,9 @@ struct Run {
     last_activity: Instant,
     /// Reported stalled in the current silence.
     stalled: bool,
+    /// When this run next has something to do: [`Run::next_due`], kept current after every
+    /// change so that a sweep can pass over runs with nothing due at one comparison each.
+    due: Instant,
 }
 
 impl Run {
@@ -57,6 +60,26 @@ impl Run {
 
     fn report(&self, kind: FailureKind, now: Instant, detail: Detail) -> Report {
         Report::new(kind, now, detail.done()).run(Some(&self.id))
+    }
+
+    /// The earliest of this run's deadlines: stall, reorder waits, final checks, or (finished)
+    /// the end of its retention.
+    fn next_due(&self, reorder_ms: u64, stall_ms: u64, retention_ms: u64) -> Instant {
+        if self.finished {
+            return self.last_activity.plus(retention_ms);
+        }
+        let mut next = match self.closed {
+            Some((t, _)) => t.plus(reorder_ms),
+            None if self.stalled => self.last_activity.plus(stall_ms.saturating_mul(2)),
+            None => self.last_activity.plus(stall_ms),
+        };
+        if let Some(t) = self.start_missing_since {
+            next = next.min(t.plus(reorder_ms));
+        }
+        for (_, t) in &self.orphan_completions {
+            next = next.min(t.plus(reorder_ms));
+        }
+        next
     }
 
     fn saw(&self, index: usize) -> bool {
@@ -159,6 +182,16 @@ impl Runs {
 
     /// Checks one delivered event against its run's lifecycle.
     pub(crate) fn observe(&mut self, now: Instant, event: &RunEvent<'_>, out: &mut Vec<Report>) -> Observed {
+        let (observed, index) = self.observe_run(now, event, out);
+        let (reorder_ms, stall_ms, retention_ms) = (self.reorder_ms, self.stall_ms, self.retention_ms);
+        if let Some(run) = self.runs.get_mut(index) {
+            run.due = run.next_due(reorder_ms, stall_ms, retention_ms);
+        }
+        observed
+    }
+
+    /// [`Runs::observe`] but for the run's `due`; also returns the run's index.
+    fn observe_run(&mut self, now: Instant, event: &RunEvent<'_>, out: &mut Vec<Report>) -> (Observed, usize) {
         let bit = self.required_bit(event.kind);
         let (reorder_ms, stall_ms) = (self.reorder_ms, self.stall_ms);
         let mut deadline = None;
@@ -181,12 +214,13 @@ impl Runs {
                     finished: false,
                     last_activity: now,
                     stalled: false,
+                    due: now,
                 });
                 deadline = Some(now.plus(stall_ms));
                 self.runs.len() - 1
             }
         };
-        let Some(run) = self.runs.get_mut(index) else { return Observed { new_run, deadline } };
+        let Some(run) = self.runs.get_mut(index) else { return (Observed { new_run, deadline }, index) };
         let report = |kind: FailureKind, detail: Detail| Report::new(kind, now, detail.done()).run(Some(event.run_id));
         run.seen |= bit;
         run.last_activity = now;
@@ -197,7 +231,7 @@ impl Runs {
                 FailureKind::OutOfOrder,
                 Detail::new(event.kind).text(" arrived after its run had closed"),
             ));
-            return Observed { new_run, deadline };
+            return (Observed { new_run, deadline }, index);
         }
 
         match event.kind {
@@ -253,7 +287,7 @@ impl Runs {
             run.start_missing_since = Some(now);
             deadline = earliest(deadline, now.plus(reorder_ms));
         }
-        Observed { new_run, deadline }
+        (Observed { new_run, deadline }, index)
     }
 
     /// After the terminal event only the completion of a still-open tool may come.
@@ -285,12 +319,28 @@ impl Runs {
     }
 
     /// Reports every deadline that has passed and drops finished runs past their retention.
-    pub(crate) fn expire(&mut self, now: Instant, out: &mut Vec<Report>) {
-        for run in self.runs.iter_mut().filter(|r| !r.finished) {
-            run.expire(now, &self.required, self.reorder_ms, self.stall_ms, out);
-        }
-        let retention_ms = self.retention_ms;
-        self.runs.retain(|r| !(r.finished && r.last_activity.plus(retention_ms) <= now));
+    /// Returns the earliest deadline still to come. One pass; runs with nothing due cost a
+    /// comparison.
+    pub(crate) fn expire(&mut self, now: Instant, out: &mut Vec<Report>) -> Option<Instant> {
+        let (reorder_ms, stall_ms, retention_ms) = (self.reorder_ms, self.stall_ms, self.retention_ms);
+        let required = &self.required;
+        let mut next = None;
+        self.runs.retain_mut(|run| {
+            if run.due > now {
+                next = earliest(next, run.due);
+                return true;
+            }
+            if !run.finished {
+                run.expire(now, required, reorder_ms, stall_ms, out);
+            }
+            if run.finished && run.last_activity.plus(retention_ms) <= now {
+                return false;
+            }
+            run.due = run.next_due(reorder_ms, stall_ms, retention_ms);
+            next = earliest(next, run.due);
+            true
+        });
+        next
     }
 
     /// Pushes every deadline earlier than `until` back to `until` (after the page slept).
@@ -312,33 +362,13 @@ impl Runs {
             if let Some((t, _)) = run.closed.as_mut() {
                 shift(t, reorder_ms);
             }
+            run.due = run.next_due(reorder_ms, stall_ms, self.retention_ms);
         }
     }
 
     /// The earliest deadline still to come (stalls, reorder waits, final checks, retention).
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        let mut next = None;
-        for run in &self.runs {
-            if run.finished {
-                next = earliest(next, run.last_activity.plus(self.retention_ms));
-                continue;
-            }
-            if let Some(t) = run.start_missing_since {
-                next = earliest(next, t.plus(self.reorder_ms));
-            }
-            for (_, t) in &run.orphan_completions {
-                next = earliest(next, t.plus(self.reorder_ms));
-            }
-            next = earliest(
-                next,
-                match run.closed {
-                    Some((t, _)) => t.plus(self.reorder_ms),
-                    None if run.stalled => run.last_activity.plus(self.stall_ms.saturating_mul(2)),
-                    None => run.last_activity.plus(self.stall_ms),
-                },
-            );
-        }
-        next
+        self.runs.iter().map(|r| r.due).min()
     }
 
     /// Runs not yet closed.

@@ -402,8 +402,8 @@ impl Tracker {
             self.timers.set(Timer::Messages, self.messages.next_deadline());
         }
         if self.timers.expired(Timer::Runs, now) {
-            self.runs.expire(now, &mut self.findings);
-            self.timers.set(Timer::Runs, self.runs.next_deadline());
+            let next = self.runs.expire(now, &mut self.findings);
+            self.timers.set(Timer::Runs, next);
         }
         self.flush_findings();
     }
