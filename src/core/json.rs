@@ -64,47 +64,51 @@ impl<'a> Member<'a> {
 /// collected in the one validating pass.
 #[derive(Clone, Debug, Default)]
 pub struct Object<'a> {
+    /// The top-level members, then the body's.
     members: Vec<Member<'a>>,
+    /// How many of `members` are top-level.
+    top: usize,
     body: Option<Raw<'a>>,
-    body_members: Vec<Member<'a>>,
 }
 
 impl<'a> Object<'a> {
     /// Validates `text` as one JSON object nested at most `max_depth` levels, and collects its
     /// top-level members and its body's.
     pub fn parse(text: &'a str, max_depth: u32) -> Result<Self, JsonError> {
-        let mut scanner = Scanner {
-            text,
-            bytes: text.as_bytes(),
-            pos: 0,
-            max_depth,
-            top: Vec::with_capacity(12),
-            body: None,
-            body_members: Vec::new(),
-        };
-        scanner.skip_ws();
-        if scanner.peek() != Some(b'{') {
+        let mut scanner =
+            Scanner { text, bytes: text.as_bytes(), pos: 0, max_depth, members: Vec::with_capacity(16), body: None };
+        let first = scanner.skip_ws();
+        if first != Some(b'{') {
             // Distinguish "valid but not an object" from garbage, for a clearer report.
-            scanner.value(0)?;
-            scanner.skip_ws();
-            return Err(if scanner.at_end() { JsonError::NotObject } else { JsonError::Syntax });
+            scanner.value(0, first.ok_or(JsonError::Syntax)?)?;
+            return Err(if scanner.skip_ws().is_none() { JsonError::NotObject } else { JsonError::Syntax });
         }
         scanner.object(0, Role::Top)?;
-        scanner.skip_ws();
-        if !scanner.at_end() {
+        if scanner.skip_ws().is_some() {
             return Err(JsonError::Syntax);
         }
-        Ok(Object { members: scanner.top, body: scanner.body, body_members: scanner.body_members })
+        let mut members = scanner.members;
+        let (body, body_len) = match scanner.body {
+            // The body's members were collected in the middle of the top level's: move them last.
+            Some((raw, at, len)) => {
+                if let Some(rest) = members.get_mut(at..) {
+                    rest.rotate_left(len.min(rest.len()));
+                }
+                (Some(raw), len)
+            }
+            None => (None, 0),
+        };
+        Ok(Object { top: members.len().saturating_sub(body_len), members, body })
     }
 
     /// The value of the first member named `name`.
     pub fn get(&self, name: &str) -> Option<Raw<'a>> {
-        self.members.iter().find(|m| m.is(name)).map(|m| m.value)
+        self.members().iter().find(|m| m.is(name)).map(|m| m.value)
     }
 
     /// The members in wire order.
     pub fn members(&self) -> &[Member<'a>] {
-        &self.members
+        self.members.get(..self.top).unwrap_or_default()
     }
 
     /// The body (`data` or `payload` object), if there is one.
@@ -112,9 +116,14 @@ impl<'a> Object<'a> {
         self.body
     }
 
+    /// The body's members in wire order; empty without a body.
+    pub fn body_members(&self) -> &[Member<'a>] {
+        self.members.get(self.top..).unwrap_or_default()
+    }
+
     /// The value of member `name` of the body.
     pub fn body_get(&self, name: &str) -> Option<Raw<'a>> {
-        self.body_members.iter().find(|m| m.is(name)).map(|m| m.value)
+        self.body_members().iter().find(|m| m.is(name)).map(|m| m.value)
     }
 }
 
@@ -234,70 +243,48 @@ enum Role {
     Skip,
 }
 
+/// The validating reader: recursive descent over bytes, bounded by `max_depth`.
 struct Scanner<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
     max_depth: u32,
-    top: Vec<Member<'a>>,
-    body: Option<Raw<'a>>,
-    body_members: Vec<Member<'a>>,
+    /// Members of the top level and of the body, in the order their values ended.
+    members: Vec<Member<'a>>,
+    /// The body, the index of its first member in `members`, and its member count.
+    body: Option<(Raw<'a>, usize, usize)>,
 }
 
 impl<'a> Scanner<'a> {
+    /// Skips whitespace; returns the byte after it.
     #[inline]
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.pos).copied()
-    }
-
-    #[inline]
-    fn at_end(&self) -> bool {
-        self.pos >= self.bytes.len()
-    }
-
-    #[inline]
-    fn bump(&mut self) -> Option<u8> {
-        let b = self.peek()?;
-        self.pos += 1;
-        Some(b)
-    }
-
-    #[inline]
-    fn expect(&mut self, b: u8) -> Result<(), JsonError> {
-        if self.bump() == Some(b) {
-            Ok(())
-        } else {
-            Err(JsonError::Syntax)
-        }
-    }
-
-    #[inline]
-    fn skip_ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+    fn skip_ws(&mut self) -> Option<u8> {
+        while let Some(&b) = self.bytes.get(self.pos) {
+            if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                return Some(b);
+            }
             self.pos += 1;
         }
+        None
     }
 
-    fn slice(&self, start: usize, end: usize) -> Result<&'a str, JsonError> {
-        self.text.get(start..end).ok_or(JsonError::Syntax)
+    /// The text from `start` to the current position.
+    fn since(&self, start: usize) -> Result<Raw<'a>, JsonError> {
+        self.text.get(start..self.pos).map(Raw).ok_or(JsonError::Syntax)
     }
 
-    /// Scans one value; returns its text.
-    fn value(&mut self, depth: u32) -> Result<Raw<'a>, JsonError> {
-        let start = self.pos;
-        match self.peek().ok_or(JsonError::Syntax)? {
-            b'{' => self.object(depth, Role::Skip)?,
-            b'[' => self.array(depth)?,
-            b'"' => {
-                self.string()?;
-            }
-            b't' => self.literal("true")?,
-            b'f' => self.literal("false")?,
-            b'n' => self.literal("null")?,
-            b'-' | b'0'..=b'9' => self.number()?,
-            _ => return Err(JsonError::Syntax),
+    /// Scans one value, whose first byte is `first`.
+    fn value(&mut self, depth: u32, first: u8) -> Result<(), JsonError> {
+        match first {
+            b'"' => self.string().map(|_| ()),
+            b'{' => self.object(depth, Role::Skip),
+            b'[' => self.array(depth),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => Err(JsonError::Syntax),
         }
-        Ok(Raw(self.slice(start, self.pos)?))
     }
 
     fn enter(&self, depth: u32) -> Result<u32, JsonError> {
@@ -309,105 +296,103 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Scans an object, collecting its members as `role` says.
+    /// Scans an object (at its `{`), collecting its members as `role` says.
     fn object(&mut self, depth: u32, role: Role) -> Result<(), JsonError> {
         let depth = self.enter(depth)?;
-        self.expect(b'{')?;
-        self.skip_ws();
-        if self.peek() == Some(b'}') {
+        self.pos += 1;
+        let mut next = self.skip_ws();
+        if next == Some(b'}') {
             self.pos += 1;
             return Ok(());
         }
         loop {
-            self.skip_ws();
-            let (key, key_escaped) = self.string()?;
-            self.skip_ws();
-            self.expect(b':')?;
-            self.skip_ws();
-            let is_body = role == Role::Top
-                && self.body.is_none()
-                && self.peek() == Some(b'{')
-                && (key == "data" || key == "payload");
-            let value = if is_body {
-                let start = self.pos;
-                self.object(depth, Role::Body)?;
-                let raw = Raw(self.slice(start, self.pos)?);
-                self.body = Some(raw);
-                raw
-            } else {
-                self.value(depth)?
-            };
-            let member = Member { key, key_escaped, value };
-            match role {
-                Role::Top => self.top.push(member),
-                Role::Body => {
-                    if self.body_members.is_empty() {
-                        self.body_members.reserve(12);
-                    }
-                    self.body_members.push(member);
-                }
-                Role::Skip => {}
+            if next != Some(b'"') {
+                return Err(JsonError::Syntax);
             }
-            self.skip_ws();
-            match self.bump() {
-                Some(b',') => continue,
-                Some(b'}') => return Ok(()),
+            let (key, key_escaped) = self.string()?;
+            if self.skip_ws() != Some(b':') {
+                return Err(JsonError::Syntax);
+            }
+            self.pos += 1;
+            let first = self.skip_ws().ok_or(JsonError::Syntax)?;
+            let start = self.pos;
+            if role == Role::Skip {
+                self.value(depth, first)?;
+            } else if role == Role::Top && first == b'{' && self.body.is_none() && (key == "data" || key == "payload") {
+                let at = self.members.len();
+                self.object(depth, Role::Body)?;
+                let value = self.since(start)?;
+                self.body = Some((value, at, self.members.len() - at));
+                self.members.push(Member { key, key_escaped, value });
+            } else {
+                self.value(depth, first)?;
+                let value = self.since(start)?;
+                self.members.push(Member { key, key_escaped, value });
+            }
+            match self.skip_ws() {
+                Some(b',') => {
+                    self.pos += 1;
+                    next = self.skip_ws();
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
                 _ => return Err(JsonError::Syntax),
             }
         }
     }
 
+    /// Scans an array (at its `[`).
     fn array(&mut self, depth: u32) -> Result<(), JsonError> {
         let depth = self.enter(depth)?;
-        self.expect(b'[')?;
-        self.skip_ws();
-        if self.peek() == Some(b']') {
+        self.pos += 1;
+        let mut next = self.skip_ws();
+        if next == Some(b']') {
             self.pos += 1;
             return Ok(());
         }
         loop {
-            self.skip_ws();
-            self.value(depth)?;
-            self.skip_ws();
-            match self.bump() {
-                Some(b',') => continue,
-                Some(b']') => return Ok(()),
-                _ => return Err(JsonError::Syntax),
-            }
-        }
-    }
-
-    /// Scans a string; returns its body (without quotes) and whether it holds escapes.
-    fn string(&mut self) -> Result<(&'a str, bool), JsonError> {
-        self.expect(b'"')?;
-        let start = self.pos;
-        let mut escaped = false;
-        loop {
-            self.pos += plain_prefix(self.bytes.get(self.pos..).unwrap_or_default());
-            match self.bump().ok_or(JsonError::Syntax)? {
-                b'"' => return Ok((self.slice(start, self.pos - 1)?, escaped)),
-                b'\\' => {
-                    escaped = true;
-                    match self.bump().ok_or(JsonError::Syntax)? {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
-                        b'u' => {
-                            for _ in 0..4 {
-                                if !self.bump().is_some_and(|b| b.is_ascii_hexdigit()) {
-                                    return Err(JsonError::Syntax);
-                                }
-                            }
-                        }
-                        _ => return Err(JsonError::Syntax),
-                    }
+            self.value(depth, next.ok_or(JsonError::Syntax)?)?;
+            match self.skip_ws() {
+                Some(b',') => {
+                    self.pos += 1;
+                    next = self.skip_ws();
+                }
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
                 }
                 _ => return Err(JsonError::Syntax),
             }
         }
     }
 
-    fn literal(&mut self, word: &str) -> Result<(), JsonError> {
+    /// Scans a string (at its opening quote); returns its body (without quotes) and whether it
+    /// holds escapes.
+    fn string(&mut self) -> Result<(&'a str, bool), JsonError> {
+        let start = self.pos + 1;
+        let mut at = start;
+        let mut escaped = false;
+        loop {
+            at = special_at(self.bytes, at);
+            match self.bytes.get(at) {
+                Some(b'"') => {
+                    self.pos = at + 1;
+                    return Ok((self.text.get(start..at).ok_or(JsonError::Syntax)?, escaped));
+                }
+                Some(b'\\') => {
+                    escaped = true;
+                    at = escape_end(self.bytes, at)?;
+                }
+                _ => return Err(JsonError::Syntax),
+            }
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), JsonError> {
         let end = self.pos + word.len();
-        if self.text.get(self.pos..end) == Some(word) {
+        if self.bytes.get(self.pos..end) == Some(word) {
             self.pos = end;
             Ok(())
         } else {
@@ -417,32 +402,32 @@ impl<'a> Scanner<'a> {
 
     fn digits(&mut self) -> usize {
         let start = self.pos;
-        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+        while self.bytes.get(self.pos).is_some_and(u8::is_ascii_digit) {
             self.pos += 1;
         }
         self.pos - start
     }
 
     fn number(&mut self) -> Result<(), JsonError> {
-        if self.peek() == Some(b'-') {
+        if self.bytes.get(self.pos) == Some(&b'-') {
             self.pos += 1;
         }
-        match self.peek() {
+        match self.bytes.get(self.pos) {
             Some(b'0') => self.pos += 1,
             Some(b'1'..=b'9') => {
                 self.digits();
             }
             _ => return Err(JsonError::Syntax),
         }
-        if self.peek() == Some(b'.') {
+        if self.bytes.get(self.pos) == Some(&b'.') {
             self.pos += 1;
             if self.digits() == 0 {
                 return Err(JsonError::Syntax);
             }
         }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
+        if matches!(self.bytes.get(self.pos), Some(b'e' | b'E')) {
             self.pos += 1;
-            if matches!(self.peek(), Some(b'+' | b'-')) {
+            if matches!(self.bytes.get(self.pos), Some(b'+' | b'-')) {
                 self.pos += 1;
             }
             if self.digits() == 0 {
@@ -453,28 +438,37 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// Length of the run of bytes at the start of `bytes` that need no attention inside a JSON
-/// string: everything but a quote, a backslash or a control byte. Eight bytes a step (SWAR),
-/// as string bodies are most of every frame.
-fn plain_prefix(bytes: &[u8]) -> usize {
+/// The end of the escape sequence at `at` (a backslash), if it is a valid one.
+fn escape_end(bytes: &[u8], at: usize) -> Result<usize, JsonError> {
+    match bytes.get(at + 1) {
+        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(at + 2),
+        Some(b'u') if bytes.get(at + 2..at + 6).is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)) => Ok(at + 6),
+        _ => Err(JsonError::Syntax),
+    }
+}
+
+/// The index of the first byte at or after `from` that needs attention inside a JSON string —
+/// a quote, a backslash or a control byte — or `bytes.len()` if there is none. Eight bytes a
+/// step (SWAR), as string bodies are most of every frame.
+fn special_at(bytes: &[u8], from: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // Flags (at least) every byte of `w` that is zero; may also flag bytes after a zero one.
-    let zero_bytes = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
-    let mut done = 0;
-    for chunk in bytes.chunks_exact(8) {
-        let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-        let quote = zero_bytes(w ^ (ONES * u64::from(b'"')));
-        let backslash = zero_bytes(w ^ (ONES * u64::from(b'\\')));
-        // Bytes below 0x20: subtracting 0x20 borrows into the high bit (ASCII bytes only).
-        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
-        if quote | backslash | control != 0 {
-            break;
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        // A byte's high bit ends up set where it is a quote (its XOR is zero and borrows), a
+        // backslash (likewise) or below 0x20 (borrows); `!w` clears bytes of 0x80 and up. A
+        // borrow can flag bytes above a flagged one, never below: the lowest flag is exact.
+        let borrows =
+            (w ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES) | (w ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
+        let flags = (borrows | w.wrapping_sub(ONES * 0x20)) & !w & HIGHS;
+        if flags != 0 {
+            return at + (flags.trailing_zeros() / 8) as usize;
         }
-        done += 8;
+        at += 8;
     }
-    let rest = bytes.get(done..).unwrap_or_default();
-    done + rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(rest.len())
+    let rest = bytes.get(at..).unwrap_or_default();
+    at + rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(rest.len())
 }
 
 /// Appends `s` to `out` as a JSON string literal, quotes included.
@@ -574,7 +568,7 @@ mod tests {
     }
 
     #[test]
-    fn plain_prefix_stops_at_the_first_special_byte() {
+    fn special_at_stops_at_the_first_special_byte() {
         for len in 0..40 {
             for special in [b'"', b'\\', 0x00, 0x1f] {
                 for at in 0..=len {
@@ -584,7 +578,10 @@ mod tests {
                         bytes[at] = special;
                     }
                     let want = if at < len { at } else { bytes.len() };
-                    assert_eq!(plain_prefix(&bytes), want, "len {len} special {special} at {at}");
+                    assert_eq!(special_at(&bytes, 0), want, "len {len} special {special} at {at}");
+                    for from in 0..=at.min(len) {
+                        assert_eq!(special_at(&bytes, from), want, "from {from}");
+                    }
                 }
             }
         }
