@@ -48,9 +48,6 @@ struct Run {
     last_activity: Instant,
     /// Reported stalled in the current silence.
     stalled: bool,
-    /// When this run next has something to do: [`Run::next_due`], kept current after every
-    /// change so that a sweep can pass over runs with nothing due at one comparison each.
-    due: Instant,
 }
 
 impl Run {
@@ -156,6 +153,9 @@ impl Run {
 pub(crate) struct Runs {
     /// Oldest first: eviction mostly takes the front, lookups mostly hit the back.
     runs: VecDeque<Run>,
+    /// `dues[i]` is `runs[i].next_due(…)`, kept current after every change: a sweep reads
+    /// this compact column and visits only the runs with something due.
+    dues: VecDeque<Instant>,
     cap: usize,
     required: Vec<String>,
     reorder_ms: u64,
@@ -173,7 +173,7 @@ pub(crate) struct Observed {
 
 impl Runs {
     pub(crate) fn new(cap: usize, required: Vec<String>, reorder_ms: u64, stall_ms: u64, retention_ms: u64) -> Self {
-        Runs { runs: VecDeque::new(), cap, required, reorder_ms, stall_ms, retention_ms }
+        Runs { runs: VecDeque::new(), dues: VecDeque::new(), cap, required, reorder_ms, stall_ms, retention_ms }
     }
 
     fn required_bit(&self, kind: &str) -> u32 {
@@ -184,13 +184,13 @@ impl Runs {
     pub(crate) fn observe(&mut self, now: Instant, event: &RunEvent<'_>, out: &mut Vec<Report>) -> Observed {
         let (observed, index) = self.observe_run(now, event, out);
         let (reorder_ms, stall_ms, retention_ms) = (self.reorder_ms, self.stall_ms, self.retention_ms);
-        if let Some(run) = self.runs.get_mut(index) {
-            run.due = run.next_due(reorder_ms, stall_ms, retention_ms);
+        if let (Some(run), Some(due)) = (self.runs.get(index), self.dues.get_mut(index)) {
+            *due = run.next_due(reorder_ms, stall_ms, retention_ms);
         }
         observed
     }
 
-    /// [`Runs::observe`] but for the run's `due`; also returns the run's index.
+    /// [`Runs::observe`] but for the run's due time; also returns the run's index.
     fn observe_run(&mut self, now: Instant, event: &RunEvent<'_>, out: &mut Vec<Report>) -> (Observed, usize) {
         let bit = self.required_bit(event.kind);
         let (reorder_ms, stall_ms) = (self.reorder_ms, self.stall_ms);
@@ -214,8 +214,8 @@ impl Runs {
                     finished: false,
                     last_activity: now,
                     stalled: false,
-                    due: now,
                 });
+                self.dues.push_back(now);
                 deadline = Some(now.plus(stall_ms));
                 self.runs.len() - 1
             }
@@ -305,6 +305,7 @@ impl Runs {
             .or_else(|| self.runs.iter().position(|r| r.closed.is_some()))
             .or_else(|| self.runs.iter().enumerate().min_by_key(|(_, r)| r.last_activity).map(|(i, _)| i));
         let Some(i) = victim else { return };
+        self.dues.remove(i);
         let Some(mut run) = self.runs.remove(i) else { return };
         if run.finished {
             return;
@@ -319,27 +320,31 @@ impl Runs {
     }
 
     /// Reports every deadline that has passed and drops finished runs past their retention.
-    /// Returns the earliest deadline still to come. One pass; runs with nothing due cost a
-    /// comparison.
+    /// Returns the earliest deadline still to come.
     pub(crate) fn expire(&mut self, now: Instant, out: &mut Vec<Report>) -> Option<Instant> {
         let (reorder_ms, stall_ms, retention_ms) = (self.reorder_ms, self.stall_ms, self.retention_ms);
-        let required = &self.required;
         let mut next = None;
-        self.runs.retain_mut(|run| {
-            if run.due > now {
-                next = earliest(next, run.due);
-                return true;
+        let mut retired = false;
+        for (due, run) in self.dues.iter_mut().zip(self.runs.iter_mut()) {
+            if *due > now {
+                next = earliest(next, *due);
+                continue;
             }
             if !run.finished {
-                run.expire(now, required, reorder_ms, stall_ms, out);
+                run.expire(now, &self.required, reorder_ms, stall_ms, out);
             }
-            if run.finished && run.last_activity.plus(retention_ms) <= now {
-                return false;
+            *due = run.next_due(reorder_ms, stall_ms, retention_ms);
+            if run.finished && *due <= now {
+                retired = true;
+            } else {
+                next = earliest(next, *due);
             }
-            run.due = run.next_due(reorder_ms, stall_ms, retention_ms);
-            next = earliest(next, run.due);
-            true
-        });
+        }
+        if retired {
+            self.runs.retain(|r| !(r.finished && r.last_activity.plus(retention_ms) <= now));
+            self.dues.clear();
+            self.dues.extend(self.runs.iter().map(|r| r.next_due(reorder_ms, stall_ms, retention_ms)));
+        }
         next
     }
 
@@ -351,7 +356,7 @@ impl Runs {
             }
         };
         let (reorder_ms, stall_ms) = (self.reorder_ms, self.stall_ms);
-        for run in self.runs.iter_mut().filter(|r| !r.finished) {
+        for (due, run) in self.dues.iter_mut().zip(self.runs.iter_mut()).filter(|(_, r)| !r.finished) {
             shift(&mut run.last_activity, stall_ms);
             if let Some(t) = run.start_missing_since.as_mut() {
                 shift(t, reorder_ms);
@@ -362,13 +367,13 @@ impl Runs {
             if let Some((t, _)) = run.closed.as_mut() {
                 shift(t, reorder_ms);
             }
-            run.due = run.next_due(reorder_ms, stall_ms, self.retention_ms);
+            *due = run.next_due(reorder_ms, stall_ms, self.retention_ms);
         }
     }
 
     /// The earliest deadline still to come (stalls, reorder waits, final checks, retention).
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.runs.iter().map(|r| r.due).min()
+        self.dues.iter().min().copied()
     }
 
     /// Runs not yet closed.
