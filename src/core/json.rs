@@ -61,22 +61,43 @@ impl<'a> Member<'a> {
 
 /// The top-level members of a validated JSON object, in wire order, and the members of its
 /// body: the first top-level `data` or `payload` member whose value is an object. Both are
-/// collected in the one validating pass.
+/// collected in the one validating pass, as positions in the text; values are sliced out only
+/// when asked for.
 #[derive(Clone, Debug, Default)]
 pub struct Object<'a> {
+    text: &'a str,
     /// The top-level members, then the body's.
-    members: Vec<Member<'a>>,
-    /// How many of `members` are top-level.
+    slots: Vec<Slot>,
+    /// How many of `slots` are top-level.
     top: usize,
     body: Option<Raw<'a>>,
+}
+
+/// Where one member lies in its document: the byte ranges of its key's body (quotes
+/// excluded) and of its value.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Slot {
+    key: (usize, usize),
+    value: (usize, usize),
+    /// The key holds escapes.
+    key_escaped: bool,
+    /// The value is a string without escapes.
+    plain_string: bool,
 }
 
 impl<'a> Object<'a> {
     /// Validates `text` as one JSON object nested at most `max_depth` levels, and collects its
     /// top-level members and its body's.
     pub fn parse(text: &'a str, max_depth: u32) -> Result<Self, JsonError> {
-        let mut scanner =
-            Scanner { text, bytes: text.as_bytes(), pos: 0, max_depth, members: Vec::with_capacity(16), body: None };
+        Self::parse_in(text, max_depth, Vec::new())
+    }
+
+    /// [`Object::parse`], collecting into `buffer` (cleared first) so that a caller parsing
+    /// frame after frame allocates once; [`Object::into_buffer`] hands it back.
+    pub(crate) fn parse_in(text: &'a str, max_depth: u32, mut buffer: Vec<Slot>) -> Result<Self, JsonError> {
+        buffer.clear();
+        buffer.reserve(16);
+        let mut scanner = Scanner { bytes: text.as_bytes(), pos: 0, max_depth, slots: buffer, body: None };
         let first = scanner.skip_ws();
         if first != Some(b'{') {
             // Distinguish "valid but not an object" from garbage, for a clearer report.
@@ -87,28 +108,37 @@ impl<'a> Object<'a> {
         if scanner.skip_ws().is_some() {
             return Err(JsonError::Syntax);
         }
-        let mut members = scanner.members;
+        let mut slots = scanner.slots;
         let (body, body_len) = match scanner.body {
             // The body's members were collected in the middle of the top level's: move them last.
-            Some((raw, at, len)) => {
-                if let Some(rest) = members.get_mut(at..) {
+            Some((span, at, len)) => {
+                if let Some(rest) = slots.get_mut(at..) {
                     rest.rotate_left(len.min(rest.len()));
                 }
-                (Some(raw), len)
+                (text.get(span.0..span.1).map(Raw), len)
             }
             None => (None, 0),
         };
-        Ok(Object { top: members.len().saturating_sub(body_len), members, body })
+        Ok(Object { text, top: slots.len().saturating_sub(body_len), slots, body })
+    }
+
+    /// The buffer [`Object::parse_in`] collected into, for the next parse.
+    pub(crate) fn into_buffer(self) -> Vec<Slot> {
+        self.slots
     }
 
     /// The value of the first member named `name`.
     pub fn get(&self, name: &str) -> Option<Raw<'a>> {
-        self.members().iter().find(|m| m.is(name)).map(|m| m.value)
+        self.top_slots().iter().find(|s| self.key_is(s, name)).map(|s| self.value(s))
     }
 
     /// The members in wire order.
-    pub fn members(&self) -> &[Member<'a>] {
-        self.members.get(..self.top).unwrap_or_default()
+    pub fn members(&self) -> impl Iterator<Item = Member<'a>> + '_ {
+        self.top_slots().iter().map(|s| Member {
+            key: self.text.get(s.key.0..s.key.1).unwrap_or_default(),
+            key_escaped: s.key_escaped,
+            value: self.value(s),
+        })
     }
 
     /// The body (`data` or `payload` object), if there is one.
@@ -116,14 +146,57 @@ impl<'a> Object<'a> {
         self.body
     }
 
-    /// The body's members in wire order; empty without a body.
-    pub fn body_members(&self) -> &[Member<'a>] {
-        self.members.get(self.top..).unwrap_or_default()
-    }
-
     /// The value of member `name` of the body.
     pub fn body_get(&self, name: &str) -> Option<Raw<'a>> {
-        self.body_members().iter().find(|m| m.is(name)).map(|m| m.value)
+        self.body_slots().iter().find(|s| self.key_is(s, name)).map(|s| self.value(s))
+    }
+
+    /// The top-level members' places.
+    pub(crate) fn top_slots(&self) -> &[Slot] {
+        self.slots.get(..self.top).unwrap_or_default()
+    }
+
+    /// The body's members' places; empty without a body.
+    pub(crate) fn body_slots(&self) -> &[Slot] {
+        self.slots.get(self.top..).unwrap_or_default()
+    }
+
+    /// A member's key as on the wire (escapes not decoded).
+    pub(crate) fn raw_key(&self, slot: &Slot) -> &'a [u8] {
+        self.text.as_bytes().get(slot.key.0..slot.key.1).unwrap_or_default()
+    }
+
+    /// A member's key with its escapes decoded.
+    pub(crate) fn key(&self, slot: &Slot) -> Cow<'a, [u8]> {
+        if slot.key_escaped {
+            Cow::Owned(unescape(self.text.get(slot.key.0..slot.key.1).unwrap_or_default()).into_bytes())
+        } else {
+            Cow::Borrowed(self.raw_key(slot))
+        }
+    }
+
+    fn key_is(&self, slot: &Slot, name: &str) -> bool {
+        *self.key(slot) == *name.as_bytes()
+    }
+
+    /// A member's value.
+    pub(crate) fn value(&self, slot: &Slot) -> Raw<'a> {
+        Raw(self.text.get(slot.value.0..slot.value.1).unwrap_or_default())
+    }
+
+    /// A member's value text as bytes.
+    pub(crate) fn value_bytes(&self, slot: &Slot) -> &'a [u8] {
+        self.text.as_bytes().get(slot.value.0..slot.value.1).unwrap_or_default()
+    }
+
+    /// A member's value decoded as a string, if it is one ([`Raw::as_str`], without looking
+    /// for escapes again).
+    pub(crate) fn string(&self, slot: &Slot) -> Option<Cow<'a, str>> {
+        if slot.plain_string {
+            self.text.get(slot.value.0 + 1..slot.value.1.saturating_sub(1)).map(Cow::Borrowed)
+        } else {
+            self.value(slot).as_str()
+        }
     }
 }
 
@@ -245,14 +318,13 @@ enum Role {
 
 /// The validating reader: recursive descent over bytes, bounded by `max_depth`.
 struct Scanner<'a> {
-    text: &'a str,
     bytes: &'a [u8],
     pos: usize,
     max_depth: u32,
     /// Members of the top level and of the body, in the order their values ended.
-    members: Vec<Member<'a>>,
-    /// The body, the index of its first member in `members`, and its member count.
-    body: Option<(Raw<'a>, usize, usize)>,
+    slots: Vec<Slot>,
+    /// The body's byte range, the index of its first member in `slots`, and its member count.
+    body: Option<((usize, usize), usize, usize)>,
 }
 
 impl<'a> Scanner<'a> {
@@ -266,11 +338,6 @@ impl<'a> Scanner<'a> {
             self.pos += 1;
         }
         None
-    }
-
-    /// The text from `start` to the current position.
-    fn since(&self, start: usize) -> Result<Raw<'a>, JsonError> {
-        self.text.get(start..self.pos).map(Raw).ok_or(JsonError::Syntax)
     }
 
     /// Scans one value, whose first byte is `first`.
@@ -309,37 +376,57 @@ impl<'a> Scanner<'a> {
             if next != Some(b'"') {
                 return Err(JsonError::Syntax);
             }
-            let (key, key_escaped) = self.string()?;
+            let key_start = self.pos + 1;
+            let key_escaped = self.string()?;
+            let key = (key_start, self.pos - 1);
             if self.skip_ws() != Some(b':') {
                 return Err(JsonError::Syntax);
             }
             self.pos += 1;
             let first = self.skip_ws().ok_or(JsonError::Syntax)?;
             let start = self.pos;
+            let mut plain_string = false;
             if role == Role::Skip {
+                // Members of other objects are validated only.
                 self.value(depth, first)?;
-            } else if role == Role::Top && first == b'{' && self.body.is_none() && (key == "data" || key == "payload") {
-                let at = self.members.len();
-                self.object(depth, Role::Body)?;
-                let value = self.since(start)?;
-                self.body = Some((value, at, self.members.len() - at));
-                self.members.push(Member { key, key_escaped, value });
             } else {
-                self.value(depth, first)?;
-                let value = self.since(start)?;
-                self.members.push(Member { key, key_escaped, value });
-            }
-            match self.skip_ws() {
-                Some(b',') => {
-                    self.pos += 1;
-                    next = self.skip_ws();
+                if role == Role::Top && first == b'{' && self.body.is_none() && self.is_body_key(key) {
+                    let at = self.slots.len();
+                    self.object(depth, Role::Body)?;
+                    self.body = Some(((start, self.pos), at, self.slots.len() - at));
+                } else if first == b'"' {
+                    plain_string = !self.string()?;
+                } else {
+                    self.value(depth, first)?;
                 }
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                _ => return Err(JsonError::Syntax),
+                self.slots.push(Slot { key, value: (start, self.pos), key_escaped, plain_string });
             }
+            match self.after_member(b'}')? {
+                Some(b) => next = Some(b),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// Whether the key at `key` reads `data` or `payload` as written (escapes not decoded).
+    fn is_body_key(&self, key: (usize, usize)) -> bool {
+        matches!(self.bytes.get(key.0..key.1), Some(b"data" | b"payload"))
+    }
+
+    /// After a member or element: consumes `,` and returns the next byte after whitespace, or
+    /// consumes `close` and returns `None`.
+    #[inline]
+    fn after_member(&mut self, close: u8) -> Result<Option<u8>, JsonError> {
+        match self.skip_ws() {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(Some(self.skip_ws().unwrap_or(0)))
+            }
+            Some(b) if b == close => {
+                self.pos += 1;
+                Ok(None)
+            }
+            _ => Err(JsonError::Syntax),
         }
     }
 
@@ -354,32 +441,24 @@ impl<'a> Scanner<'a> {
         }
         loop {
             self.value(depth, next.ok_or(JsonError::Syntax)?)?;
-            match self.skip_ws() {
-                Some(b',') => {
-                    self.pos += 1;
-                    next = self.skip_ws();
-                }
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                _ => return Err(JsonError::Syntax),
+            match self.after_member(b']')? {
+                Some(b) => next = Some(b),
+                None => return Ok(()),
             }
         }
     }
 
-    /// Scans a string (at its opening quote); returns its body (without quotes) and whether it
-    /// holds escapes.
-    fn string(&mut self) -> Result<(&'a str, bool), JsonError> {
-        let start = self.pos + 1;
-        let mut at = start;
+    /// Scans a string (at its opening quote) to just past its closing quote; returns whether
+    /// it holds escapes.
+    fn string(&mut self) -> Result<bool, JsonError> {
+        let mut at = self.pos + 1;
         let mut escaped = false;
         loop {
             at = special_at(self.bytes, at);
             match self.bytes.get(at) {
                 Some(b'"') => {
                     self.pos = at + 1;
-                    return Ok((self.text.get(start..at).ok_or(JsonError::Syntax)?, escaped));
+                    return Ok(escaped);
                 }
                 Some(b'\\') => {
                     escaped = true;

@@ -6,7 +6,7 @@ use super::backoff::Jitter;
 use super::config::{Config, ConfigError, Dialect, DialectChoice};
 use super::dedup::{content_key, DedupWindow};
 use super::frame::{self, classify, EventFrame, Frame, Incoming, Num};
-use super::json::Object;
+use super::json::{Object, Slot};
 use super::message::{MessageId, Messages, SendOptions};
 use super::output::{ConnectionState, Event, Output, Recovery, Transmit, Verdict};
 use super::report::{Detail, FailureKind, Report, SeqRange, Severity};
@@ -194,6 +194,8 @@ pub struct Tracker {
     dropped_unreported: u64,
     last_frame_at: Option<Instant>,
     stats: Stats,
+    /// Reused by every frame's parse, so that parsing allocates only while it grows.
+    parse_buffer: Vec<Slot>,
 }
 
 impl Tracker {
@@ -229,6 +231,7 @@ impl Tracker {
             dropped_unreported: 0,
             last_frame_at: None,
             stats: Stats::default(),
+            parse_buffer: Vec::new(),
             config,
         })
     }
@@ -424,12 +427,16 @@ impl Tracker {
                 .num(self.config.max_frame_bytes as u64);
             self.violation(now, detail.done());
         } else {
-            match Object::parse(text, self.config.max_depth) {
+            let buffer = std::mem::take(&mut self.parse_buffer);
+            match Object::parse_in(text, self.config.max_depth, buffer) {
                 Err(e) => self.violation(now, e.as_str().to_owned()),
-                Ok(object) => match classify(&object) {
-                    Err(detail) => self.violation(now, detail.to_owned()),
-                    Ok(frame) => self.on_frame(now, frame, &object),
-                },
+                Ok(object) => {
+                    match classify(&object) {
+                        Err(detail) => self.violation(now, detail.to_owned()),
+                        Ok(frame) => self.on_frame(now, frame, &object),
+                    }
+                    self.parse_buffer = object.into_buffer();
+                }
             }
         }
         self.flush_findings();
