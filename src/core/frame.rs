@@ -8,6 +8,8 @@ use std::borrow::Cow;
 
 use super::json::{push_str, push_u64, Object, Raw, Slot};
 use super::message::{MessageId, SendOptions};
+use super::output::Event;
+use super::time::Instant;
 
 /// Handshake frame types (`connection_established` and the Netra variants).
 const HANDSHAKES: [&str; 5] = [
@@ -93,18 +95,43 @@ pub(crate) struct Incoming {
 }
 
 impl EventFrame<'_> {
-    pub(crate) fn into_incoming(self) -> Incoming {
+    /// The sequence number, if valid.
+    pub(crate) fn seq(&self) -> Option<u64> {
+        match self.seq {
+            Num::Valid(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// An owned copy, to be held.
+    pub(crate) fn to_incoming(&self) -> Incoming {
         Incoming {
-            kind: self.kind.into_owned(),
-            run_id: self.run_id.map(Cow::into_owned),
-            tool: self.tool.map(Cow::into_owned),
-            seq: match self.seq {
-                Num::Valid(n) => Some(n),
-                _ => None,
-            },
+            kind: self.kind.clone().into_owned(),
+            run_id: self.run_id.clone().map(Cow::into_owned),
+            tool: self.tool.clone().map(Cow::into_owned),
+            seq: self.seq(),
             data: self.body.to_owned(),
             recovered: self.recovered,
         }
+    }
+
+    /// The event for the application.
+    pub(crate) fn into_event(self, at: Instant) -> Event {
+        Event {
+            seq: self.seq(),
+            kind: self.kind.into_owned(),
+            run_id: self.run_id.map(Cow::into_owned),
+            data: self.body.to_owned(),
+            recovered: self.recovered,
+            at,
+        }
+    }
+}
+
+impl Incoming {
+    /// The event for the application.
+    pub(crate) fn into_event(self, at: Instant) -> Event {
+        Event { kind: self.kind, run_id: self.run_id, seq: self.seq, data: self.data, recovered: self.recovered, at }
     }
 }
 

@@ -8,7 +8,7 @@ use super::dedup::{content_key, DedupWindow};
 use super::frame::{self, classify, EventFrame, Frame, Incoming, Num};
 use super::json::{Object, Slot};
 use super::message::{MessageId, Messages, SendOptions};
-use super::output::{ConnectionState, Event, Output, Recovery, Transmit, Verdict};
+use super::output::{ConnectionState, Output, Recovery, Transmit, Verdict};
 use super::report::{Detail, FailureKind, Report, SeqRange, Severity};
 use super::runs::{RunEvent, Runs};
 use super::sequence::{Arrival, Sequence};
@@ -769,7 +769,7 @@ impl Tracker {
                 self.findings.push(Report::new(FailureKind::Duplicate, now, detail.done()).run(run_id));
                 return;
             }
-            return self.deliver(now, event.into_incoming());
+            return self.deliver_frame(now, event);
         }
         let seq = match event.seq {
             Num::Valid(0) | Num::Invalid => {
@@ -778,7 +778,7 @@ impl Tracker {
             Num::Valid(seq) => seq,
             Num::Absent => {
                 self.violation(now, "sequenced event without seq; delivered untracked".to_owned());
-                return self.deliver(now, event.into_incoming());
+                return self.deliver_frame(now, event);
             }
         };
         if let (Some(theirs), Some(ours)) = (event.session.as_deref(), self.sequence.session()) {
@@ -790,9 +790,10 @@ impl Tracker {
             return self.violation(now, "seq jumps implausibly far ahead".to_owned());
         }
         let window = self.config.reorder_window_ms;
-        match self.sequence.arrive(now, seq, event.into_incoming(), window, &mut self.findings) {
-            Arrival::Deliver(event) => {
-                self.deliver(now, event);
+        let run_id = event.run_id.as_deref();
+        match self.sequence.arrive(now, seq, run_id, || event.to_incoming(), window, &mut self.findings) {
+            Arrival::Deliver => {
+                self.deliver_frame(now, event);
                 while let Some(next) = self.sequence.pop_ready() {
                     self.deliver(now, next);
                 }
@@ -807,10 +808,24 @@ impl Tracker {
         }
     }
 
+    /// Delivers an event that was held.
     fn deliver(&mut self, now: Instant, event: Incoming) {
+        self.watch(now, &event.kind, event.run_id.as_deref(), event.tool.as_deref(), event.seq.is_some());
+        self.push_output(Output::Event(event.into_event(now)));
+    }
+
+    /// Delivers an event straight from its frame.
+    fn deliver_frame(&mut self, now: Instant, event: EventFrame<'_>) {
+        self.watch(now, &event.kind, event.run_id.as_deref(), event.tool.as_deref(), event.seq().is_some());
+        self.push_output(Output::Event(event.into_event(now)));
+    }
+
+    /// What delivering an event entails besides the output: the run watchdog, and the
+    /// cumulative ack of sequenced events.
+    fn watch(&mut self, now: Instant, kind: &str, run_id: Option<&str>, tool: Option<&str>, sequenced: bool) {
         self.stats.delivered += 1;
-        if let Some(run_id) = event.run_id.as_deref() {
-            let run_event = RunEvent { kind: &event.kind, run_id, tool: event.tool.as_deref() };
+        if let Some(run_id) = run_id {
+            let run_event = RunEvent { kind, run_id, tool };
             let observed = self.runs.observe(now, &run_event, &mut self.findings);
             if observed.new_run {
                 self.messages.run_started(run_id);
@@ -819,19 +834,11 @@ impl Tracker {
                 self.timers.lower(Timer::Runs, deadline);
             }
         }
-        if event.seq.is_some() && self.sequence.delivered() {
+        if sequenced && self.sequence.delivered() {
             if let Some(seq) = self.sequence.take_ack() {
                 self.transmit(frame::seq_ack(seq), None);
             }
         }
-        self.push_output(Output::Event(Event {
-            kind: event.kind,
-            run_id: event.run_id,
-            seq: event.seq,
-            data: event.data,
-            recovered: event.recovered,
-            at: now,
-        }));
     }
 
     // ---- plumbing ------------------------------------------------------------------------
