@@ -66,11 +66,15 @@ impl<'a> Member<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct Object<'a> {
     text: &'a str,
-    /// The top-level members, then the body's.
-    slots: Vec<Slot>,
-    /// How many of `slots` are top-level.
-    top: usize,
+    slots: Slots,
     body: Option<Raw<'a>>,
+}
+
+/// The members' places of an [`Object`]: a buffer that can outlive the object and be reused.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Slots {
+    top: Vec<Slot>,
+    body: Vec<Slot>,
 }
 
 /// Where one member lies in its document: the byte ranges of its key's body (quotes
@@ -89,14 +93,14 @@ impl<'a> Object<'a> {
     /// Validates `text` as one JSON object nested at most `max_depth` levels, and collects its
     /// top-level members and its body's.
     pub fn parse(text: &'a str, max_depth: u32) -> Result<Self, JsonError> {
-        Self::parse_in(text, max_depth, Vec::new())
+        Self::parse_in(text, max_depth, Slots::default())
     }
 
     /// [`Object::parse`], collecting into `buffer` (cleared first) so that a caller parsing
     /// frame after frame allocates once; [`Object::into_buffer`] hands it back.
-    pub(crate) fn parse_in(text: &'a str, max_depth: u32, mut buffer: Vec<Slot>) -> Result<Self, JsonError> {
-        buffer.clear();
-        buffer.reserve(16);
+    pub(crate) fn parse_in(text: &'a str, max_depth: u32, mut buffer: Slots) -> Result<Self, JsonError> {
+        buffer.top.clear();
+        buffer.body.clear();
         let mut scanner = Scanner { bytes: text.as_bytes(), pos: 0, max_depth, slots: buffer, body: None };
         let first = scanner.skip_ws();
         if first != Some(b'{') {
@@ -108,22 +112,12 @@ impl<'a> Object<'a> {
         if scanner.skip_ws().is_some() {
             return Err(JsonError::Syntax);
         }
-        let mut slots = scanner.slots;
-        let (body, body_len) = match scanner.body {
-            // The body's members were collected in the middle of the top level's: move them last.
-            Some((span, at, len)) => {
-                if let Some(rest) = slots.get_mut(at..) {
-                    rest.rotate_left(len.min(rest.len()));
-                }
-                (text.get(span.0..span.1).map(Raw), len)
-            }
-            None => (None, 0),
-        };
-        Ok(Object { text, top: slots.len().saturating_sub(body_len), slots, body })
+        let body = scanner.body.and_then(|(start, end)| text.get(start..end)).map(Raw);
+        Ok(Object { text, slots: scanner.slots, body })
     }
 
     /// The buffer [`Object::parse_in`] collected into, for the next parse.
-    pub(crate) fn into_buffer(self) -> Vec<Slot> {
+    pub(crate) fn into_buffer(self) -> Slots {
         self.slots
     }
 
@@ -153,12 +147,12 @@ impl<'a> Object<'a> {
 
     /// The top-level members' places.
     pub(crate) fn top_slots(&self) -> &[Slot] {
-        self.slots.get(..self.top).unwrap_or_default()
+        &self.slots.top
     }
 
     /// The body's members' places; empty without a body.
     pub(crate) fn body_slots(&self) -> &[Slot] {
-        self.slots.get(self.top..).unwrap_or_default()
+        &self.slots.body
     }
 
     /// A member's key as on the wire (escapes not decoded).
@@ -321,10 +315,10 @@ struct Scanner<'a> {
     bytes: &'a [u8],
     pos: usize,
     max_depth: u32,
-    /// Members of the top level and of the body, in the order their values ended.
-    slots: Vec<Slot>,
-    /// The body's byte range, the index of its first member in `slots`, and its member count.
-    body: Option<((usize, usize), usize, usize)>,
+    /// Members of the top level and of the body.
+    slots: Slots,
+    /// The body's byte range.
+    body: Option<(usize, usize)>,
 }
 
 impl<'a> Scanner<'a> {
@@ -391,15 +385,19 @@ impl<'a> Scanner<'a> {
                 self.value(depth, first)?;
             } else {
                 if role == Role::Top && first == b'{' && self.body.is_none() && self.is_body_key(key) {
-                    let at = self.slots.len();
                     self.object(depth, Role::Body)?;
-                    self.body = Some(((start, self.pos), at, self.slots.len() - at));
+                    self.body = Some((start, self.pos));
                 } else if first == b'"' {
                     plain_string = !self.string()?;
                 } else {
                     self.value(depth, first)?;
                 }
-                self.slots.push(Slot { key, value: (start, self.pos), key_escaped, plain_string });
+                let slot = Slot { key, value: (start, self.pos), key_escaped, plain_string };
+                if role == Role::Top {
+                    self.slots.top.push(slot);
+                } else {
+                    self.slots.body.push(slot);
+                }
             }
             match self.after_member(b'}')? {
                 Some(b) => next = Some(b),
@@ -415,7 +413,7 @@ impl<'a> Scanner<'a> {
 
     /// After a member or element: consumes `,` and returns the next byte after whitespace, or
     /// consumes `close` and returns `None`.
-    #[inline]
+    #[inline(always)]
     fn after_member(&mut self, close: u8) -> Result<Option<u8>, JsonError> {
         match self.skip_ws() {
             Some(b',') => {
@@ -450,20 +448,26 @@ impl<'a> Scanner<'a> {
 
     /// Scans a string (at its opening quote) to just past its closing quote; returns whether
     /// it holds escapes.
+    #[inline(always)]
     fn string(&mut self) -> Result<bool, JsonError> {
-        let mut at = self.pos + 1;
-        let mut escaped = false;
+        let at = special_at(self.bytes, self.pos + 1);
+        if self.bytes.get(at) == Some(&b'"') {
+            self.pos = at + 1;
+            return Ok(false);
+        }
+        self.string_rest(at)
+    }
+
+    /// The rest of a string from `at`, a byte that is not its closing quote: valid escapes up
+    /// to the closing quote, or an error.
+    fn string_rest(&mut self, mut at: usize) -> Result<bool, JsonError> {
         loop {
-            at = special_at(self.bytes, at);
             match self.bytes.get(at) {
                 Some(b'"') => {
                     self.pos = at + 1;
-                    return Ok(escaped);
+                    return Ok(true);
                 }
-                Some(b'\\') => {
-                    escaped = true;
-                    at = escape_end(self.bytes, at)?;
-                }
+                Some(b'\\') => at = special_at(self.bytes, escape_end(self.bytes, at)?),
                 _ => return Err(JsonError::Syntax),
             }
         }

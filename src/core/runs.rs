@@ -323,13 +323,17 @@ impl Runs {
     /// Returns the earliest deadline still to come.
     pub(crate) fn expire(&mut self, now: Instant, out: &mut Vec<Report>) -> Option<Instant> {
         let (reorder_ms, stall_ms, retention_ms) = (self.reorder_ms, self.stall_ms, self.retention_ms);
-        let mut next = None;
+        // The earliest due time kept, if any run is kept.
+        let (mut next, mut kept) = (Instant::from_millis(u64::MAX), false);
         let mut retired = false;
-        for (due, run) in self.dues.iter_mut().zip(self.runs.iter_mut()) {
+        // A contiguous column scans fast; it wraps (and is rotated back) once per `cap` runs.
+        for (i, due) in self.dues.make_contiguous().iter_mut().enumerate() {
             if *due > now {
-                next = earliest(next, *due);
+                next = next.min(*due);
+                kept = true;
                 continue;
             }
+            let Some(run) = self.runs.get_mut(i) else { continue };
             if !run.finished {
                 run.expire(now, &self.required, reorder_ms, stall_ms, out);
             }
@@ -337,7 +341,8 @@ impl Runs {
             if run.finished && *due <= now {
                 retired = true;
             } else {
-                next = earliest(next, *due);
+                next = next.min(*due);
+                kept = true;
             }
         }
         if retired {
@@ -345,7 +350,7 @@ impl Runs {
             self.dues.clear();
             self.dues.extend(self.runs.iter().map(|r| r.next_due(reorder_ms, stall_ms, retention_ms)));
         }
-        next
+        kept.then_some(next)
     }
 
     /// Pushes every deadline earlier than `until` back to `until` (after the page slept).

@@ -6,7 +6,7 @@ use super::backoff::Jitter;
 use super::config::{Config, ConfigError, Dialect, DialectChoice};
 use super::dedup::{content_key, DedupWindow};
 use super::frame::{self, classify, EventFrame, Frame, Incoming, Num};
-use super::json::{Object, Slot};
+use super::json::{Object, Slots};
 use super::message::{MessageId, Messages, SendOptions};
 use super::output::{ConnectionState, Output, Recovery, Transmit, Verdict};
 use super::report::{Detail, FailureKind, Report, SeqRange, Severity};
@@ -195,7 +195,7 @@ pub struct Tracker {
     last_frame_at: Option<Instant>,
     stats: Stats,
     /// Reused by every frame's parse, so that parsing allocates only while it grows.
-    parse_buffer: Vec<Slot>,
+    parse_buffer: Slots,
 }
 
 impl Tracker {
@@ -231,7 +231,7 @@ impl Tracker {
             dropped_unreported: 0,
             last_frame_at: None,
             stats: Stats::default(),
-            parse_buffer: Vec::new(),
+            parse_buffer: Slots::default(),
             config,
         })
     }
