@@ -160,54 +160,29 @@ enum Key {
 
 const KEYS: usize = Key::SupportCode as usize + 1;
 
-/// The wire names of the [`Key`]s, in order.
-const KEY_NAMES: [&str; KEYS] = [
-    "type",
-    "protocol",
-    "session",
-    "head_seq",
-    "message_id",
-    "run_id",
-    "original_message_id",
-    "from_seq",
-    "reason",
-    "tool_name",
-    "tool",
-    "seq",
-    "recovered",
-    "error_code",
-    "code",
-    "error_message",
-    "message",
-    "support_code",
-];
-
 impl Key {
-    /// The key named `name`. Length and first and last bytes tell the candidate; one
-    /// comparison confirms it.
-    fn of(name: &[u8]) -> Option<Key> {
-        let candidate = match (name.len(), name.first()?, name.last()?) {
-            (4, b't', b'e') => Key::Type,
-            (8, b'p', _) => Key::Protocol,
-            (7, b's', _) => Key::Session,
-            (8, b'h', _) => Key::HeadSeq,
-            (10, b'm', _) => Key::MessageId,
-            (6, b'r', b'd') => Key::RunId,
-            (19, _, _) => Key::OriginalMessageId,
-            (8, b'f', _) => Key::FromSeq,
-            (6, b'r', b'n') => Key::Reason,
-            (9, b't', _) => Key::ToolName,
-            (4, b't', b'l') => Key::Tool,
-            (3, _, _) => Key::Seq,
-            (9, b'r', _) => Key::Recovered,
-            (10, b'e', _) => Key::ErrorCode,
-            (4, b'c', _) => Key::Code,
-            (13, _, _) => Key::ErrorMessage,
-            (7, b'm', _) => Key::Message,
-            (12, _, _) => Key::SupportCode,
+    fn of(key: &[u8]) -> Option<Key> {
+        Some(match key {
+            b"type" => Key::Type,
+            b"protocol" => Key::Protocol,
+            b"session" => Key::Session,
+            b"head_seq" => Key::HeadSeq,
+            b"message_id" => Key::MessageId,
+            b"run_id" => Key::RunId,
+            b"original_message_id" => Key::OriginalMessageId,
+            b"from_seq" => Key::FromSeq,
+            b"reason" => Key::Reason,
+            b"tool_name" => Key::ToolName,
+            b"tool" => Key::Tool,
+            b"seq" => Key::Seq,
+            b"recovered" => Key::Recovered,
+            b"error_code" => Key::ErrorCode,
+            b"code" => Key::Code,
+            b"error_message" => Key::ErrorMessage,
+            b"message" => Key::Message,
+            b"support_code" => Key::SupportCode,
             _ => return None,
-        };
-        (KEY_NAMES.get(candidate as usize)?.as_bytes() == name).then_some(candidate)
+        })
     }
 }
 

@@ -6,7 +6,8 @@
 //! reorder window before they become losses; if the awaited event arrives meanwhile it is an
 //! `out_of_order` warning instead.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 use super::dedup::hash_bytes;
 use super::report::{Detail, FailureKind, Report, Severity};
@@ -48,6 +49,10 @@ struct Run {
     last_activity: Instant,
     /// Reported stalled in the current silence.
     stalled: bool,
+    /// Numbers runs in table order (oldest first), and names the run in the queue.
+    serial: u64,
+    /// The time of the run's live entry in the queue: at or before its next due time.
+    queued: Instant,
 }
 
 impl Run {
@@ -153,9 +158,13 @@ impl Run {
 pub(crate) struct Runs {
     /// Oldest first: eviction mostly takes the front, lookups mostly hit the back.
     runs: VecDeque<Run>,
-    /// `dues[i]` is `runs[i].next_due(…)`, kept current after every change: a sweep reads
-    /// this compact column and visits only the runs with something due.
-    dues: VecDeque<Instant>,
+    /// Due times, earliest first, with their run's serial. Every run has one live entry, at
+    /// `Run::queued`; entries of runs gone or since re-queued are stale, skipped when met.
+    queue: BinaryHeap<Reverse<(Instant, u64)>>,
+    /// The next run's serial.
+    serial: u64,
+    /// Serials of the runs due in one expiry, reused.
+    due: Vec<u64>,
     cap: usize,
     required: Vec<String>,
     reorder_ms: u64,
@@ -173,7 +182,17 @@ pub(crate) struct Observed {
 
 impl Runs {
     pub(crate) fn new(cap: usize, required: Vec<String>, reorder_ms: u64, stall_ms: u64, retention_ms: u64) -> Self {
-        Runs { runs: VecDeque::new(), dues: VecDeque::new(), cap, required, reorder_ms, stall_ms, retention_ms }
+        Runs {
+            runs: VecDeque::new(),
+            queue: BinaryHeap::new(),
+            serial: 0,
+            due: Vec::new(),
+            cap,
+            required,
+            reorder_ms,
+            stall_ms,
+            retention_ms,
+        }
     }
 
     fn required_bit(&self, kind: &str) -> u32 {
@@ -184,8 +203,15 @@ impl Runs {
     pub(crate) fn observe(&mut self, now: Instant, event: &RunEvent<'_>, out: &mut Vec<Report>) -> Observed {
         let (observed, index) = self.observe_run(now, event, out);
         let (reorder_ms, stall_ms, retention_ms) = (self.reorder_ms, self.stall_ms, self.retention_ms);
-        if let (Some(run), Some(due)) = (self.runs.get(index), self.dues.get_mut(index)) {
-            *due = run.next_due(reorder_ms, stall_ms, retention_ms);
+        if let Some(run) = self.runs.get_mut(index) {
+            let due = run.next_due(reorder_ms, stall_ms, retention_ms);
+            if due < run.queued {
+                run.queued = due;
+                self.queue.push(Reverse((due, run.serial)));
+                if self.queue.len() > 2 * self.runs.len() + 16 {
+                    self.requeue();
+                }
+            }
         }
         observed
     }
@@ -214,8 +240,10 @@ impl Runs {
                     finished: false,
                     last_activity: now,
                     stalled: false,
+                    serial: self.serial,
+                    queued: Instant::from_millis(u64::MAX),
                 });
-                self.dues.push_back(now);
+                self.serial += 1;
                 deadline = Some(now.plus(stall_ms));
                 self.runs.len() - 1
             }
@@ -305,7 +333,6 @@ impl Runs {
             .or_else(|| self.runs.iter().position(|r| r.closed.is_some()))
             .or_else(|| self.runs.iter().enumerate().min_by_key(|(_, r)| r.last_activity).map(|(i, _)| i));
         let Some(i) = victim else { return };
-        self.dues.remove(i);
         let Some(mut run) = self.runs.remove(i) else { return };
         if run.finished {
             return;
@@ -323,45 +350,64 @@ impl Runs {
     /// Returns the earliest deadline still to come.
     pub(crate) fn expire(&mut self, now: Instant, out: &mut Vec<Report>) -> Option<Instant> {
         let (reorder_ms, stall_ms, retention_ms) = (self.reorder_ms, self.stall_ms, self.retention_ms);
-        // The earliest due time kept, if any run is kept.
-        let (mut next, mut kept) = (Instant::from_millis(u64::MAX), false);
-        let mut retired = false;
-        // A contiguous column scans fast; it wraps (and is rotated back) once per `cap` runs.
-        for (i, due) in self.dues.make_contiguous().iter_mut().enumerate() {
-            if *due > now {
-                next = next.min(*due);
-                kept = true;
-                continue;
+        // The runs whose live entry has come, visited in table order as a sweep would.
+        let mut due = std::mem::take(&mut self.due);
+        while let Some(&Reverse((at, serial))) = self.queue.peek() {
+            if at > now {
+                break;
             }
-            let Some(run) = self.runs.get_mut(i) else { continue };
-            if !run.finished {
+            self.queue.pop();
+            if let Some(run) = find(&mut self.runs, serial).filter(|r| r.queued == at) {
+                run.queued = Instant::from_millis(u64::MAX);
+                due.push(serial);
+            }
+        }
+        due.sort_unstable();
+        let mut retired = false;
+        for &serial in &due {
+            let Some(run) = find(&mut self.runs, serial) else { continue };
+            // The entry may be early: the run's due time may have moved since it was queued.
+            if run.next_due(reorder_ms, stall_ms, retention_ms) <= now && !run.finished {
                 run.expire(now, &self.required, reorder_ms, stall_ms, out);
             }
-            *due = run.next_due(reorder_ms, stall_ms, retention_ms);
-            if run.finished && *due <= now {
+            let next = run.next_due(reorder_ms, stall_ms, retention_ms);
+            if run.finished && next <= now {
                 retired = true;
             } else {
-                next = next.min(*due);
-                kept = true;
+                run.queued = next;
+                self.queue.push(Reverse((next, serial)));
             }
         }
+        due.clear();
+        self.due = due;
         if retired {
             self.runs.retain(|r| !(r.finished && r.last_activity.plus(retention_ms) <= now));
-            self.dues.clear();
-            self.dues.extend(self.runs.iter().map(|r| r.next_due(reorder_ms, stall_ms, retention_ms)));
         }
-        kept.then_some(next)
+        self.next_deadline()
+    }
+
+    /// Rebuilds the queue with one exact entry per run.
+    fn requeue(&mut self) {
+        let (reorder_ms, stall_ms, retention_ms) = (self.reorder_ms, self.stall_ms, self.retention_ms);
+        let mut entries = std::mem::take(&mut self.queue).into_vec();
+        entries.clear();
+        for run in self.runs.iter_mut() {
+            run.queued = run.next_due(reorder_ms, stall_ms, retention_ms);
+            entries.push(Reverse((run.queued, run.serial)));
+        }
+        self.queue = BinaryHeap::from(entries);
     }
 
     /// Pushes every deadline earlier than `until` back to `until` (after the page slept).
-    pub(crate) fn defer(&mut self, until: Instant) {
+    /// Returns the earliest deadline still to come.
+    pub(crate) fn defer(&mut self, until: Instant) -> Option<Instant> {
         let shift = |t: &mut Instant, span: u64| {
             if t.plus(span) < until {
                 *t = Instant::from_millis(until.as_millis().saturating_sub(span));
             }
         };
         let (reorder_ms, stall_ms) = (self.reorder_ms, self.stall_ms);
-        for (due, run) in self.dues.iter_mut().zip(self.runs.iter_mut()).filter(|(_, r)| !r.finished) {
+        for run in self.runs.iter_mut().filter(|r| !r.finished) {
             shift(&mut run.last_activity, stall_ms);
             if let Some(t) = run.start_missing_since.as_mut() {
                 shift(t, reorder_ms);
@@ -372,19 +418,42 @@ impl Runs {
             if let Some((t, _)) = run.closed.as_mut() {
                 shift(t, reorder_ms);
             }
-            *due = run.next_due(reorder_ms, stall_ms, self.retention_ms);
         }
+        self.requeue();
+        self.next_deadline()
     }
 
     /// The earliest deadline still to come (stalls, reorder waits, final checks, retention).
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.dues.iter().min().copied()
+    /// Settles the queue's head first: stale entries go, an early one moves to its run's
+    /// due time, until the head is exact.
+    fn next_deadline(&mut self) -> Option<Instant> {
+        let (reorder_ms, stall_ms, retention_ms) = (self.reorder_ms, self.stall_ms, self.retention_ms);
+        while let Some(&Reverse((at, serial))) = self.queue.peek() {
+            let Some(run) = find(&mut self.runs, serial).filter(|r| r.queued == at) else {
+                self.queue.pop();
+                continue;
+            };
+            let due = run.next_due(reorder_ms, stall_ms, retention_ms);
+            if due == at {
+                return Some(at);
+            }
+            run.queued = due;
+            self.queue.pop();
+            self.queue.push(Reverse((due, serial)));
+        }
+        None
     }
 
     /// Runs not yet closed.
     pub(crate) fn open_count(&self) -> usize {
         self.runs.iter().filter(|r| r.open()).count()
     }
+}
+
+/// The run numbered `serial`, if it is still in the table.
+fn find(runs: &mut VecDeque<Run>, serial: u64) -> Option<&mut Run> {
+    let i = runs.binary_search_by_key(&serial, |r| r.serial).ok()?;
+    runs.get_mut(i)
 }
 
 fn earliest(a: Option<Instant>, b: Instant) -> Option<Instant> {

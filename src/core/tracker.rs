@@ -608,8 +608,8 @@ impl Tracker {
         let grace = now.plus(self.config.heartbeat_timeout_ms);
         self.messages.defer(grace);
         self.timers.set(Timer::Messages, self.messages.next_deadline());
-        self.runs.defer(grace);
-        self.timers.set(Timer::Runs, self.runs.next_deadline());
+        let next = self.runs.defer(grace);
+        self.timers.set(Timer::Runs, next);
         self.sequence.defer(grace);
         if self.timers.expired(Timer::Handshake, now) {
             self.timers.set(Timer::Handshake, Some(grace));
