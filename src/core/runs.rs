@@ -10,6 +10,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use super::dedup::hash_bytes;
+use super::keyset::KeySet;
 use super::report::{Detail, FailureKind, Report, Severity};
 use super::time::Instant;
 
@@ -165,6 +166,9 @@ pub(crate) struct Runs {
     serial: u64,
     /// Serials of the runs due in one expiry, reused.
     due: Vec<u64>,
+    /// The `key`s of the runs in the table: most events' runs are found at the back, and a
+    /// new run's absence is known without a scan.
+    keys: KeySet,
     cap: usize,
     required: Vec<String>,
     reorder_ms: u64,
@@ -187,6 +191,7 @@ impl Runs {
             queue: BinaryHeap::new(),
             serial: 0,
             due: Vec::new(),
+            keys: KeySet::new(cap),
             cap,
             required,
             reorder_ms,
@@ -222,8 +227,14 @@ impl Runs {
         let (reorder_ms, stall_ms) = (self.reorder_ms, self.stall_ms);
         let mut deadline = None;
         let mut new_run = false;
-        let key = hash_bytes(event.run_id.as_bytes());
-        let index = match self.runs.iter().rposition(|r| r.key == key && r.id == event.run_id) {
+        // Non-zero, as the key set wants.
+        let key = hash_bytes(event.run_id.as_bytes()).max(1);
+        let found = if self.keys.contains(key) {
+            self.runs.iter().rposition(|r| r.key == key && r.id == event.run_id)
+        } else {
+            None
+        };
+        let index = match found {
             Some(i) => i,
             None => {
                 self.make_room(now, out);
@@ -244,6 +255,7 @@ impl Runs {
                     queued: Instant::from_millis(u64::MAX),
                 });
                 self.serial += 1;
+                self.keys.insert(key);
                 deadline = Some(now.plus(stall_ms));
                 self.runs.len() - 1
             }
@@ -334,6 +346,7 @@ impl Runs {
             .or_else(|| self.runs.iter().enumerate().min_by_key(|(_, r)| r.last_activity).map(|(i, _)| i));
         let Some(i) = victim else { return };
         let Some(mut run) = self.runs.remove(i) else { return };
+        self.keys.remove(run.key);
         if run.finished {
             return;
         }
@@ -381,7 +394,14 @@ impl Runs {
         due.clear();
         self.due = due;
         if retired {
-            self.runs.retain(|r| !(r.finished && r.last_activity.plus(retention_ms) <= now));
+            let keys = &mut self.keys;
+            self.runs.retain(|r| {
+                let keep = !(r.finished && r.last_activity.plus(retention_ms) <= now);
+                if !keep {
+                    keys.remove(r.key);
+                }
+                keep
+            });
         }
         self.next_deadline()
     }

@@ -1,0 +1,112 @@
+//! A counted set of 64-bit keys that are already hashes, for lookups that must not scan.
+
+/// A multiset of non-zero 64-bit keys that are already hashes: open addressing with linear
+/// probing and backward-shift deletion, sized once for `cap` distinct keys at most half full.
+/// A key inserted twice must be removed twice.
+pub(crate) struct KeySet {
+    /// Key and count; key 0 marks an empty slot.
+    slots: Vec<(u64, u32)>,
+    mask: usize,
+}
+
+impl KeySet {
+    pub(crate) fn new(cap: usize) -> Self {
+        let size = cap.saturating_mul(2).max(8).next_power_of_two();
+        KeySet { slots: vec![(0, 0); size], mask: size - 1 }
+    }
+
+    /// The slot holding `key`, or the empty slot where it would go.
+    fn probe(&self, key: u64) -> usize {
+        // Keys are hashes: their low bits are already well mixed. The table is never full.
+        let mut at = key as usize & self.mask;
+        while let Some(&(slot, _)) = self.slots.get(at) {
+            if slot == key || slot == 0 {
+                break;
+            }
+            at = (at + 1) & self.mask;
+        }
+        at
+    }
+
+    pub(crate) fn contains(&self, key: u64) -> bool {
+        self.slots.get(self.probe(key)).is_some_and(|&(slot, _)| slot == key)
+    }
+
+    pub(crate) fn insert(&mut self, key: u64) {
+        let at = self.probe(key);
+        if let Some((slot, count)) = self.slots.get_mut(at) {
+            *slot = key;
+            *count = count.saturating_add(1);
+        }
+    }
+
+    pub(crate) fn remove(&mut self, key: u64) {
+        let mut hole = self.probe(key);
+        match self.slots.get_mut(hole) {
+            Some((slot, count)) if *slot == key => {
+                *count -= 1;
+                if *count > 0 {
+                    return;
+                }
+            }
+            _ => return,
+        }
+        // Shift later members of the probe run back so none is cut off from its home slot.
+        let mut at = hole;
+        loop {
+            at = (at + 1) & self.mask;
+            let Some(&next) = self.slots.get(at) else { break };
+            if next.0 == 0 {
+                break;
+            }
+            let home = next.0 as usize & self.mask;
+            let displaced_past_hole = if hole <= at { home <= hole || home > at } else { home <= hole && home > at };
+            if displaced_past_hole {
+                if let Some(slot) = self.slots.get_mut(hole) {
+                    *slot = next;
+                }
+                hole = at;
+            }
+        }
+        if let Some(slot) = self.slots.get_mut(hole) {
+            *slot = (0, 0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn survives_colliding_inserts_and_removals() {
+        let mut set = KeySet::new(8);
+        let mut model = std::collections::BTreeMap::<u64, u32>::new();
+        let mut x: u64 = 7;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Few distinct keys, many sharing a home slot.
+            let key = ((x % 12) << 20 | (x % 3)) + 1;
+            if x % 3 == 0 || model.len() >= 8 {
+                set.remove(key);
+                if let Some(n) = model.get_mut(&key) {
+                    *n -= 1;
+                    if *n == 0 {
+                        model.remove(&key);
+                    }
+                }
+            } else {
+                set.insert(key);
+                *model.entry(key).or_default() += 1;
+            }
+            for hi in 0..12u64 {
+                for lo in 0..3u64 {
+                    let k = (hi << 20 | lo) + 1;
+                    assert_eq!(set.contains(k), model.contains_key(&k), "key {k}");
+                }
+            }
+        }
+    }
+}
