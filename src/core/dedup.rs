@@ -15,8 +15,12 @@ pub(crate) fn content_key(object: &Object<'_>) -> u64 {
         if matches!(&*object.key(slot), b"attempt" | b"recovered" | b"server_id" | b"correlation_id" | b"retry_count") {
             continue;
         }
-        hash.feed(object.raw_key(slot));
-        hash.feed(object.value_bytes(slot));
+        let (key, value) = (object.raw_key(slot), object.value_bytes(slot));
+        hash.words(key);
+        hash.words(value);
+        // The lengths, so that member and field boundaries count.
+        hash.push(key.len() as u64);
+        hash.push(value.len() as u64);
     }
     hash.finish()
 }
@@ -24,52 +28,51 @@ pub(crate) fn content_key(object: &Object<'_>) -> u64 {
 /// A 64-bit hash of `bytes` (the same mixing as [`content_key`]).
 pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
     let mut hash = Fold::new();
-    hash.feed(bytes);
+    hash.words(bytes);
+    hash.push(bytes.len() as u64);
     hash.finish()
 }
 
 /// FxHash's mixing, eight bytes a word, dealt round-robin to four lanes: each lane is a chain
 /// of dependent multiplications, and four chains overlap where one would wait.
 struct Fold {
+    /// The lanes, the one the next word goes to first.
     lanes: [u64; 4],
-    /// Words fed so far.
-    words: usize,
 }
 
 impl Fold {
     const K: u64 = 0x517c_c1b7_2722_0a95;
 
     fn new() -> Self {
-        Fold { lanes: [0, 1, 2, 3], words: 0 }
+        Fold { lanes: [0, 1, 2, 3] }
     }
 
     fn mix(lane: u64, w: u64) -> u64 {
         (lane.rotate_left(5) ^ w).wrapping_mul(Self::K)
     }
 
-    fn word(&mut self, w: u64) {
-        if let Some(lane) = self.lanes.get_mut(self.words % 4) {
-            *lane = Self::mix(*lane, w);
-        }
-        self.words += 1;
+    /// Mixes one word into the next lane.
+    #[inline(always)]
+    fn push(&mut self, w: u64) {
+        let [a, b, c, d] = self.lanes;
+        self.lanes = [b, c, d, Self::mix(a, w)];
     }
 
-    /// Feeds `bytes` and its length (so that field boundaries count).
-    fn feed(&mut self, bytes: &[u8]) {
+    /// Mixes `bytes` in, eight at a time; a short tail is zero-padded, a longer one is the
+    /// last eight bytes.
+    fn words(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for chunk in &mut chunks {
-            self.word(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
+            self.push(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
-            // The last eight bytes, overlapping the words before when there are any.
             let tail = match bytes.len().checked_sub(8).and_then(|from| bytes.get(from..)) {
                 Some(last) => u64::from_le_bytes(last.try_into().unwrap_or_default()),
                 None => rest.iter().rev().fold(0, |w, &b| w << 8 | u64::from(b)),
             };
-            self.word(tail);
+            self.push(tail);
         }
-        self.word(bytes.len() as u64);
     }
 
     fn finish(&self) -> u64 {
