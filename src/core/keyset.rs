@@ -7,18 +7,24 @@ pub(crate) struct KeySet {
     /// Key and count; key 0 marks an empty slot.
     slots: Vec<(u64, u32)>,
     mask: usize,
+    /// A key's home slot is its top bits: multiplicative hashes mix those best.
+    shift: u32,
 }
 
 impl KeySet {
     pub(crate) fn new(cap: usize) -> Self {
         let size = cap.saturating_mul(2).max(8).next_power_of_two();
-        KeySet { slots: vec![(0, 0); size], mask: size - 1 }
+        KeySet { slots: vec![(0, 0); size], mask: size - 1, shift: 64 - size.trailing_zeros() }
+    }
+
+    fn home(&self, key: u64) -> usize {
+        key.checked_shr(self.shift).unwrap_or(0) as usize & self.mask
     }
 
     /// The slot holding `key`, or the empty slot where it would go.
     fn probe(&self, key: u64) -> usize {
-        // Keys are hashes: their low bits are already well mixed. The table is never full.
-        let mut at = key as usize & self.mask;
+        // The table is never full.
+        let mut at = self.home(key);
         while let Some(&(slot, _)) = self.slots.get(at) {
             if slot == key || slot == 0 {
                 break;
@@ -59,7 +65,7 @@ impl KeySet {
             if next.0 == 0 {
                 break;
             }
-            let home = next.0 as usize & self.mask;
+            let home = self.home(next.0);
             let displaced_past_hole = if hole <= at { home <= hole || home > at } else { home <= hole && home > at };
             if displaced_past_hole {
                 if let Some(slot) = self.slots.get_mut(hole) {
