@@ -470,9 +470,15 @@ impl Runs {
     }
 }
 
-/// The run numbered `serial`, if it is still in the table.
+/// The run numbered `serial`, if it is still in the table. Runs mostly leave from the front,
+/// so the distance from the first serial is usually the index; else a binary search.
 fn find(runs: &mut VecDeque<Run>, serial: u64) -> Option<&mut Run> {
-    let i = runs.binary_search_by_key(&serial, |r| r.serial).ok()?;
+    let first = runs.front()?.serial;
+    let guess = usize::try_from(serial.checked_sub(first)?).ok()?;
+    let i = match runs.get(guess) {
+        Some(r) if r.serial == serial => guess,
+        _ => runs.binary_search_by_key(&serial, |r| r.serial).ok()?,
+    };
     runs.get_mut(i)
 }
 
