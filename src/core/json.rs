@@ -411,8 +411,9 @@ impl<'a> Scanner<'a> {
         matches!(self.bytes.get(key.0..key.1), Some(b"data" | b"payload"))
     }
 
-    /// After a member or element: consumes `,` and returns the next byte after whitespace, or
-    /// consumes `close` and returns `None`.
+    /// After a member or element: consumes `,` and returns the byte after it and whitespace
+    /// (0 at the end of the text, which no member or element starts with), or consumes `close`
+    /// and returns `None`.
     #[inline(always)]
     fn after_member(&mut self, close: u8) -> Result<Option<u8>, JsonError> {
         match self.skip_ws() {
