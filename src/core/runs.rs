@@ -372,10 +372,10 @@ impl Runs {
             self.queue.pop();
             if let Some(run) = find(&mut self.runs, serial).filter(|r| r.queued == at) {
                 run.queued = Instant::from_millis(u64::MAX);
-                due.push(serial);
+                // Kept sorted: serials are in table order. Few runs fall due at once.
+                due.insert(due.partition_point(|&s| s < serial), serial);
             }
         }
-        due.sort_unstable();
         let mut retired = false;
         for &serial in &due {
             let Some(run) = find(&mut self.runs, serial) else { continue };
