@@ -116,9 +116,15 @@ impl<'a> Object<'a> {
         Ok(Object { text, slots: scanner.slots, body })
     }
 
-    /// The buffer [`Object::parse_in`] collected into, for the next parse.
+    /// The buffer [`Object::parse_in`] collected into, for the next parse; a fresh one if an
+    /// unusually large object grew it, so that one hostile frame does not pin its memory.
     pub(crate) fn into_buffer(self) -> Slots {
-        self.slots
+        const KEEP: usize = 256;
+        if self.slots.top.capacity() + self.slots.body.capacity() > KEEP {
+            Slots::default()
+        } else {
+            self.slots
+        }
     }
 
     /// The value of the first member named `name`.
