@@ -92,13 +92,7 @@ pub(crate) struct DedupWindow {
 
 impl DedupWindow {
     pub(crate) fn new(cap: usize, max_age_ms: u64) -> Self {
-        DedupWindow {
-            order: VecDeque::with_capacity(cap.min(4096)),
-            keys: KeySet::new(cap),
-            cap,
-            max_age_ms,
-            evicted: 0,
-        }
+        DedupWindow { order: VecDeque::with_capacity(cap.min(4096)), keys: KeySet::new(), cap, max_age_ms, evicted: 0 }
     }
 
     /// Records `key` at `now`; returns true if it was already in the window.

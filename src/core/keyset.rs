@@ -1,20 +1,25 @@
 //! A counted set of 64-bit keys that are already hashes, for lookups that must not scan.
 
 /// A multiset of non-zero 64-bit keys that are already hashes: open addressing with linear
-/// probing and backward-shift deletion, sized once for `cap` distinct keys at most half full.
-/// A key inserted twice must be removed twice.
+/// probing and backward-shift deletion, at most half full (it doubles as keys come). A key
+/// inserted twice must be removed twice.
 pub(crate) struct KeySet {
-    /// Key and count; key 0 marks an empty slot.
+    /// Key and count; key 0 marks an empty slot. The length is a power of two.
     slots: Vec<(u64, u32)>,
+    /// Distinct keys held.
+    len: usize,
     mask: usize,
     /// A key's home slot is its top bits: multiplicative hashes mix those best.
     shift: u32,
 }
 
 impl KeySet {
-    pub(crate) fn new(cap: usize) -> Self {
-        let size = cap.saturating_mul(2).max(8).next_power_of_two();
-        KeySet { slots: vec![(0, 0); size], mask: size - 1, shift: 64 - size.trailing_zeros() }
+    pub(crate) fn new() -> Self {
+        Self::with_slots(8)
+    }
+
+    fn with_slots(size: usize) -> Self {
+        KeySet { slots: vec![(0, 0); size], len: 0, mask: size - 1, shift: 64 - size.trailing_zeros() }
     }
 
     fn home(&self, key: u64) -> usize {
@@ -39,10 +44,29 @@ impl KeySet {
     }
 
     pub(crate) fn insert(&mut self, key: u64) {
-        let at = self.probe(key);
+        let mut at = self.probe(key);
+        if self.slots.get(at).is_some_and(|&(slot, _)| slot == 0) {
+            if (self.len + 1) * 2 > self.slots.len() {
+                self.grow();
+                at = self.probe(key);
+            }
+            self.len += 1;
+        }
         if let Some((slot, count)) = self.slots.get_mut(at) {
             *slot = key;
             *count = count.saturating_add(1);
+        }
+    }
+
+    /// Doubles the table.
+    fn grow(&mut self) {
+        let old = std::mem::replace(self, Self::with_slots(self.slots.len() * 2));
+        self.len = old.len;
+        for entry in old.slots.into_iter().filter(|&(key, _)| key != 0) {
+            let at = self.probe(entry.0);
+            if let Some(slot) = self.slots.get_mut(at) {
+                *slot = entry;
+            }
         }
     }
 
@@ -54,6 +78,7 @@ impl KeySet {
                 if *count > 0 {
                     return;
                 }
+                self.len -= 1;
             }
             _ => return,
         }
@@ -85,8 +110,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn survives_colliding_inserts_and_removals() {
-        let mut set = KeySet::new(8);
+    fn survives_colliding_inserts_removals_and_growth() {
+        let mut set = KeySet::new();
         let mut model = std::collections::BTreeMap::<u64, u32>::new();
         let mut x: u64 = 7;
         for _ in 0..20_000 {
@@ -95,7 +120,7 @@ mod tests {
             x ^= x << 17;
             // Few distinct keys, many sharing a home slot.
             let key = ((x % 12) << 20 | (x % 3)) + 1;
-            if x % 3 == 0 || model.len() >= 8 {
+            if x % 3 == 0 || model.len() >= 24 {
                 set.remove(key);
                 if let Some(n) = model.get_mut(&key) {
                     *n -= 1;

@@ -191,7 +191,7 @@ impl Runs {
             queue: BinaryHeap::new(),
             serial: 0,
             due: Vec::new(),
-            keys: KeySet::new(cap),
+            keys: KeySet::new(),
             cap,
             required,
             reorder_ms,
