@@ -1,7 +1,7 @@
 //! A counted set of 64-bit keys that are already hashes, for lookups that must not scan.
 
 /// A multiset of non-zero 64-bit keys that are already hashes: open addressing with linear
-/// probing and backward-shift deletion, at most half full (it doubles as keys come). A key
+/// probing and backward-shift deletion, at most a quarter full (it doubles as keys come). A key
 /// inserted twice must be removed twice.
 pub(crate) struct KeySet {
     /// Key and count; key 0 marks an empty slot. The length is a power of two.
@@ -46,7 +46,7 @@ impl KeySet {
     pub(crate) fn insert(&mut self, key: u64) {
         let mut at = self.probe(key);
         if self.slots.get(at).is_some_and(|&(slot, _)| slot == 0) {
-            if (self.len + 1) * 2 > self.slots.len() {
+            if (self.len + 1) * 4 > self.slots.len() {
                 self.grow();
                 at = self.probe(key);
             }
