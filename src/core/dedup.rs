@@ -1,123 +1,82 @@
 //! The duplicate window for dialects without sequence numbers: content keys seen recently.
 
 use alloc::collections::VecDeque;
-use alloc::vec;
-use alloc::vec::Vec;
 
 use super::json::Object;
+use super::keyset::KeySet;
 use super::time::Instant;
 
-/// Top-level fields that differ between retries of the same event, left out of the key.
-const VOLATILE_FIELDS: [&str; 5] = ["attempt", "recovered", "server_id", "correlation_id", "retry_count"];
-
 /// The content key of an event: a 64-bit hash over its top-level members in wire order, except
-/// the [`VOLATILE_FIELDS`]. Eight bytes a step (FxHash's mixing), as it runs on every frame.
+/// the fields that differ between retries of the same event (`attempt`, `recovered`,
+/// `server_id`, `correlation_id`, `retry_count`). It runs on every frame: see [`Fold`].
 pub(crate) fn content_key(object: &Object<'_>) -> u64 {
-    let mut hash = Fold(0);
-    for member in object.members() {
-        if VOLATILE_FIELDS.iter().any(|f| member.is(f)) {
+    let mut hash = Fold::new();
+    for slot in object.top_slots() {
+        if matches!(&*object.key(slot), b"attempt" | b"recovered" | b"server_id" | b"correlation_id" | b"retry_count") {
             continue;
         }
-        hash.feed(member.raw_key().as_bytes());
-        hash.feed(member.value.0.as_bytes());
+        let (key, value) = (object.raw_key(slot), object.value_bytes(slot));
+        hash.words(key);
+        hash.words(value);
+        // The lengths, so that member and field boundaries count.
+        hash.push(key.len() as u64);
+        hash.push(value.len() as u64);
     }
-    hash.0
+    hash.finish()
 }
 
 /// A 64-bit hash of `bytes` (the same mixing as [`content_key`]).
 pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
-    let mut hash = Fold(0);
-    hash.feed(bytes);
-    hash.0
+    let mut hash = Fold::new();
+    hash.words(bytes);
+    hash.push(bytes.len() as u64);
+    hash.finish()
 }
 
-struct Fold(u64);
+/// FxHash's mixing, eight bytes a word, dealt round-robin to four lanes: each lane is a chain
+/// of dependent multiplications, and four chains overlap where one would wait.
+struct Fold {
+    /// The lanes, the one the next word goes to first.
+    lanes: [u64; 4],
+}
 
 impl Fold {
     const K: u64 = 0x517c_c1b7_2722_0a95;
 
-    fn word(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(Self::K);
+    fn new() -> Self {
+        Fold { lanes: [0, 1, 2, 3] }
     }
 
-    /// Feeds `bytes` and its length (so that field boundaries count).
-    fn feed(&mut self, bytes: &[u8]) {
+    fn mix(lane: u64, w: u64) -> u64 {
+        (lane.rotate_left(5) ^ w).wrapping_mul(Self::K)
+    }
+
+    /// Mixes one word into the next lane.
+    #[inline(always)]
+    fn push(&mut self, w: u64) {
+        let [a, b, c, d] = self.lanes;
+        self.lanes = [b, c, d, Self::mix(a, w)];
+    }
+
+    /// Mixes `bytes` in, eight at a time; a short tail is zero-padded, a longer one is the
+    /// last eight bytes.
+    fn words(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for chunk in &mut chunks {
-            let w: [u8; 8] = chunk.try_into().unwrap_or_default();
-            self.word(u64::from_le_bytes(w));
+            self.push(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
         }
-        let mut tail = [0u8; 8];
-        for (slot, b) in tail.iter_mut().zip(chunks.remainder()) {
-            *slot = *b;
-        }
-        self.word(u64::from_le_bytes(tail));
-        self.word(bytes.len() as u64);
-    }
-}
-
-/// A set of non-zero 64-bit keys that are already hashes: open addressing with linear probing
-/// and backward-shift deletion, sized once for `cap` keys at most half full.
-struct KeySet {
-    slots: Vec<u64>,
-    mask: usize,
-}
-
-impl KeySet {
-    fn new(cap: usize) -> Self {
-        let size = cap.saturating_mul(2).max(8).next_power_of_two();
-        KeySet { slots: vec![0; size], mask: size - 1 }
-    }
-
-    /// The slot holding `key`, or the empty slot where it would go.
-    fn probe(&self, key: u64) -> usize {
-        // Keys are hashes: their low bits are already well mixed. The table is never full.
-        let mut at = key as usize & self.mask;
-        while let Some(&slot) = self.slots.get(at) {
-            if slot == key || slot == 0 {
-                break;
-            }
-            at = (at + 1) & self.mask;
-        }
-        at
-    }
-
-    fn contains(&self, key: u64) -> bool {
-        self.slots.get(self.probe(key)) == Some(&key)
-    }
-
-    fn insert(&mut self, key: u64) {
-        let at = self.probe(key);
-        if let Some(slot) = self.slots.get_mut(at) {
-            *slot = key;
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let tail = match bytes.len().checked_sub(8).and_then(|from| bytes.get(from..)) {
+                Some(last) => u64::from_le_bytes(last.try_into().unwrap_or_default()),
+                None => rest.iter().rev().fold(0, |w, &b| w << 8 | u64::from(b)),
+            };
+            self.push(tail);
         }
     }
 
-    fn remove(&mut self, key: u64) {
-        let mut hole = self.probe(key);
-        if self.slots.get(hole) != Some(&key) {
-            return;
-        }
-        // Shift later members of the probe run back so none is cut off from its home slot.
-        let mut at = hole;
-        loop {
-            at = (at + 1) & self.mask;
-            let Some(&next) = self.slots.get(at) else { break };
-            if next == 0 {
-                break;
-            }
-            let home = next as usize & self.mask;
-            let displaced_past_hole = if hole <= at { home <= hole || home > at } else { home <= hole && home > at };
-            if displaced_past_hole {
-                if let Some(slot) = self.slots.get_mut(hole) {
-                    *slot = next;
-                }
-                hole = at;
-            }
-        }
-        if let Some(slot) = self.slots.get_mut(hole) {
-            *slot = 0;
-        }
+    fn finish(&self) -> u64 {
+        self.lanes.iter().fold(0, |h, &lane| Self::mix(h, lane))
     }
 }
 
@@ -133,13 +92,7 @@ pub(crate) struct DedupWindow {
 
 impl DedupWindow {
     pub(crate) fn new(cap: usize, max_age_ms: u64) -> Self {
-        DedupWindow {
-            order: VecDeque::with_capacity(cap.min(4096)),
-            keys: KeySet::new(cap),
-            cap,
-            max_age_ms,
-            evicted: 0,
-        }
+        DedupWindow { order: VecDeque::with_capacity(cap.min(4096)), keys: KeySet::new(), cap, max_age_ms, evicted: 0 }
     }
 
     /// Records `key` at `now`; returns true if it was already in the window.
@@ -182,33 +135,6 @@ mod tests {
         let c = key(r#"{"type":"tool_completed","data":{"tool":"q"},"timestamp":1.6,"attempt":null}"#);
         assert_eq!(a, b);
         assert_ne!(a, c);
-    }
-
-    #[test]
-    fn key_set_survives_colliding_inserts_and_removals() {
-        let mut set = KeySet::new(8);
-        let mut model = std::collections::BTreeSet::new();
-        let mut x: u64 = 7;
-        for _ in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            // Few distinct keys, many sharing a home slot.
-            let key = ((x % 12) << 20 | (x % 3)) + 1;
-            if x % 3 == 0 || model.len() >= 8 {
-                set.remove(key);
-                model.remove(&key);
-            } else {
-                set.insert(key);
-                model.insert(key);
-            }
-            for hi in 0..12u64 {
-                for lo in 0..3u64 {
-                    let k = (hi << 20 | lo) + 1;
-                    assert_eq!(set.contains(k), model.contains(&k), "key {k}");
-                }
-            }
-        }
     }
 
     #[test]

@@ -4,14 +4,14 @@
 //! top or inside the body, `tool_name` or `tool`) and strict where a wrong type would mislead
 //! the detectors (`seq`, `head_seq`, `from_seq` must be non-negative integers).
 
-use alloc::borrow::Cow;
-use alloc::borrow::ToOwned;
+use alloc::borrow::{Cow, ToOwned};
 use alloc::string::String;
 use core::ops::Range;
 
-use super::json::{push_str, push_u64, Object, Raw};
+use super::json::{push_str, push_u64, Object, Raw, Slot};
 use super::message::{MessageId, SendOptions};
-use super::output::Origin;
+use super::output::{Event, Origin};
+use super::time::Instant;
 
 /// Handshake frame types (`connection_established` and the Netra variants).
 const HANDSHAKES: [&str; 5] = [
@@ -100,25 +100,161 @@ pub(crate) struct Incoming {
 }
 
 impl EventFrame<'_> {
-    /// The owned event of frame number `frame`.
-    pub(crate) fn into_incoming(self, frame: u64) -> Incoming {
+    /// The sequence number, if valid.
+    pub(crate) fn seq(&self) -> Option<u64> {
+        match self.seq {
+            Num::Valid(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The origin of this event, from frame number `frame`.
+    fn origin(&self, frame: u64) -> Origin {
+        Origin { frame, data: self.body_range.clone() }
+    }
+
+    /// An owned copy of this event from frame number `frame`, to be held.
+    pub(crate) fn to_incoming(&self, frame: u64) -> Incoming {
         Incoming {
-            kind: self.kind.into_owned(),
-            run_id: self.run_id.map(Cow::into_owned),
-            tool: self.tool.map(Cow::into_owned),
-            seq: match self.seq {
-                Num::Valid(n) => Some(n),
-                _ => None,
-            },
+            kind: self.kind.clone().into_owned(),
+            run_id: self.run_id.clone().map(Cow::into_owned),
+            tool: self.tool.clone().map(Cow::into_owned),
+            seq: self.seq(),
             data: self.body.to_owned(),
             recovered: self.recovered,
-            origin: Origin { frame, data: self.body_range },
+            origin: self.origin(frame),
+        }
+    }
+
+    /// The event for the application, from frame number `frame`.
+    pub(crate) fn into_event(self, at: Instant, frame: u64) -> Event {
+        Event {
+            origin: self.origin(frame),
+            seq: self.seq(),
+            kind: self.kind.into_owned(),
+            run_id: self.run_id.map(Cow::into_owned),
+            data: self.body.to_owned(),
+            recovered: self.recovered,
+            at,
         }
     }
 }
 
-fn text<'a>(raw: Option<Raw<'a>>) -> Option<Cow<'a, str>> {
-    raw.and_then(Raw::as_str)
+impl Incoming {
+    /// The event for the application.
+    pub(crate) fn into_event(self, at: Instant) -> Event {
+        Event {
+            kind: self.kind,
+            run_id: self.run_id,
+            seq: self.seq,
+            data: self.data,
+            recovered: self.recovered,
+            at,
+            origin: self.origin,
+        }
+    }
+}
+
+/// The members [`classify`] reads.
+#[derive(Clone, Copy)]
+enum Key {
+    Type,
+    Protocol,
+    Session,
+    HeadSeq,
+    MessageId,
+    RunId,
+    OriginalMessageId,
+    FromSeq,
+    Reason,
+    ToolName,
+    Tool,
+    Seq,
+    Recovered,
+    ErrorCode,
+    Code,
+    ErrorMessage,
+    Message,
+    SupportCode,
+}
+
+const KEYS: usize = Key::SupportCode as usize + 1;
+
+impl Key {
+    fn of(key: &[u8]) -> Option<Key> {
+        Some(match key {
+            b"type" => Key::Type,
+            b"protocol" => Key::Protocol,
+            b"session" => Key::Session,
+            b"head_seq" => Key::HeadSeq,
+            b"message_id" => Key::MessageId,
+            b"run_id" => Key::RunId,
+            b"original_message_id" => Key::OriginalMessageId,
+            b"from_seq" => Key::FromSeq,
+            b"reason" => Key::Reason,
+            b"tool_name" => Key::ToolName,
+            b"tool" => Key::Tool,
+            b"seq" => Key::Seq,
+            b"recovered" => Key::Recovered,
+            b"error_code" => Key::ErrorCode,
+            b"code" => Key::Code,
+            b"error_message" => Key::ErrorMessage,
+            b"message" => Key::Message,
+            b"support_code" => Key::SupportCode,
+            _ => return None,
+        })
+    }
+}
+
+/// The first member of each [`Key`] at the top level and in the body, found in one pass over
+/// each.
+struct Fields<'o, 'a> {
+    object: &'o Object<'a>,
+    top: [Option<&'o Slot>; KEYS],
+    body: [Option<&'o Slot>; KEYS],
+}
+
+impl<'o, 'a> Fields<'o, 'a> {
+    fn read(object: &'o Object<'a>) -> Self {
+        let index = |slots: &'o [Slot]| {
+            let mut found = [None; KEYS];
+            for slot in slots {
+                if let Some(entry) = Key::of(&object.key(slot)).and_then(|n| found.get_mut(n as usize)) {
+                    entry.get_or_insert(slot);
+                }
+            }
+            found
+        };
+        Fields { object, top: index(object.top_slots()), body: index(object.body_slots()) }
+    }
+
+    /// The top-level member `key`.
+    fn get(&self, key: Key) -> Option<Raw<'a>> {
+        self.top_slot(key).map(|s| self.object.value(s))
+    }
+
+    fn top_slot(&self, key: Key) -> Option<&'o Slot> {
+        self.top.get(key as usize).copied().flatten()
+    }
+
+    /// Member `key` at the top level, else in the body.
+    fn field_slot(&self, key: Key) -> Option<&'o Slot> {
+        self.top_slot(key).or_else(|| self.body.get(key as usize).copied().flatten())
+    }
+
+    /// The top-level member `key` as a string.
+    fn text(&self, key: Key) -> Option<Cow<'a, str>> {
+        self.top_slot(key).and_then(|s| self.object.string(s))
+    }
+
+    /// Member `key` (top level, else body) as a string.
+    fn field_text(&self, key: Key) -> Option<Cow<'a, str>> {
+        self.field_slot(key).and_then(|s| self.object.string(s))
+    }
+
+    fn num(&self, key: Key) -> Num {
+        Num::read(self.get(key))
+    }
 }
 
 /// Where `part`, a slice of `whole`, stands in it.
@@ -130,65 +266,64 @@ fn range_in(whole: &str, part: &str) -> Option<Range<usize>> {
 
 /// Classifies `object`, parsed from `wire`; `Err` is a protocol violation's detail.
 pub(crate) fn classify<'a>(wire: &'a str, object: &Object<'a>) -> Result<Frame<'a>, &'static str> {
-    let kind = match object.get("type") {
+    let fields = Fields::read(object);
+    let kind = match fields.top_slot(Key::Type) {
         None => return Err("frame has no type"),
-        Some(raw) => raw.as_str().ok_or("frame type is not a string")?,
+        Some(slot) => object.string(slot).ok_or("frame type is not a string")?,
     };
-    let body = object.body();
-    let field = |name: &str| object.get(name).or_else(|| object.body_get(name));
     let kind_str: &str = &kind;
     if HANDSHAKES.contains(&kind_str) {
         return Ok(Frame::Handshake {
-            sequenced: text(object.get("protocol")).as_deref() == Some("sequenced"),
-            session: text(object.get("session")),
-            head: Num::read(object.get("head_seq")),
+            sequenced: fields.text(Key::Protocol).as_deref() == Some("sequenced"),
+            session: fields.text(Key::Session),
+            head: fields.num(Key::HeadSeq),
         });
     }
     match kind_str {
         "pong" | "heartbeat" | "heartbeat_ack" => {
-            return Ok(Frame::Liveness { heartbeat: kind_str == "heartbeat", head: Num::read(object.get("head_seq")) })
+            return Ok(Frame::Liveness { heartbeat: kind_str == "heartbeat", head: fields.num(Key::HeadSeq) })
         }
         "ack" => {
-            return Ok(match text(object.get("message_id")) {
-                Some(message_id) => Frame::Ack { message_id, run_id: text(object.get("run_id")) },
+            return Ok(match fields.text(Key::MessageId) {
+                Some(message_id) => Frame::Ack { message_id, run_id: fields.text(Key::RunId) },
                 None => Frame::Ignored,
             })
         }
         "system_message" => {
-            if let Some(message_id) = text(field("original_message_id")) {
-                return Ok(Frame::Ack { message_id, run_id: text(field("run_id")) });
+            if let Some(message_id) = fields.field_text(Key::OriginalMessageId) {
+                return Ok(Frame::Ack { message_id, run_id: fields.field_text(Key::RunId) });
             }
         }
         "resumed" => {
             return Ok(Frame::Resumed {
-                session: text(object.get("session")),
-                from: Num::read(object.get("from_seq")),
-                head: Num::read(object.get("head_seq")),
+                session: fields.text(Key::Session),
+                from: fields.num(Key::FromSeq),
+                head: fields.num(Key::HeadSeq),
             })
         }
-        "resume_failed" => return Ok(Frame::ResumeFailed { reason: text(object.get("reason")) }),
-        k if ERRORS.contains(&k) => return Ok(Frame::Error { detail: error_detail(object, field) }),
+        "resume_failed" => return Ok(Frame::ResumeFailed { reason: fields.text(Key::Reason) }),
+        k if ERRORS.contains(&k) => return Ok(Frame::Error { detail: error_detail(&fields) }),
         _ => {}
     }
     Ok(Frame::Event(EventFrame {
-        run_id: text(field("run_id")),
-        tool: text(field("tool_name")).or_else(|| text(field("tool"))),
-        seq: Num::read(object.get("seq")),
-        session: text(object.get("session")),
-        body: body.map_or("{}", |r| r.0),
-        body_range: body.and_then(|r| range_in(wire, r.0)),
-        recovered: object.get("recovered").and_then(Raw::as_bool) == Some(true),
+        run_id: fields.field_text(Key::RunId),
+        tool: fields.field_text(Key::ToolName).or_else(|| fields.field_text(Key::Tool)),
+        seq: fields.num(Key::Seq),
+        session: fields.text(Key::Session),
+        body: object.body().map_or("{}", |r| r.0),
+        body_range: object.body().and_then(|r| range_in(wire, r.0)),
+        recovered: fields.get(Key::Recovered).and_then(Raw::as_bool) == Some(true),
         kind,
     }))
 }
 
 /// "CODE: message (support SUP-7)" from whichever fields the error frame has.
-fn error_detail<'a>(object: &Object<'a>, field: impl Fn(&str) -> Option<Raw<'a>>) -> String {
-    let code = text(field("error_code")).or_else(|| text(field("code")));
-    let message = text(field("error_message")).or_else(|| text(field("message")));
-    let support = text(field("support_code"));
+fn error_detail(fields: &Fields<'_, '_>) -> String {
+    let code = fields.field_text(Key::ErrorCode).or_else(|| fields.field_text(Key::Code));
+    let message = fields.field_text(Key::ErrorMessage).or_else(|| fields.field_text(Key::Message));
+    let support = fields.field_text(Key::SupportCode);
     let mut out = String::new();
-    if let Some(kind) = text(object.get("type")) {
+    if let Some(kind) = fields.text(Key::Type) {
         out.push_str(&kind);
     }
     for (sep, part) in [(": ", code), (": ", message), (" support ", support)] {

@@ -63,50 +63,84 @@ impl<'a> Member<'a> {
 
 /// The top-level members of a validated JSON object, in wire order, and the members of its
 /// body: the first top-level `data` or `payload` member whose value is an object. Both are
-/// collected in the one validating pass.
+/// collected in the one validating pass, as positions in the text; values are sliced out only
+/// when asked for.
 #[derive(Clone, Debug, Default)]
 pub struct Object<'a> {
-    members: Vec<Member<'a>>,
+    text: &'a str,
+    slots: Slots,
     body: Option<Raw<'a>>,
-    body_members: Vec<Member<'a>>,
+}
+
+/// The members' places of an [`Object`]: a buffer that can outlive the object and be reused.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Slots {
+    top: Vec<Slot>,
+    body: Vec<Slot>,
+}
+
+/// Where one member lies in its document: the byte ranges of its key's body (quotes
+/// excluded) and of its value.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Slot {
+    key: (usize, usize),
+    value: (usize, usize),
+    /// The key holds escapes.
+    key_escaped: bool,
+    /// The value is a string without escapes.
+    plain_string: bool,
 }
 
 impl<'a> Object<'a> {
     /// Validates `text` as one JSON object nested at most `max_depth` levels, and collects its
     /// top-level members and its body's.
     pub fn parse(text: &'a str, max_depth: u32) -> Result<Self, JsonError> {
-        let mut scanner = Scanner {
-            text,
-            bytes: text.as_bytes(),
-            pos: 0,
-            max_depth,
-            top: Vec::with_capacity(12),
-            body: None,
-            body_members: Vec::new(),
-        };
-        scanner.skip_ws();
-        if scanner.peek() != Some(b'{') {
+        Self::parse_in(text, max_depth, Slots::default())
+    }
+
+    /// [`Object::parse`], collecting into `buffer` (cleared first) so that a caller parsing
+    /// frame after frame allocates once; [`Object::into_buffer`] hands it back.
+    pub(crate) fn parse_in(text: &'a str, max_depth: u32, mut buffer: Slots) -> Result<Self, JsonError> {
+        buffer.top.clear();
+        buffer.body.clear();
+        let mut scanner = Scanner { bytes: text.as_bytes(), pos: 0, max_depth, slots: buffer, body: None };
+        let first = scanner.skip_ws();
+        if first != Some(b'{') {
             // Distinguish "valid but not an object" from garbage, for a clearer report.
-            scanner.value(0)?;
-            scanner.skip_ws();
-            return Err(if scanner.at_end() { JsonError::NotObject } else { JsonError::Syntax });
+            scanner.value(0, first.ok_or(JsonError::Syntax)?)?;
+            return Err(if scanner.skip_ws().is_none() { JsonError::NotObject } else { JsonError::Syntax });
         }
         scanner.object(0, Role::Top)?;
-        scanner.skip_ws();
-        if !scanner.at_end() {
+        if scanner.skip_ws().is_some() {
             return Err(JsonError::Syntax);
         }
-        Ok(Object { members: scanner.top, body: scanner.body, body_members: scanner.body_members })
+        let body = scanner.body.and_then(|(start, end)| text.get(start..end)).map(Raw);
+        Ok(Object { text, slots: scanner.slots, body })
+    }
+
+    /// The buffer [`Object::parse_in`] collected into, for the next parse; a fresh one if an
+    /// unusually large object grew it, so that one hostile frame does not pin its memory.
+    pub(crate) fn into_buffer(self) -> Slots {
+        const KEEP: usize = 256;
+        if self.slots.top.capacity() + self.slots.body.capacity() > KEEP {
+            Slots::default()
+        } else {
+            self.slots
+        }
     }
 
     /// The value of the first member named `name`.
     pub fn get(&self, name: &str) -> Option<Raw<'a>> {
-        self.members.iter().find(|m| m.is(name)).map(|m| m.value)
+        self.top_slots().iter().find(|s| self.key_is(s, name)).map(|s| self.value(s))
     }
 
     /// The members in wire order.
-    pub fn members(&self) -> &[Member<'a>] {
-        &self.members
+    pub fn members(&self) -> impl Iterator<Item = Member<'a>> + '_ {
+        self.top_slots().iter().map(|s| Member {
+            key: self.text.get(s.key.0..s.key.1).unwrap_or_default(),
+            key_escaped: s.key_escaped,
+            value: self.value(s),
+        })
     }
 
     /// The body (`data` or `payload` object), if there is one.
@@ -116,7 +150,55 @@ impl<'a> Object<'a> {
 
     /// The value of member `name` of the body.
     pub fn body_get(&self, name: &str) -> Option<Raw<'a>> {
-        self.body_members.iter().find(|m| m.is(name)).map(|m| m.value)
+        self.body_slots().iter().find(|s| self.key_is(s, name)).map(|s| self.value(s))
+    }
+
+    /// The top-level members' places.
+    pub(crate) fn top_slots(&self) -> &[Slot] {
+        &self.slots.top
+    }
+
+    /// The body's members' places; empty without a body.
+    pub(crate) fn body_slots(&self) -> &[Slot] {
+        &self.slots.body
+    }
+
+    /// A member's key as on the wire (escapes not decoded).
+    pub(crate) fn raw_key(&self, slot: &Slot) -> &'a [u8] {
+        self.text.as_bytes().get(slot.key.0..slot.key.1).unwrap_or_default()
+    }
+
+    /// A member's key with its escapes decoded.
+    pub(crate) fn key(&self, slot: &Slot) -> Cow<'a, [u8]> {
+        if slot.key_escaped {
+            Cow::Owned(unescape(self.text.get(slot.key.0..slot.key.1).unwrap_or_default()).into_bytes())
+        } else {
+            Cow::Borrowed(self.raw_key(slot))
+        }
+    }
+
+    fn key_is(&self, slot: &Slot, name: &str) -> bool {
+        *self.key(slot) == *name.as_bytes()
+    }
+
+    /// A member's value.
+    pub(crate) fn value(&self, slot: &Slot) -> Raw<'a> {
+        Raw(self.text.get(slot.value.0..slot.value.1).unwrap_or_default())
+    }
+
+    /// A member's value text as bytes.
+    pub(crate) fn value_bytes(&self, slot: &Slot) -> &'a [u8] {
+        self.text.as_bytes().get(slot.value.0..slot.value.1).unwrap_or_default()
+    }
+
+    /// A member's value decoded as a string, if it is one ([`Raw::as_str`], without looking
+    /// for escapes again).
+    pub(crate) fn string(&self, slot: &Slot) -> Option<Cow<'a, str>> {
+        if slot.plain_string {
+            self.text.get(slot.value.0 + 1..slot.value.1.saturating_sub(1)).map(Cow::Borrowed)
+        } else {
+            self.value(slot).as_str()
+        }
     }
 }
 
@@ -236,70 +318,42 @@ enum Role {
     Skip,
 }
 
+/// The validating reader: recursive descent over bytes, bounded by `max_depth`.
 struct Scanner<'a> {
-    text: &'a str,
     bytes: &'a [u8],
     pos: usize,
     max_depth: u32,
-    top: Vec<Member<'a>>,
-    body: Option<Raw<'a>>,
-    body_members: Vec<Member<'a>>,
+    /// Members of the top level and of the body.
+    slots: Slots,
+    /// The body's byte range.
+    body: Option<(usize, usize)>,
 }
 
 impl<'a> Scanner<'a> {
+    /// Skips whitespace; returns the byte after it.
     #[inline]
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.pos).copied()
-    }
-
-    #[inline]
-    fn at_end(&self) -> bool {
-        self.pos >= self.bytes.len()
-    }
-
-    #[inline]
-    fn bump(&mut self) -> Option<u8> {
-        let b = self.peek()?;
-        self.pos += 1;
-        Some(b)
-    }
-
-    #[inline]
-    fn expect(&mut self, b: u8) -> Result<(), JsonError> {
-        if self.bump() == Some(b) {
-            Ok(())
-        } else {
-            Err(JsonError::Syntax)
-        }
-    }
-
-    #[inline]
-    fn skip_ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+    fn skip_ws(&mut self) -> Option<u8> {
+        while let Some(&b) = self.bytes.get(self.pos) {
+            if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                return Some(b);
+            }
             self.pos += 1;
         }
+        None
     }
 
-    fn slice(&self, start: usize, end: usize) -> Result<&'a str, JsonError> {
-        self.text.get(start..end).ok_or(JsonError::Syntax)
-    }
-
-    /// Scans one value; returns its text.
-    fn value(&mut self, depth: u32) -> Result<Raw<'a>, JsonError> {
-        let start = self.pos;
-        match self.peek().ok_or(JsonError::Syntax)? {
-            b'{' => self.object(depth, Role::Skip)?,
-            b'[' => self.array(depth)?,
-            b'"' => {
-                self.string()?;
-            }
-            b't' => self.literal("true")?,
-            b'f' => self.literal("false")?,
-            b'n' => self.literal("null")?,
-            b'-' | b'0'..=b'9' => self.number()?,
-            _ => return Err(JsonError::Syntax),
+    /// Scans one value, whose first byte is `first`.
+    fn value(&mut self, depth: u32, first: u8) -> Result<(), JsonError> {
+        match first {
+            b'"' => self.string().map(|_| ()),
+            b'{' => self.object(depth, Role::Skip),
+            b'[' => self.array(depth),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => Err(JsonError::Syntax),
         }
-        Ok(Raw(self.slice(start, self.pos)?))
     }
 
     fn enter(&self, depth: u32) -> Result<u32, JsonError> {
@@ -311,105 +365,134 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Scans an object, collecting its members as `role` says.
+    /// Scans an object (at its `{`), collecting its members as `role` says.
     fn object(&mut self, depth: u32, role: Role) -> Result<(), JsonError> {
         let depth = self.enter(depth)?;
-        self.expect(b'{')?;
-        self.skip_ws();
-        if self.peek() == Some(b'}') {
+        self.pos += 1;
+        let mut next = self.skip_ws();
+        if next == Some(b'}') {
             self.pos += 1;
             return Ok(());
         }
         loop {
-            self.skip_ws();
-            let (key, key_escaped) = self.string()?;
-            self.skip_ws();
-            self.expect(b':')?;
-            self.skip_ws();
-            let is_body = role == Role::Top
-                && self.body.is_none()
-                && self.peek() == Some(b'{')
-                && (key == "data" || key == "payload");
-            let value = if is_body {
-                let start = self.pos;
-                self.object(depth, Role::Body)?;
-                let raw = Raw(self.slice(start, self.pos)?);
-                self.body = Some(raw);
-                raw
-            } else {
-                self.value(depth)?
-            };
-            let member = Member { key, key_escaped, value };
-            match role {
-                Role::Top => self.top.push(member),
-                Role::Body => {
-                    if self.body_members.is_empty() {
-                        self.body_members.reserve(12);
-                    }
-                    self.body_members.push(member);
-                }
-                Role::Skip => {}
+            if next != Some(b'"') {
+                return Err(JsonError::Syntax);
             }
-            self.skip_ws();
-            match self.bump() {
-                Some(b',') => continue,
-                Some(b'}') => return Ok(()),
-                _ => return Err(JsonError::Syntax),
+            let key_start = self.pos + 1;
+            let key_escaped = self.string()?;
+            let key = (key_start, self.pos - 1);
+            if self.skip_ws() != Some(b':') {
+                return Err(JsonError::Syntax);
+            }
+            self.pos += 1;
+            let first = self.skip_ws().ok_or(JsonError::Syntax)?;
+            let start = self.pos;
+            let mut plain_string = false;
+            if role == Role::Skip {
+                // Members of other objects are validated only.
+                self.value(depth, first)?;
+            } else {
+                if role == Role::Top && first == b'{' && self.body.is_none() && self.is_body_key(key) {
+                    self.object(depth, Role::Body)?;
+                    self.body = Some((start, self.pos));
+                } else if first == b'"' {
+                    plain_string = !self.string()?;
+                } else {
+                    self.value(depth, first)?;
+                }
+                let slot = Slot { key, value: (start, self.pos), key_escaped, plain_string };
+                if role == Role::Top {
+                    self.slots.top.push(slot);
+                } else {
+                    self.slots.body.push(slot);
+                }
+            }
+            match self.after_member(b'}')? {
+                Some(b) => next = Some(b),
+                None => return Ok(()),
             }
         }
     }
 
+    /// Whether the key at `key` reads `data` or `payload` as written (escapes not decoded).
+    fn is_body_key(&self, key: (usize, usize)) -> bool {
+        matches!(self.bytes.get(key.0..key.1), Some(b"data" | b"payload"))
+    }
+
+    /// After a member or element: consumes `,` and returns the byte after it and whitespace
+    /// (0 at the end of the text, which no member or element starts with), or consumes `close`
+    /// and returns `None`.
+    #[inline(always)]
+    fn after_member(&mut self, close: u8) -> Result<Option<u8>, JsonError> {
+        match self.skip_ws() {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(Some(self.skip_ws().unwrap_or(0)))
+            }
+            Some(b) if b == close => {
+                self.pos += 1;
+                Ok(None)
+            }
+            _ => Err(JsonError::Syntax),
+        }
+    }
+
+    /// Scans an array (at its `[`).
     fn array(&mut self, depth: u32) -> Result<(), JsonError> {
         let depth = self.enter(depth)?;
-        self.expect(b'[')?;
-        self.skip_ws();
-        if self.peek() == Some(b']') {
+        self.pos += 1;
+        let mut next = self.skip_ws();
+        if next == Some(b']') {
             self.pos += 1;
             return Ok(());
         }
         loop {
-            self.skip_ws();
-            self.value(depth)?;
-            self.skip_ws();
-            match self.bump() {
-                Some(b',') => continue,
-                Some(b']') => return Ok(()),
-                _ => return Err(JsonError::Syntax),
+            self.value(depth, next.ok_or(JsonError::Syntax)?)?;
+            match self.after_member(b']')? {
+                Some(b) => next = Some(b),
+                None => return Ok(()),
             }
         }
     }
 
-    /// Scans a string; returns its body (without quotes) and whether it holds escapes.
-    fn string(&mut self) -> Result<(&'a str, bool), JsonError> {
-        self.expect(b'"')?;
-        let start = self.pos;
-        let mut escaped = false;
+    /// Scans a string (at its opening quote) to just past its closing quote; returns whether
+    /// it holds escapes.
+    #[inline(always)]
+    fn string(&mut self) -> Result<bool, JsonError> {
+        let start = self.pos + 1;
+        // Most keys and many values end within their first word.
+        let at = match self.bytes.get(start..start + 8) {
+            Some(word) => match specials(word) {
+                0 => special_at(self.bytes, start + 8),
+                flags => start + (flags.trailing_zeros() / 8) as usize,
+            },
+            None => special_at(self.bytes, start),
+        };
+        if self.bytes.get(at) == Some(&b'"') {
+            self.pos = at + 1;
+            return Ok(false);
+        }
+        self.string_rest(at)
+    }
+
+    /// The rest of a string from `at`, a byte that is not its closing quote: valid escapes up
+    /// to the closing quote, or an error.
+    fn string_rest(&mut self, mut at: usize) -> Result<bool, JsonError> {
         loop {
-            self.pos += plain_prefix(self.bytes.get(self.pos..).unwrap_or_default());
-            match self.bump().ok_or(JsonError::Syntax)? {
-                b'"' => return Ok((self.slice(start, self.pos - 1)?, escaped)),
-                b'\\' => {
-                    escaped = true;
-                    match self.bump().ok_or(JsonError::Syntax)? {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
-                        b'u' => {
-                            for _ in 0..4 {
-                                if !self.bump().is_some_and(|b| b.is_ascii_hexdigit()) {
-                                    return Err(JsonError::Syntax);
-                                }
-                            }
-                        }
-                        _ => return Err(JsonError::Syntax),
-                    }
+            match self.bytes.get(at) {
+                Some(b'"') => {
+                    self.pos = at + 1;
+                    return Ok(true);
                 }
+                Some(b'\\') => at = special_at(self.bytes, escape_end(self.bytes, at)?),
                 _ => return Err(JsonError::Syntax),
             }
         }
     }
 
-    fn literal(&mut self, word: &str) -> Result<(), JsonError> {
+    fn literal(&mut self, word: &[u8]) -> Result<(), JsonError> {
         let end = self.pos + word.len();
-        if self.text.get(self.pos..end) == Some(word) {
+        if self.bytes.get(self.pos..end) == Some(word) {
             self.pos = end;
             Ok(())
         } else {
@@ -419,32 +502,32 @@ impl<'a> Scanner<'a> {
 
     fn digits(&mut self) -> usize {
         let start = self.pos;
-        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+        while self.bytes.get(self.pos).is_some_and(u8::is_ascii_digit) {
             self.pos += 1;
         }
         self.pos - start
     }
 
     fn number(&mut self) -> Result<(), JsonError> {
-        if self.peek() == Some(b'-') {
+        if self.bytes.get(self.pos) == Some(&b'-') {
             self.pos += 1;
         }
-        match self.peek() {
+        match self.bytes.get(self.pos) {
             Some(b'0') => self.pos += 1,
             Some(b'1'..=b'9') => {
                 self.digits();
             }
             _ => return Err(JsonError::Syntax),
         }
-        if self.peek() == Some(b'.') {
+        if self.bytes.get(self.pos) == Some(&b'.') {
             self.pos += 1;
             if self.digits() == 0 {
                 return Err(JsonError::Syntax);
             }
         }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
+        if matches!(self.bytes.get(self.pos), Some(b'e' | b'E')) {
             self.pos += 1;
-            if matches!(self.peek(), Some(b'+' | b'-')) {
+            if matches!(self.bytes.get(self.pos), Some(b'+' | b'-')) {
                 self.pos += 1;
             }
             if self.digits() == 0 {
@@ -455,28 +538,45 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// Length of the run of bytes at the start of `bytes` that need no attention inside a JSON
-/// string: everything but a quote, a backslash or a control byte. Eight bytes a step (SWAR),
-/// as string bodies are most of every frame.
-fn plain_prefix(bytes: &[u8]) -> usize {
+/// The end of the escape sequence at `at` (a backslash), if it is a valid one.
+fn escape_end(bytes: &[u8], at: usize) -> Result<usize, JsonError> {
+    match bytes.get(at + 1) {
+        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(at + 2),
+        Some(b'u') if bytes.get(at + 2..at + 6).is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)) => Ok(at + 6),
+        _ => Err(JsonError::Syntax),
+    }
+}
+
+/// The index of the first byte at or after `from` that needs attention inside a JSON string —
+/// a quote, a backslash or a control byte — or `bytes.len()` if there is none. Eight bytes a
+/// step (SWAR), as string bodies are most of every frame.
+fn special_at(bytes: &[u8], from: usize) -> usize {
+    let rest = bytes.get(from..).unwrap_or_default();
+    let mut words = rest.chunks_exact(8);
+    let mut at = from;
+    for word in &mut words {
+        let flags = specials(word);
+        if flags != 0 {
+            return at + (flags.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let tail = words.remainder();
+    at + tail.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(tail.len())
+}
+
+/// Flags the bytes of an eight-byte word that need attention inside a JSON string: the high
+/// bit of each byte ends up set where it is a quote (its XOR is zero and borrows), a backslash
+/// (likewise) or below 0x20 (borrows); `!w` clears bytes of 0x80 and up. A borrow can flag
+/// bytes above a flagged one, never below: the lowest flag is exact.
+#[inline(always)]
+fn specials(word: &[u8]) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // Flags (at least) every byte of `w` that is zero; may also flag bytes after a zero one.
-    let zero_bytes = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
-    let mut done = 0;
-    for chunk in bytes.chunks_exact(8) {
-        let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-        let quote = zero_bytes(w ^ (ONES * u64::from(b'"')));
-        let backslash = zero_bytes(w ^ (ONES * u64::from(b'\\')));
-        // Bytes below 0x20: subtracting 0x20 borrows into the high bit (ASCII bytes only).
-        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
-        if quote | backslash | control != 0 {
-            break;
-        }
-        done += 8;
-    }
-    let rest = bytes.get(done..).unwrap_or_default();
-    done + rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(rest.len())
+    let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
+    let borrows =
+        (w ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES) | (w ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
+    (borrows | w.wrapping_sub(ONES * 0x20)) & !w & HIGHS
 }
 
 /// Appends `s` to `out` as a JSON string literal, quotes included.
@@ -576,7 +676,7 @@ mod tests {
     }
 
     #[test]
-    fn plain_prefix_stops_at_the_first_special_byte() {
+    fn special_at_stops_at_the_first_special_byte() {
         for len in 0..40 {
             for special in [b'"', b'\\', 0x00, 0x1f] {
                 for at in 0..=len {
@@ -586,7 +686,10 @@ mod tests {
                         bytes[at] = special;
                     }
                     let want = if at < len { at } else { bytes.len() };
-                    assert_eq!(plain_prefix(&bytes), want, "len {len} special {special} at {at}");
+                    assert_eq!(special_at(&bytes, 0), want, "len {len} special {special} at {at}");
+                    for from in 0..=at.min(len) {
+                        assert_eq!(special_at(&bytes, from), want, "from {from}");
+                    }
                 }
             }
         }

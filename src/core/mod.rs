@@ -10,6 +10,7 @@ mod config;
 mod dedup;
 mod frame;
 pub mod json;
+mod keyset;
 mod message;
 mod output;
 mod report;

@@ -7,11 +7,13 @@
 //! `out_of_order` warning instead.
 
 use alloc::borrow::ToOwned;
-use alloc::collections::VecDeque;
+use alloc::collections::{BinaryHeap, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cmp::Reverse;
 
 use super::dedup::hash_bytes;
+use super::keyset::KeySet;
 use super::report::{Detail, FailureKind, Report, Severity};
 use super::time::Instant;
 
@@ -51,6 +53,10 @@ struct Run {
     last_activity: Instant,
     /// Reported stalled in the current silence.
     stalled: bool,
+    /// Numbers runs in table order (oldest first), and names the run in the queue.
+    serial: u64,
+    /// The time of the run's live entry in the queue: at or before its next due time.
+    queued: Instant,
 }
 
 impl Run {
@@ -60,6 +66,26 @@ impl Run {
 
     fn report(&self, kind: FailureKind, now: Instant, detail: Detail) -> Report {
         Report::new(kind, now, detail.done()).run(Some(&self.id))
+    }
+
+    /// The earliest of this run's deadlines: stall, reorder waits, final checks, or (finished)
+    /// the end of its retention.
+    fn next_due(&self, reorder_ms: u64, stall_ms: u64, retention_ms: u64) -> Instant {
+        if self.finished {
+            return self.last_activity.plus(retention_ms);
+        }
+        let mut next = match self.closed {
+            Some((t, _)) => t.plus(reorder_ms),
+            None if self.stalled => self.last_activity.plus(stall_ms.saturating_mul(2)),
+            None => self.last_activity.plus(stall_ms),
+        };
+        if let Some(t) = self.start_missing_since {
+            next = next.min(t.plus(reorder_ms));
+        }
+        for (_, t) in &self.orphan_completions {
+            next = next.min(t.plus(reorder_ms));
+        }
+        next
     }
 
     fn saw(&self, index: usize) -> bool {
@@ -136,6 +162,16 @@ impl Run {
 pub(crate) struct Runs {
     /// Oldest first: eviction mostly takes the front, lookups mostly hit the back.
     runs: VecDeque<Run>,
+    /// Due times, earliest first, with their run's serial. Every run has one live entry, at
+    /// `Run::queued`; entries of runs gone or since re-queued are stale, skipped when met.
+    queue: BinaryHeap<Reverse<(Instant, u64)>>,
+    /// The next run's serial.
+    serial: u64,
+    /// Serials of the runs due in one expiry, reused.
+    due: Vec<u64>,
+    /// The `key`s of the runs in the table: most events' runs are found at the back, and a
+    /// new run's absence is known without a scan.
+    keys: KeySet,
     cap: usize,
     required: Vec<String>,
     reorder_ms: u64,
@@ -153,7 +189,18 @@ pub(crate) struct Observed {
 
 impl Runs {
     pub(crate) fn new(cap: usize, required: Vec<String>, reorder_ms: u64, stall_ms: u64, retention_ms: u64) -> Self {
-        Runs { runs: VecDeque::new(), cap, required, reorder_ms, stall_ms, retention_ms }
+        Runs {
+            runs: VecDeque::new(),
+            queue: BinaryHeap::new(),
+            serial: 0,
+            due: Vec::new(),
+            keys: KeySet::new(),
+            cap,
+            required,
+            reorder_ms,
+            stall_ms,
+            retention_ms,
+        }
     }
 
     fn required_bit(&self, kind: &str) -> u32 {
@@ -162,12 +209,35 @@ impl Runs {
 
     /// Checks one delivered event against its run's lifecycle.
     pub(crate) fn observe(&mut self, now: Instant, event: &RunEvent<'_>, out: &mut Vec<Report>) -> Observed {
+        let (observed, index) = self.observe_run(now, event, out);
+        let (reorder_ms, stall_ms, retention_ms) = (self.reorder_ms, self.stall_ms, self.retention_ms);
+        if let Some(run) = self.runs.get_mut(index) {
+            let due = run.next_due(reorder_ms, stall_ms, retention_ms);
+            if due < run.queued {
+                run.queued = due;
+                self.queue.push(Reverse((due, run.serial)));
+                if self.queue.len() > 2 * self.runs.len() + 16 {
+                    self.requeue();
+                }
+            }
+        }
+        observed
+    }
+
+    /// [`Runs::observe`] but for the run's due time; also returns the run's index.
+    fn observe_run(&mut self, now: Instant, event: &RunEvent<'_>, out: &mut Vec<Report>) -> (Observed, usize) {
         let bit = self.required_bit(event.kind);
         let (reorder_ms, stall_ms) = (self.reorder_ms, self.stall_ms);
         let mut deadline = None;
         let mut new_run = false;
-        let key = hash_bytes(event.run_id.as_bytes());
-        let index = match self.runs.iter().rposition(|r| r.key == key && r.id == event.run_id) {
+        // Non-zero, as the key set wants.
+        let key = hash_bytes(event.run_id.as_bytes()).max(1);
+        let found = if self.keys.contains(key) {
+            self.runs.iter().rposition(|r| r.key == key && r.id == event.run_id)
+        } else {
+            None
+        };
+        let index = match found {
             Some(i) => i,
             None => {
                 self.make_room(now, out);
@@ -184,12 +254,16 @@ impl Runs {
                     finished: false,
                     last_activity: now,
                     stalled: false,
+                    serial: self.serial,
+                    queued: Instant::from_millis(u64::MAX),
                 });
+                self.serial += 1;
+                self.keys.insert(key);
                 deadline = Some(now.plus(stall_ms));
                 self.runs.len() - 1
             }
         };
-        let Some(run) = self.runs.get_mut(index) else { return Observed { new_run, deadline } };
+        let Some(run) = self.runs.get_mut(index) else { return (Observed { new_run, deadline }, index) };
         let report = |kind: FailureKind, detail: Detail| Report::new(kind, now, detail.done()).run(Some(event.run_id));
         run.seen |= bit;
         run.last_activity = now;
@@ -200,7 +274,7 @@ impl Runs {
                 FailureKind::OutOfOrder,
                 Detail::new(event.kind).text(" arrived after its run had closed"),
             ));
-            return Observed { new_run, deadline };
+            return (Observed { new_run, deadline }, index);
         }
 
         match event.kind {
@@ -256,7 +330,7 @@ impl Runs {
             run.start_missing_since = Some(now);
             deadline = earliest(deadline, now.plus(reorder_ms));
         }
-        Observed { new_run, deadline }
+        (Observed { new_run, deadline }, index)
     }
 
     /// After the terminal event only the completion of a still-open tool may come.
@@ -275,6 +349,7 @@ impl Runs {
             .or_else(|| self.runs.iter().enumerate().min_by_key(|(_, r)| r.last_activity).map(|(i, _)| i));
         let Some(i) = victim else { return };
         let Some(mut run) = self.runs.remove(i) else { return };
+        self.keys.remove(run.key);
         if run.finished {
             return;
         }
@@ -288,16 +363,67 @@ impl Runs {
     }
 
     /// Reports every deadline that has passed and drops finished runs past their retention.
-    pub(crate) fn expire(&mut self, now: Instant, out: &mut Vec<Report>) {
-        for run in self.runs.iter_mut().filter(|r| !r.finished) {
-            run.expire(now, &self.required, self.reorder_ms, self.stall_ms, out);
+    /// Returns the earliest deadline still to come.
+    pub(crate) fn expire(&mut self, now: Instant, out: &mut Vec<Report>) -> Option<Instant> {
+        let (reorder_ms, stall_ms, retention_ms) = (self.reorder_ms, self.stall_ms, self.retention_ms);
+        // The runs whose live entry has come, visited in table order as a sweep would.
+        let mut due = core::mem::take(&mut self.due);
+        while let Some(&Reverse((at, serial))) = self.queue.peek() {
+            if at > now {
+                break;
+            }
+            self.queue.pop();
+            if let Some(run) = find(&mut self.runs, serial).filter(|r| r.queued == at) {
+                run.queued = Instant::from_millis(u64::MAX);
+                // Kept sorted: serials are in table order. Few runs fall due at once.
+                due.insert(due.partition_point(|&s| s < serial), serial);
+            }
         }
-        let retention_ms = self.retention_ms;
-        self.runs.retain(|r| !(r.finished && r.last_activity.plus(retention_ms) <= now));
+        let mut retired = false;
+        for &serial in &due {
+            let Some(run) = find(&mut self.runs, serial) else { continue };
+            // The entry may be early: the run's due time may have moved since it was queued.
+            if run.next_due(reorder_ms, stall_ms, retention_ms) <= now && !run.finished {
+                run.expire(now, &self.required, reorder_ms, stall_ms, out);
+            }
+            let next = run.next_due(reorder_ms, stall_ms, retention_ms);
+            if run.finished && next <= now {
+                retired = true;
+            } else {
+                run.queued = next;
+                self.queue.push(Reverse((next, serial)));
+            }
+        }
+        due.clear();
+        self.due = due;
+        if retired {
+            let keys = &mut self.keys;
+            self.runs.retain(|r| {
+                let keep = !(r.finished && r.last_activity.plus(retention_ms) <= now);
+                if !keep {
+                    keys.remove(r.key);
+                }
+                keep
+            });
+        }
+        self.next_deadline()
+    }
+
+    /// Rebuilds the queue with one exact entry per run.
+    fn requeue(&mut self) {
+        let (reorder_ms, stall_ms, retention_ms) = (self.reorder_ms, self.stall_ms, self.retention_ms);
+        let mut entries = core::mem::take(&mut self.queue).into_vec();
+        entries.clear();
+        for run in self.runs.iter_mut() {
+            run.queued = run.next_due(reorder_ms, stall_ms, retention_ms);
+            entries.push(Reverse((run.queued, run.serial)));
+        }
+        self.queue = BinaryHeap::from(entries);
     }
 
     /// Pushes every deadline earlier than `until` back to `until` (after the page slept).
-    pub(crate) fn defer(&mut self, until: Instant) {
+    /// Returns the earliest deadline still to come.
+    pub(crate) fn defer(&mut self, until: Instant) -> Option<Instant> {
         let shift = |t: &mut Instant, span: u64| {
             if t.plus(span) < until {
                 *t = Instant::from_millis(until.as_millis().saturating_sub(span));
@@ -316,38 +442,47 @@ impl Runs {
                 shift(t, reorder_ms);
             }
         }
+        self.requeue();
+        self.next_deadline()
     }
 
     /// The earliest deadline still to come (stalls, reorder waits, final checks, retention).
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        let mut next = None;
-        for run in &self.runs {
-            if run.finished {
-                next = earliest(next, run.last_activity.plus(self.retention_ms));
+    /// Settles the queue's head first: stale entries go, an early one moves to its run's
+    /// due time, until the head is exact.
+    fn next_deadline(&mut self) -> Option<Instant> {
+        let (reorder_ms, stall_ms, retention_ms) = (self.reorder_ms, self.stall_ms, self.retention_ms);
+        while let Some(&Reverse((at, serial))) = self.queue.peek() {
+            let Some(run) = find(&mut self.runs, serial).filter(|r| r.queued == at) else {
+                self.queue.pop();
                 continue;
+            };
+            let due = run.next_due(reorder_ms, stall_ms, retention_ms);
+            if due == at {
+                return Some(at);
             }
-            if let Some(t) = run.start_missing_since {
-                next = earliest(next, t.plus(self.reorder_ms));
-            }
-            for (_, t) in &run.orphan_completions {
-                next = earliest(next, t.plus(self.reorder_ms));
-            }
-            next = earliest(
-                next,
-                match run.closed {
-                    Some((t, _)) => t.plus(self.reorder_ms),
-                    None if run.stalled => run.last_activity.plus(self.stall_ms.saturating_mul(2)),
-                    None => run.last_activity.plus(self.stall_ms),
-                },
-            );
+            run.queued = due;
+            self.queue.pop();
+            self.queue.push(Reverse((due, serial)));
         }
-        next
+        None
     }
 
     /// Runs not yet closed.
     pub(crate) fn open_count(&self) -> usize {
         self.runs.iter().filter(|r| r.open()).count()
     }
+}
+
+/// The run numbered `serial`, if it is still in the table. Runs mostly leave from the front,
+/// so the distance from the first serial is usually the index; else a binary search.
+fn find(runs: &mut VecDeque<Run>, serial: u64) -> Option<&mut Run> {
+    let first = runs.front()?.serial;
+    let guess = usize::try_from(serial.checked_sub(first)?).ok()?;
+    let i = match runs.get(guess) {
+        Some(r) if r.serial == serial => guess,
+        _ => runs.binary_search_by_key(&serial, |r| r.serial).ok()?,
+    };
+    runs.get_mut(i)
 }
 
 fn earliest(a: Option<Instant>, b: Instant) -> Option<Instant> {

@@ -25,7 +25,7 @@ pub(crate) const MAX_SEQ_JUMP: u64 = 1 << 20;
 /// What happened to an arriving event.
 pub(crate) enum Arrival {
     /// Deliver it now (then drain [`Sequence::pop_ready`]).
-    Deliver(Incoming),
+    Deliver,
     /// Held until the hole before it fills or the window ends.
     Held,
     /// Already delivered or held: reported, dropped.
@@ -86,18 +86,19 @@ impl Sequence {
         self.next.saturating_sub(1)
     }
 
-    /// Takes an arriving event with sequence number `seq`.
+    /// Takes an arriving event with sequence number `seq`, of run `run`. `hold` makes the
+    /// owned copy kept if the event must wait; it is called only then.
     pub(crate) fn arrive(
         &mut self,
         now: Instant,
         seq: u64,
-        event: Incoming,
+        run: Option<&str>,
+        hold: impl FnOnce() -> Incoming,
         window_ms: u64,
         out: &mut Vec<Report>,
     ) -> Arrival {
-        let run = event.run_id.clone();
         let report = |kind: FailureKind, detail: Detail| {
-            Report::new(kind, now, detail.done()).run(run.as_deref()).seq(SeqRange::new(seq, seq))
+            Report::new(kind, now, detail.done()).run(run).seq(SeqRange::new(seq, seq))
         };
         if seq < self.next {
             if let Some(i) = self.lost.iter().position(|r| r.contains(seq)) {
@@ -106,7 +107,7 @@ impl Sequence {
                     FailureKind::OutOfOrder,
                     Detail::new("seq ").num(seq).text(" arrived after it was reported lost"),
                 ));
-                return Arrival::Deliver(event);
+                return Arrival::Deliver;
             }
             out.push(report(FailureKind::Duplicate, Detail::new("seq ").num(seq).text(" arrived again")));
             return Arrival::Duplicate;
@@ -124,13 +125,13 @@ impl Sequence {
                     Detail::new("seq ").num(seq).text(" arrived after later events; delivered in order"),
                 ));
             }
-            return Arrival::Deliver(event);
+            return Arrival::Deliver;
         }
         if self.held.contains(seq) {
             out.push(report(FailureKind::Duplicate, Detail::new("seq ").num(seq).text(" arrived again")));
             return Arrival::Duplicate;
         }
-        self.held.insert(seq, event);
+        self.held.insert(seq, hold());
         if self.deadline.is_none() {
             self.deadline = Some(now.plus(window_ms));
         }

@@ -10,9 +10,9 @@ use super::backoff::Jitter;
 use super::config::{Config, ConfigError, Dialect, DialectChoice};
 use super::dedup::{content_key, DedupWindow};
 use super::frame::{self, classify, EventFrame, Frame, Incoming, Num};
-use super::json::Object;
+use super::json::{Object, Slots};
 use super::message::{MessageId, Messages, SendOptions};
-use super::output::{ConnectionState, Event, Output, Recovery, Transmit, Verdict};
+use super::output::{ConnectionState, Output, Recovery, Transmit, Verdict};
 use super::report::{Detail, FailureKind, Report, SeqRange, Severity};
 use super::runs::{RunEvent, Runs};
 use super::sequence::{Arrival, Sequence};
@@ -198,6 +198,8 @@ pub struct Tracker {
     dropped_unreported: u64,
     last_frame_at: Option<Instant>,
     stats: Stats,
+    /// Reused by every frame's parse, so that parsing allocates only while it grows.
+    parse_buffer: Slots,
 }
 
 impl Tracker {
@@ -233,6 +235,7 @@ impl Tracker {
             dropped_unreported: 0,
             last_frame_at: None,
             stats: Stats::default(),
+            parse_buffer: Slots::default(),
             config,
         })
     }
@@ -412,8 +415,8 @@ impl Tracker {
             self.timers.set(Timer::Messages, self.messages.next_deadline());
         }
         if self.timers.expired(Timer::Runs, now) {
-            self.runs.expire(now, &mut self.findings);
-            self.timers.set(Timer::Runs, self.runs.next_deadline());
+            let next = self.runs.expire(now, &mut self.findings);
+            self.timers.set(Timer::Runs, next);
         }
         self.flush_findings();
     }
@@ -434,12 +437,16 @@ impl Tracker {
                 .num(self.config.max_frame_bytes as u64);
             self.violation(now, detail.done());
         } else {
-            match Object::parse(text, self.config.max_depth) {
+            let buffer = core::mem::take(&mut self.parse_buffer);
+            match Object::parse_in(text, self.config.max_depth, buffer) {
                 Err(e) => self.violation(now, e.as_str().to_owned()),
-                Ok(object) => match classify(text, &object) {
-                    Err(detail) => self.violation(now, detail.to_owned()),
-                    Ok(frame) => self.on_frame(now, frame, &object),
-                },
+                Ok(object) => {
+                    match classify(text, &object) {
+                        Err(detail) => self.violation(now, detail.to_owned()),
+                        Ok(frame) => self.on_frame(now, frame, &object),
+                    }
+                    self.parse_buffer = object.into_buffer();
+                }
             }
         }
         self.flush_findings();
@@ -611,8 +618,8 @@ impl Tracker {
         let grace = now.plus(self.config.heartbeat_timeout_ms);
         self.messages.defer(grace);
         self.timers.set(Timer::Messages, self.messages.next_deadline());
-        self.runs.defer(grace);
-        self.timers.set(Timer::Runs, self.runs.next_deadline());
+        let next = self.runs.defer(grace);
+        self.timers.set(Timer::Runs, next);
         self.sequence.defer(grace);
         if self.timers.expired(Timer::Handshake, now) {
             self.timers.set(Timer::Handshake, Some(grace));
@@ -772,7 +779,7 @@ impl Tracker {
                 self.findings.push(Report::new(FailureKind::Duplicate, now, detail.done()).run(run_id));
                 return;
             }
-            return self.deliver(now, event.into_incoming(self.stats.received));
+            return self.deliver_frame(now, event);
         }
         let seq = match event.seq {
             Num::Valid(0) | Num::Invalid => {
@@ -781,7 +788,7 @@ impl Tracker {
             Num::Valid(seq) => seq,
             Num::Absent => {
                 self.violation(now, "sequenced event without seq; delivered untracked".to_owned());
-                return self.deliver(now, event.into_incoming(self.stats.received));
+                return self.deliver_frame(now, event);
             }
         };
         if let (Some(theirs), Some(ours)) = (event.session.as_deref(), self.sequence.session()) {
@@ -793,9 +800,11 @@ impl Tracker {
             return self.violation(now, "seq jumps implausibly far ahead".to_owned());
         }
         let window = self.config.reorder_window_ms;
-        match self.sequence.arrive(now, seq, event.into_incoming(self.stats.received), window, &mut self.findings) {
-            Arrival::Deliver(event) => {
-                self.deliver(now, event);
+        let run_id = event.run_id.as_deref();
+        let frame = self.stats.received;
+        match self.sequence.arrive(now, seq, run_id, || event.to_incoming(frame), window, &mut self.findings) {
+            Arrival::Deliver => {
+                self.deliver_frame(now, event);
                 while let Some(next) = self.sequence.pop_ready() {
                     self.deliver(now, next);
                 }
@@ -810,10 +819,24 @@ impl Tracker {
         }
     }
 
+    /// Delivers an event that was held.
     fn deliver(&mut self, now: Instant, event: Incoming) {
+        self.watch(now, &event.kind, event.run_id.as_deref(), event.tool.as_deref(), event.seq.is_some());
+        self.push_output(Output::Event(event.into_event(now)));
+    }
+
+    /// Delivers an event straight from its frame.
+    fn deliver_frame(&mut self, now: Instant, event: EventFrame<'_>) {
+        self.watch(now, &event.kind, event.run_id.as_deref(), event.tool.as_deref(), event.seq().is_some());
+        self.push_output(Output::Event(event.into_event(now, self.stats.received)));
+    }
+
+    /// What delivering an event entails besides the output: the run watchdog, and the
+    /// cumulative ack of sequenced events.
+    fn watch(&mut self, now: Instant, kind: &str, run_id: Option<&str>, tool: Option<&str>, sequenced: bool) {
         self.stats.delivered += 1;
-        if let Some(run_id) = event.run_id.as_deref() {
-            let run_event = RunEvent { kind: &event.kind, run_id, tool: event.tool.as_deref() };
+        if let Some(run_id) = run_id {
+            let run_event = RunEvent { kind, run_id, tool };
             let observed = self.runs.observe(now, &run_event, &mut self.findings);
             if observed.new_run {
                 self.messages.run_started(run_id);
@@ -822,20 +845,11 @@ impl Tracker {
                 self.timers.lower(Timer::Runs, deadline);
             }
         }
-        if event.seq.is_some() && self.sequence.delivered() {
+        if sequenced && self.sequence.delivered() {
             if let Some(seq) = self.sequence.take_ack() {
                 self.transmit(frame::seq_ack(seq), None);
             }
         }
-        self.push_output(Output::Event(Event {
-            kind: event.kind,
-            run_id: event.run_id,
-            seq: event.seq,
-            data: event.data,
-            recovered: event.recovered,
-            at: now,
-            origin: event.origin,
-        }));
     }
 
     // ---- plumbing ------------------------------------------------------------------------
