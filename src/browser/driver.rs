@@ -433,10 +433,7 @@ impl Inner {
                 Sink::Rust(queue) => Some(queue.push(Output::Event(event))),
                 Sink::Js(listeners) => {
                     let listeners = listeners.of(Topic::Event)?;
-                    let value = match in_frame {
-                        Some(at) => convert::event_in(&event, &at, &mut self.kinds, &mut self.runs),
-                        None => convert::event(&event),
-                    };
+                    let value = convert::event(&event, in_frame.as_ref(), &mut self.kinds, &mut self.runs);
                     Some(Job::Call(listeners, value))
                 }
             },
