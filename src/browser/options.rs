@@ -253,10 +253,9 @@ pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
             field.store(&mut config, n as u64);
         }
     }
-    let endpoint = match checked.get(0).as_string() {
-        Some(url) => Endpoint::WebSocket { url, protocols: checked.get(1) },
-        None => Endpoint::custom(checked.get(2)),
-    };
+    let url = checked.get(0);
+    let endpoint =
+        if url.is_string() { Endpoint::websocket(&url, &checked.get(1)) } else { Endpoint::custom(checked.get(2)) };
     Ok(JsClientOptions { endpoint, config })
 }
 
