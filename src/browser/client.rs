@@ -198,7 +198,7 @@ impl ChatClient {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "ChatClientOptions")] options: JsValue,
     ) -> Result<ChatClient, JsValue> {
-        let options = options::client(&options).map_err(|e| e.to_js())?;
+        let options = options::client(&options)?;
         let tracker = Tracker::new(options.config)
             .map_err(|e| super::error::OptionError::range_error(e.field, e.reason).to_js())?;
         let shared = driver::new(tracker, options.endpoint, Sink::Js(Listeners::default()));
@@ -259,7 +259,7 @@ impl ChatClient {
         let text = text
             .as_string()
             .ok_or_else(|| js_sys::TypeError::new("chat-sentinel: sendMessage() takes the text as a string"))?;
-        let options = options::send(&options).map_err(|e| e.to_js())?;
+        let options = options::send(&options)?;
         let (waiter, promise) = Waiter::promise();
         if let Some(waiter) = waiter {
             driver::input(&self.shared, Input::Send(text, options, waiter));

@@ -1,10 +1,10 @@
-//! Core outputs as plain JavaScript objects (no serde: `Reflect::set` on fresh objects).
+//! Core outputs as plain JavaScript objects, each built by one object literal in JavaScript from
+//! positional arguments (no `Reflect.set` per field, no key strings in wasm).
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
@@ -15,24 +15,98 @@ use crate::core::{Event, Health, Instant, Output, Receipt, Recovery, Report, Seq
 #[wasm_bindgen(inline_js = "
 export function event_in_frame(text, start, end, type, runId, seq, recovered, atMs) {
   let data;
-  try { data = start < end ? JSON.parse(text.slice(start, end)) : {}; } catch (_) { return undefined; }
+  try { data = start < end ? JSON.parse(text.slice(start, end)) : end < 0 ? JSON.parse(text) : {}; }
+  catch (_) { if (end >= 0) return undefined; data = {}; }
   return { type, runId, seq: seq < 0 ? null : seq, data, recovered, atMs };
+}
+const range = (from, to) => to < 0 ? { from } : { from, to };
+export function report(kind, severity, runId, messageId, from, to, detail, atMs) {
+  return { kind, severity, runId: runId ?? null, messageId: messageId < 0 ? null : 'cs-' + messageId, seq: from < 0 ? null : range(from, to), detail, atMs };
+}
+export function recovery(verdict, missing, reason, atMs) {
+  const ranges = [];
+  for (let i = 0; i < missing.length; i += 2) ranges.push(range(missing[i], missing[i + 1]));
+  return { verdict, missing: ranges, reason, atMs };
+}
+export function receipt(messageId, runId, latencyMs) {
+  return { messageId: 'cs-' + messageId, runId: runId ?? null, latencyMs };
+}
+export function health(state, dialect, received, delivered, duplicates, gaps, pendingAcks, openRuns, heldEvents, lastFrameAgeMs, reconnects, failures, wakes, droppedOutputs) {
+  return { state, dialect: dialect ?? null, received, delivered, duplicates, gaps, pendingAcks, openRuns, heldEvents, lastFrameAgeMs: lastFrameAgeMs < 0 ? null : lastFrameAgeMs, reconnects, failures, wakes, droppedOutputs };
+}
+export function chat_error(report) {
+  const error = new Error(report.detail);
+  error.name = 'ChatError';
+  error.kind = report.kind;
+  error.messageId = report.messageId;
+  error.report = report;
+  return error;
 }
 ")]
 extern "C" {
-    /// The event object, its data parsed from `text.slice(start, end)` (`{}` when empty);
-    /// `seq` < 0 is `null`. `undefined` if that slice does not parse.
+    /// The event object, its data parsed from `text.slice(start, end)` (`{}` when `start ==
+    /// end`; all of `text` when `end` < 0); `seq` < 0 is `null`. `undefined` if a slice does
+    /// not parse; `{}` as data if all of `text` does not.
     #[allow(clippy::too_many_arguments)]
     fn event_in_frame(
         text: &JsValue,
         start: u32,
-        end: u32,
+        end: f64,
         kind: &JsValue,
         run_id: &JsValue,
         seq: f64,
         recovered: bool,
         at_ms: f64,
     ) -> JsValue;
+
+    /// `{kind, severity, runId, messageId, seq, detail, atMs}` (an absent `runId` is `null`): a
+    /// `messageId` < 0 is `null`,
+    /// any other `n` is `"cs-<n>"`; `from` < 0 is a `null` seq, `to` < 0 an open range.
+    #[wasm_bindgen(js_name = report)]
+    #[allow(clippy::too_many_arguments)]
+    fn report_js(
+        kind: &str,
+        severity: &str,
+        run_id: Option<&str>,
+        message_id: f64,
+        from: f64,
+        to: f64,
+        detail: &str,
+        at_ms: f64,
+    ) -> JsValue;
+
+    /// `{verdict, missing, reason, atMs}`; `missing` holds `from, to` pairs (`to` < 0: open).
+    #[wasm_bindgen(js_name = recovery)]
+    fn recovery_js(verdict: &str, missing: &[f64], reason: &str, at_ms: f64) -> JsValue;
+
+    /// `{messageId: "cs-<n>", runId, latencyMs}` (an absent `runId` is `null`).
+    #[wasm_bindgen(js_name = receipt)]
+    fn receipt_js(message_id: f64, run_id: Option<&str>, latency_ms: f64) -> JsValue;
+
+    /// The `health()` object; an absent `dialect` and a `lastFrameAgeMs` < 0 are `null`.
+    #[wasm_bindgen(js_name = health)]
+    #[allow(clippy::too_many_arguments)]
+    fn health_js(
+        state: &str,
+        dialect: Option<&str>,
+        received: f64,
+        delivered: f64,
+        duplicates: f64,
+        gaps: f64,
+        pending_acks: f64,
+        open_runs: f64,
+        held_events: f64,
+        last_frame_age_ms: f64,
+        reconnects: f64,
+        failures: f64,
+        wakes: f64,
+        dropped_outputs: f64,
+    ) -> JsValue;
+
+    /// A `ChatError` of a report object: an `Error` named `"ChatError"` whose message is the
+    /// report's detail, with its `kind`, `messageId` and the `report` itself.
+    #[wasm_bindgen(js_name = chat_error)]
+    fn chat_error_js(report: &JsValue) -> JsValue;
 }
 
 /// JavaScript strings for names seen lately (event types, run ids), so that a name repeated
@@ -66,167 +140,94 @@ impl Names {
     }
 }
 
-/// `{type, runId, seq, data, recovered, atMs}` built in JavaScript from the frame's own string:
-/// one `JSON.parse` of the data's slice, no UTF-8 crossing for the data. Falls back to
-/// [`event`] if the slice does not parse.
-pub(crate) fn event_in(event: &Event, frame: &InFrame, kinds: &mut Names, runs: &mut Names) -> JsValue {
+/// `{type, runId, seq, data, recovered, atMs}` built in JavaScript: with the frame at hand,
+/// from the frame's own string (one `JSON.parse` of the data's slice, no UTF-8 crossing for the
+/// data); otherwise, or if that slice does not parse, from [`Event::data`] (`{}` if that does
+/// not parse either).
+pub(crate) fn event(event: &Event, frame: Option<&InFrame>, kinds: &mut Names, runs: &mut Names) -> JsValue {
     let run_id = event.run_id.as_deref().map_or(JsValue::NULL, |r| runs.get(r));
-    let value = event_in_frame(
-        &frame.text,
-        frame.start,
-        frame.end,
-        &kinds.get(&event.kind),
-        &run_id,
-        event.seq.map_or(-1.0, |s| s as f64),
-        event.recovered,
-        event.at.as_millis() as f64,
-    );
-    if value.is_undefined() {
-        self::event(event)
-    } else {
-        value
+    let kind = kinds.get(&event.kind);
+    let seq = event.seq.map_or(-1.0, |s| s as f64);
+    let at = ms(event.at);
+    if let Some(frame) = frame {
+        let value =
+            event_in_frame(&frame.text, frame.start, f64::from(frame.end), &kind, &run_id, seq, event.recovered, at);
+        if !value.is_undefined() {
+            return value;
+        }
     }
+    event_in_frame(&JsValue::from_str(&event.data), 0, -1.0, &kind, &run_id, seq, event.recovered, at)
 }
 
-fn set(object: &Object, key: &str, value: &JsValue) {
-    // Setting a data property on a fresh plain object cannot fail.
-    let _ = Reflect::set(object, &JsValue::from_str(key), value);
+fn ms(at: Instant) -> f64 {
+    at.as_millis() as f64
 }
 
-fn num(n: u64) -> JsValue {
-    JsValue::from_f64(n as f64)
-}
-
-fn opt_str(s: Option<&str>) -> JsValue {
-    s.map_or(JsValue::NULL, JsValue::from_str)
-}
-
-fn ms(at: Instant) -> JsValue {
-    num(at.as_millis())
-}
-
-/// `{from, to}`, `to` absent when open-ended.
-pub(crate) fn seq_range(range: &SeqRange) -> JsValue {
-    let o = Object::new();
-    set(&o, "from", &num(range.from));
-    if let Some(to) = range.to {
-        set(&o, "to", &num(to));
-    }
-    o.into()
-}
-
-/// `{type, runId, seq, data, recovered, atMs}`.
-///
-/// The hot path: one string crosses into JavaScript and one `JSON.parse` builds the whole
-/// object, `data` included. Setting each field with `Reflect.set` costs a boundary crossing
-/// and a UTF-8 decode per key and per string, several times the `JSON.parse` of the body.
-pub(crate) fn event(event: &Event) -> JsValue {
-    let mut text = String::with_capacity(event.data.len() + event.kind.len() + 96);
-    text.push_str("{\"type\":");
-    crate::core::json::push_str(&mut text, &event.kind);
-    text.push_str(",\"runId\":");
-    match event.run_id.as_deref() {
-        Some(run_id) => crate::core::json::push_str(&mut text, run_id),
-        None => text.push_str("null"),
-    }
-    text.push_str(",\"seq\":");
-    match event.seq {
-        Some(seq) => crate::core::json::push_u64(&mut text, seq),
-        None => text.push_str("null"),
-    }
-    text.push_str(",\"data\":");
-    text.push_str(&event.data);
-    text.push_str(if event.recovered { ",\"recovered\":true" } else { ",\"recovered\":false" });
-    text.push_str(",\"atMs\":");
-    crate::core::json::push_u64(&mut text, event.at.as_millis());
-    text.push('}');
-    // The core validated `data` as a JSON object, so this parses; field by field otherwise.
-    JSON::parse(&text).unwrap_or_else(|_| event_by_fields(event))
-}
-
-fn event_by_fields(event: &Event) -> JsValue {
-    let o = Object::new();
-    set(&o, "type", &JsValue::from_str(&event.kind));
-    set(&o, "runId", &opt_str(event.run_id.as_deref()));
-    set(&o, "seq", &event.seq.map_or(JsValue::NULL, num));
-    set(&o, "data", &JSON::parse(&event.data).unwrap_or_else(|_| Object::new().into()));
-    set(&o, "recovered", &JsValue::from_bool(event.recovered));
-    set(&o, "atMs", &ms(event.at));
-    o.into()
+/// A range's `from` and `to` as JavaScript numbers: -1 for an open end.
+fn ends(range: &SeqRange) -> (f64, f64) {
+    (range.from as f64, range.to.map_or(-1.0, |to| to as f64))
 }
 
 /// `{kind, severity, runId, messageId, seq, detail, atMs}`.
 pub(crate) fn report(report: &Report) -> JsValue {
-    let o = Object::new();
-    set(&o, "kind", &JsValue::from_str(report.kind.as_str()));
-    set(&o, "severity", &JsValue::from_str(report.severity.as_str()));
-    set(&o, "runId", &opt_str(report.run_id.as_deref()));
-    set(&o, "messageId", &report.message_id.map_or(JsValue::NULL, |id| JsValue::from_str(&id.to_wire())));
-    set(&o, "seq", &report.seq.as_ref().map_or(JsValue::NULL, seq_range));
-    set(&o, "detail", &JsValue::from_str(&report.detail));
-    set(&o, "atMs", &ms(report.at));
-    o.into()
+    let (from, to) = report.seq.as_ref().map_or((-1.0, -1.0), ends);
+    report_js(
+        report.kind.as_str(),
+        report.severity.as_str(),
+        report.run_id.as_deref(),
+        report.message_id.map_or(-1.0, |id| id.get() as f64),
+        from,
+        to,
+        &report.detail,
+        ms(report.at),
+    )
 }
 
 /// `{verdict, missing, reason, atMs}`.
 pub(crate) fn recovery(recovery: &Recovery) -> JsValue {
-    let o = Object::new();
-    set(&o, "verdict", &JsValue::from_str(recovery.verdict.as_str()));
-    let missing: Array = recovery.missing.iter().map(seq_range).collect();
-    set(&o, "missing", &missing);
-    set(&o, "reason", &JsValue::from_str(recovery.reason));
-    set(&o, "atMs", &ms(recovery.at));
-    o.into()
+    let missing: Vec<f64> = recovery.missing.iter().flat_map(|range| <[f64; 2]>::from(ends(range))).collect();
+    recovery_js(recovery.verdict.as_str(), &missing, recovery.reason, ms(recovery.at))
 }
 
 /// `{messageId, runId, latencyMs}`.
 pub(crate) fn receipt(receipt: &Receipt) -> JsValue {
-    let o = Object::new();
-    set(&o, "messageId", &JsValue::from_str(&receipt.message_id.to_wire()));
-    set(&o, "runId", &opt_str(receipt.run_id.as_deref()));
-    set(&o, "latencyMs", &num(receipt.latency_ms));
-    o.into()
+    receipt_js(receipt.message_id.get() as f64, receipt.run_id.as_deref(), receipt.latency_ms as f64)
 }
 
-/// What a listener of the output's topic receives.
+/// What a listener of the output's topic receives. Events are delivered through [`event`]
+/// (which has the names cache); here they, like the driver's own outputs, are `undefined`.
 pub(crate) fn output(output: &Output) -> JsValue {
     match output {
-        Output::Event(e) => event(e),
         Output::Failure(r) => report(r),
         Output::State(s) => JsValue::from_str(s.as_str()),
         Output::Recovery(r) => recovery(r),
         Output::Acked(r) => receipt(r),
-        Output::Connect | Output::Disconnect { .. } => JsValue::UNDEFINED,
+        Output::Event(_) | Output::Connect | Output::Disconnect { .. } => JsValue::UNDEFINED,
     }
 }
 
 /// The `health()` object.
 pub(crate) fn health(health: &Health, now: Instant) -> JsValue {
-    let o = Object::new();
-    set(&o, "state", &JsValue::from_str(health.state.as_str()));
-    set(&o, "dialect", &opt_str(health.dialect.map(|d| d.as_str())));
-    set(&o, "received", &num(health.received));
-    set(&o, "delivered", &num(health.delivered));
-    set(&o, "duplicates", &num(health.duplicates));
-    set(&o, "gaps", &num(health.gaps));
-    set(&o, "pendingAcks", &num(health.pending_acks as u64));
-    set(&o, "openRuns", &num(health.open_runs as u64));
-    set(&o, "heldEvents", &num(health.held_events as u64));
-    set(&o, "lastFrameAgeMs", &health.last_frame_at.map_or(JsValue::NULL, |t| num(now.since(t))));
-    set(&o, "reconnects", &num(health.reconnects));
-    set(&o, "failures", &num(health.failures));
-    set(&o, "wakes", &num(health.wakes));
-    set(&o, "droppedOutputs", &num(health.dropped_outputs));
-    o.into()
+    health_js(
+        health.state.as_str(),
+        health.dialect.map(|d| d.as_str()),
+        health.received as f64,
+        health.delivered as f64,
+        health.duplicates as f64,
+        health.gaps as f64,
+        health.pending_acks as f64,
+        health.open_runs as f64,
+        health.held_events as f64,
+        health.last_frame_at.map_or(-1.0, |t| now.since(t) as f64),
+        health.reconnects as f64,
+        health.failures as f64,
+        health.wakes as f64,
+        health.dropped_outputs as f64,
+    )
 }
 
 /// A `ChatError`: an `Error` named `"ChatError"` with `kind`, `messageId` and `report`; its
 /// message is the report's detail.
 pub(crate) fn chat_error(r: &Report) -> JsValue {
-    let error = js_sys::Error::new(&r.detail);
-    error.set_name("ChatError");
-    set(&error, "kind", &JsValue::from_str(r.kind.as_str()));
-    set(&error, "messageId", &r.message_id.map_or(JsValue::NULL, |id| JsValue::from_str(&id.to_wire())));
-    set(&error, "report", &report(r));
-    error.into()
+    chat_error_js(&report(r))
 }

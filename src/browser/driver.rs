@@ -220,12 +220,12 @@ pub(crate) struct Inner {
 }
 
 /// The WebSocket endpoint for `url`, offering the token as a subprotocol.
-pub(crate) fn websocket(url: String, token: Option<&str>) -> Endpoint {
+pub(crate) fn websocket(url: &str, token: Option<&str>) -> Endpoint {
     let protocols = match token {
         Some(token) => Array::of2(&JsValue::from_str("jwt-auth"), &JsValue::from_str(&auth_protocol(token))),
         None => Array::new(),
     };
-    Endpoint::WebSocket { url, protocols: protocols.into() }
+    Endpoint::websocket(&JsValue::from_str(url), &protocols)
 }
 
 /// A new client's shared state, closed until `connect`.
@@ -433,10 +433,7 @@ impl Inner {
                 Sink::Rust(queue) => Some(queue.push(Output::Event(event))),
                 Sink::Js(listeners) => {
                     let listeners = listeners.of(Topic::Event)?;
-                    let value = match in_frame {
-                        Some(at) => convert::event_in(&event, &at, &mut self.kinds, &mut self.runs),
-                        None => convert::event(&event),
-                    };
+                    let value = convert::event(&event, in_frame.as_ref(), &mut self.kinds, &mut self.runs);
                     Some(Job::Call(listeners, value))
                 }
             },

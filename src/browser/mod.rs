@@ -41,7 +41,6 @@ mod inbound;
 mod listeners;
 mod options;
 mod rust;
-mod socket;
 mod timer;
 mod transport;
 

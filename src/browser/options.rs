@@ -1,57 +1,151 @@
-//! JavaScript options objects → [`ClientOptions`] and [`SendOptions`], strictly: unknown names,
-//! wrong types and out-of-range values are a `TypeError`/`RangeError` naming the option.
-//! `undefined` means "absent" (the default applies).
+//! JavaScript options objects → the client's endpoint and [`Config`], and [`SendOptions`],
+//! strictly: unknown names, wrong types and out-of-range values are a `TypeError`/`RangeError`
+//! naming the option. `undefined` means "absent" (the default applies).
+//!
+//! The objects are read and checked in JavaScript (one call, no property crossing the boundary
+//! one by one, and none of the error texts in wasm); what comes back is a flat array of checked
+//! values. The values of the configuration as a whole (a timeout of zero, a cap too small) are
+//! then checked by `Tracker::new`, as for the Rust API.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::Array;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::error::OptionError;
-use super::rust::ClientOptions;
 use super::transport::Endpoint;
 use crate::core::{Config, DialectChoice, SendOptions};
+
+#[wasm_bindgen(inline_js = r#"
+const NUMERIC = 'heartbeatIntervalMs heartbeatTimeoutMs handshakeTimeoutMs ackTimeoutMs firstEventTimeoutMs runStallTimeoutMs reorderWindowMs lateWakeMs dedupWindowMs jitterSeed maxFrameBytes maxDepth dedupWindow sendBufferCap pendingCap runTableCap reorderBufferCap outputQueueCap'.split(' ');
+const RECONNECT = ['minDelayMs', 'maxDelayMs', 'maxAttempts'];
+const DIALECTS = ['auto', 'netra', 'sequenced'];
+const EVENT_LIST = 'must be an array of strings';
+function fail(type, option, reason) {
+  throw new type('chat-sentinel: option "' + option + '" ' + reason);
+}
+function members(value, option) {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(TypeError, option, 'must be an object');
+  const out = [];
+  for (const name of Object.keys(value)) {
+    let member;
+    try { member = value[name]; } catch (_) { fail(TypeError, name, 'could not be read'); }
+    if (member !== undefined) out.push([name, member]);
+  }
+  return out;
+}
+function string(value, option) {
+  if (typeof value !== 'string') fail(TypeError, option, 'must be a string');
+  return value;
+}
+function number(out, at, value, option, small) {
+  if (typeof value !== 'number') fail(TypeError, option, 'must be a number');
+  if (!(value >= 0 && value <= 9007199254740991) || Math.trunc(value) !== value) fail(RangeError, option, 'must be a non-negative integer');
+  if (small && value > 4294967295) fail(RangeError, option, 'is too large');
+  out[at] = value;
+}
+function base64url(text) {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+export function client_options(value) {
+  const out = [];
+  let url, token, transport;
+  for (const [name, v] of members(value, 'options')) {
+    switch (name) {
+      case 'url': url = string(v, 'url'); break;
+      case 'transport': {
+        let connect;
+        try { connect = Reflect.get(v, 'connect'); } catch (_) {}
+        if (typeof v !== 'object' || v === null || typeof connect !== 'function') fail(TypeError, 'transport', 'must be an object with a connect(callbacks) method');
+        transport = v;
+        break;
+      }
+      case 'token': token = string(v, 'token') || undefined; break;
+      case 'dialect':
+        out[3] = DIALECTS.indexOf(string(v, 'dialect'));
+        if (out[3] < 0) fail(RangeError, 'dialect', 'must be "auto", "netra" or "sequenced"');
+        break;
+      case 'requiredEvents': {
+        if (!Array.isArray(v)) fail(TypeError, 'requiredEvents', EVENT_LIST);
+        if (v.length > 1024) fail(RangeError, 'requiredEvents', 'lists more than 32 event types');
+        const events = [];
+        for (let i = 0; i < v.length; i++) {
+          const event = v[i];
+          if (typeof event !== 'string') fail(TypeError, 'requiredEvents', EVENT_LIST);
+          events.push(event);
+        }
+        out[4] = events;
+        break;
+      }
+      case 'reconnect':
+        for (const [member, m] of members(v, 'reconnect')) {
+          const i = RECONNECT.indexOf(member);
+          if (i < 0) fail(TypeError, 'reconnect.' + member, 'is not a known option');
+          number(out, 5 + NUMERIC.length + i, m, 'reconnect.' + member, i === 2);
+        }
+        break;
+      default: {
+        const i = NUMERIC.indexOf(name);
+        if (i < 0) fail(TypeError, name, 'is not a known option');
+        number(out, 5 + i, v, name, i >= 10);
+      }
+    }
+  }
+  if (url !== undefined && transport !== undefined) fail(TypeError, 'transport', 'cannot be given together with "url"');
+  if (url === undefined && transport === undefined) fail(TypeError, 'url', 'is required (or give a "transport" instead)');
+  if (transport !== undefined) {
+    if (token !== undefined) fail(TypeError, 'token', 'cannot be used with a transport (the transport authenticates itself)');
+    out[2] = transport;
+    return out;
+  }
+  if (!/^wss?:\/\//i.test(url)) fail(TypeError, 'url', 'must be a ws:// or wss:// URL');
+  try { new URL(url); } catch (_) { fail(TypeError, 'url', 'is not a valid URL'); }
+  if (url.includes('#')) fail(TypeError, 'url', 'must not have a fragment (#)');
+  out[1] = [];
+  if (token !== undefined) {
+    const encoded = base64url(token);
+    if (url.includes(token) || url.includes(encoded)) fail(TypeError, 'url', 'must not contain the token (it travels as a subprotocol)');
+    out[1] = ['jwt-auth', 'jwt.' + encoded];
+  }
+  out[0] = url;
+  return out;
+}
+export function send_options(value) {
+  if (value === undefined || value === null) return undefined;
+  let threadId;
+  for (const [name, v] of members(value, 'sendMessage options')) {
+    if (name !== 'threadId') fail(TypeError, 'sendMessage options.' + name, 'is not a known option');
+    threadId = string(v, 'threadId');
+  }
+  return threadId;
+}
+"#)]
+extern "C" {
+    /// Checks `new ChatClient(options)` and throws the `TypeError` or `RangeError` of the first
+    /// bad option, in the order of the object's keys: exactly one of `url` (a valid `ws://` or
+    /// `wss://` URL without a fragment that contains the token neither as given nor as the
+    /// subprotocol encodes it) and `transport` (an object with a `connect` function); `token`
+    /// (a string, `""` meaning none) only with `url`; every numeric option a non-negative safe
+    /// integer, at most 2^32 − 1 for sizes and counts. Returns, `undefined` where absent:
+    /// `[url, protocols, transport, dialect index, requiredEvents, ...numbers]`, the numbers in
+    /// the order of [`FIELDS`]; `protocols` is `["jwt-auth", "jwt.<base64url(token)>"]`, or `[]`
+    /// without a token.
+    #[wasm_bindgen(catch)]
+    fn client_options(options: &JsValue) -> Result<Array, JsValue>;
+
+    /// Checks `sendMessage`'s options (`undefined`, `null` or `{threadId?: string}`) and returns
+    /// the thread id; throws a `TypeError` naming a bad option.
+    #[wasm_bindgen(catch)]
+    fn send_options(options: &JsValue) -> Result<Option<String>, JsValue>;
+}
 
 /// `new ChatClient(options)`, checked: where to connect and the tracker's configuration (whose
 /// values `Tracker::new` checks).
 pub(crate) struct JsClientOptions {
     pub(crate) endpoint: Endpoint,
     pub(crate) config: Config,
-}
-
-/// What `requiredEvents` must be.
-const EVENT_LIST: &str = "must be an array of strings";
-
-/// The largest integer a JavaScript number holds exactly.
-const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
-
-/// The members of a plain options object, `undefined` ones left out.
-fn members(value: &JsValue, option: &'static str) -> Result<Vec<(String, JsValue)>, OptionError> {
-    if !value.is_object() || value.is_function() || Array::is_array(value) {
-        return Err(OptionError::type_error(option, "must be an object"));
-    }
-    let object: &Object = value.unchecked_ref();
-    let mut out = Vec::new();
-    for key in Object::keys(object).iter() {
-        let Some(name) = key.as_string() else { continue };
-        let member =
-            Reflect::get(object, &key).map_err(|_| OptionError::type_error(name.clone(), "could not be read"))?;
-        if !member.is_undefined() {
-            out.push((name, member));
-        }
-    }
-    Ok(out)
-}
-
-fn unknown(prefix: &str, name: &str) -> OptionError {
-    let mut option = String::from(prefix);
-    option.push_str(name);
-    OptionError::type_error(option, "is not a known option")
-}
-
-fn string(value: &JsValue, option: &'static str) -> Result<String, OptionError> {
-    value.as_string().ok_or_else(|| OptionError::type_error(option, "must be a string"))
 }
 
 /// Where a numeric option is stored in the [`Config`].
@@ -80,73 +174,38 @@ enum Field {
     MaxAttempts,
 }
 
-/// A numeric option: its name as the JavaScript API spells it (`reconnect.` included for the
-/// members of `reconnect`), where it goes, and whether it must fit 32 bits (sizes and counts)
-/// or may be any non-negative safe integer (milliseconds and the seed).
-struct Numeric {
-    option: &'static str,
-    field: Field,
-    small: bool,
-}
-
-const fn numeric(option: &'static str, field: Field, small: bool) -> Numeric {
-    Numeric { option, field, small }
-}
-
-/// The numeric options at the top level of `new ChatClient(options)`.
-static NUMERIC: [Numeric; 18] = [
-    numeric("heartbeatIntervalMs", Field::HeartbeatIntervalMs, false),
-    numeric("heartbeatTimeoutMs", Field::HeartbeatTimeoutMs, false),
-    numeric("handshakeTimeoutMs", Field::HandshakeTimeoutMs, false),
-    numeric("ackTimeoutMs", Field::AckTimeoutMs, false),
-    numeric("firstEventTimeoutMs", Field::FirstEventTimeoutMs, false),
-    numeric("runStallTimeoutMs", Field::RunStallTimeoutMs, false),
-    numeric("reorderWindowMs", Field::ReorderWindowMs, false),
-    numeric("lateWakeMs", Field::LateWakeMs, false),
-    numeric("dedupWindowMs", Field::DedupWindowMs, false),
-    numeric("jitterSeed", Field::JitterSeed, false),
-    numeric("maxFrameBytes", Field::MaxFrameBytes, true),
-    numeric("maxDepth", Field::MaxDepth, true),
-    numeric("dedupWindow", Field::DedupWindow, true),
-    numeric("sendBufferCap", Field::SendBufferCap, true),
-    numeric("pendingCap", Field::PendingCap, true),
-    numeric("runTableCap", Field::RunTableCap, true),
-    numeric("reorderBufferCap", Field::ReorderBufferCap, true),
-    numeric("outputQueueCap", Field::OutputQueueCap, true),
+/// The numeric options in the order `client_options` returns them: those of the top level
+/// (`NUMERIC` in JavaScript), then the members of `reconnect` (`RECONNECT`).
+const FIELDS: [Field; 21] = [
+    Field::HeartbeatIntervalMs,
+    Field::HeartbeatTimeoutMs,
+    Field::HandshakeTimeoutMs,
+    Field::AckTimeoutMs,
+    Field::FirstEventTimeoutMs,
+    Field::RunStallTimeoutMs,
+    Field::ReorderWindowMs,
+    Field::LateWakeMs,
+    Field::DedupWindowMs,
+    Field::JitterSeed,
+    Field::MaxFrameBytes,
+    Field::MaxDepth,
+    Field::DedupWindow,
+    Field::SendBufferCap,
+    Field::PendingCap,
+    Field::RunTableCap,
+    Field::ReorderBufferCap,
+    Field::OutputQueueCap,
+    Field::MinDelayMs,
+    Field::MaxDelayMs,
+    Field::MaxAttempts,
 ];
 
-/// The members of `reconnect`.
-static RECONNECT: [Numeric; 3] = [
-    numeric("reconnect.minDelayMs", Field::MinDelayMs, false),
-    numeric("reconnect.maxDelayMs", Field::MaxDelayMs, false),
-    numeric("reconnect.maxAttempts", Field::MaxAttempts, true),
-];
-
-impl Numeric {
-    /// The option of `table` named `name` (after `prefix`, the table's common prefix).
-    fn find(table: &'static [Numeric], prefix: &str, name: &str) -> Option<&'static Numeric> {
-        table.iter().find(|n| n.option.strip_prefix(prefix) == Some(name))
-    }
-
-    /// Checks `value` and stores it: a number (`TypeError`), a non-negative integer of at most
-    /// 2^53 − 1 (`RangeError`), and for a small option at most 2^32 − 1 (`RangeError`).
-    fn set(&self, config: &mut Config, value: &JsValue) -> Result<(), OptionError> {
-        let n = value.as_f64().ok_or_else(|| OptionError::type_error(self.option, "must be a number"))?;
-        // In range, `as` is exact for an integral `n` and truncates any other; NaN is out of range.
-        let whole = n as u64;
-        if !(0.0..=MAX_SAFE).contains(&n) || whole as f64 != n {
-            return Err(OptionError::range_error(self.option, "must be a non-negative integer"));
-        }
-        if self.small && whole > u64::from(u32::MAX) {
-            return Err(OptionError::range_error(self.option, "is too large"));
-        }
-        self.field.store(config, whole);
-        Ok(())
-    }
-}
+/// The dialects by the index `client_options` returns.
+const DIALECTS: [DialectChoice; 3] = [DialectChoice::Auto, DialectChoice::Netra, DialectChoice::Sequenced];
 
 impl Field {
-    /// Stores `wide`; the narrower fields (those of small options) get it checked to fit 32 bits.
+    /// Stores `wide`; the narrower fields (those of sizes and counts, checked to fit 32 bits)
+    /// get it narrowed.
     fn store(self, c: &mut Config, wide: u64) {
         let small = u32::try_from(wide).unwrap_or(u32::MAX);
         // A `usize` holds any `u32` on every target this code runs on (wasm32 and wider).
@@ -177,88 +236,30 @@ impl Field {
     }
 }
 
-/// Parses and validates `new ChatClient(options)`: exactly one of `url` and `transport`;
-/// `token` only with `url` (a transport authenticates itself).
-pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, OptionError> {
-    let mut url = None;
-    let mut token = None;
-    let mut transport = None;
-    let mut c = Config::default();
-    for (name, v) in members(value, "options")? {
-        let v = &v;
-        match name.as_str() {
-            "url" => url = Some(string(v, "url")?),
-            "transport" => {
-                let connect = Reflect::get(v, &JsValue::from_str("connect")).unwrap_or(JsValue::UNDEFINED);
-                if !v.is_object() || !connect.is_function() {
-                    return Err(OptionError::type_error(
-                        "transport",
-                        "must be an object with a connect(callbacks) method",
-                    ));
-                }
-                transport = Some(v.clone());
-            }
-            "token" => token = Some(string(v, "token")?).filter(|t| !t.is_empty()),
-            "dialect" => {
-                let text = string(v, "dialect")?;
-                c.dialect = DialectChoice::parse(&text).ok_or_else(|| {
-                    OptionError::range_error("dialect", "must be \"auto\", \"netra\" or \"sequenced\"")
-                })?;
-            }
-            "requiredEvents" => {
-                if !Array::is_array(v) {
-                    return Err(OptionError::type_error("requiredEvents", EVENT_LIST));
-                }
-                let array: &Array = v.unchecked_ref();
-                if array.length() > 1024 {
-                    return Err(OptionError::range_error("requiredEvents", "lists more than 32 event types"));
-                }
-                let mut events = Vec::new();
-                for event in array.iter() {
-                    let event = event.as_string();
-                    events.push(event.ok_or_else(|| OptionError::type_error("requiredEvents", EVENT_LIST))?);
-                }
-                c.required_events = events;
-            }
-            "reconnect" => {
-                for (name, v) in members(v, "reconnect")? {
-                    let option = Numeric::find(&RECONNECT, "reconnect.", &name);
-                    option.ok_or_else(|| unknown("reconnect.", &name))?.set(&mut c, &v)?;
-                }
-            }
-            other => Numeric::find(&NUMERIC, "", other).ok_or_else(|| unknown("", other))?.set(&mut c, v)?,
+/// Parses and checks `new ChatClient(options)`; `Err` is the `TypeError` or `RangeError` to
+/// throw.
+pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
+    let checked = client_options(value)?;
+    let mut config = Config::default();
+    if let Some(dialect) = checked.get(3).as_f64().and_then(|i| DIALECTS.get(i as usize)) {
+        config.dialect = *dialect;
+    }
+    if let Some(events) = checked.get(4).dyn_ref::<Array>() {
+        config.required_events = events.iter().filter_map(|e| e.as_string()).collect();
+    }
+    for (at, field) in (5..).zip(FIELDS) {
+        // Checked in JavaScript: a non-negative safe integer, so `as` is exact.
+        if let Some(n) = checked.get(at).as_f64() {
+            field.store(&mut config, n as u64);
         }
     }
-    match (url, transport) {
-        (Some(_), Some(_)) => Err(OptionError::type_error("transport", "cannot be given together with \"url\"")),
-        (None, None) => Err(OptionError::type_error("url", "is required (or give a \"transport\" instead)")),
-        (None, Some(transport)) => {
-            if token.is_some() {
-                return Err(OptionError::type_error(
-                    "token",
-                    "cannot be used with a transport (the transport authenticates itself)",
-                ));
-            }
-            Ok(JsClientOptions { endpoint: Endpoint::custom(transport), config: c })
-        }
-        (Some(url), None) => {
-            ClientOptions::check_endpoint(&url, token.as_deref())?;
-            Ok(JsClientOptions { endpoint: super::driver::websocket(url, token.as_deref()), config: c })
-        }
-    }
+    let url = checked.get(0);
+    let endpoint =
+        if url.is_string() { Endpoint::websocket(&url, &checked.get(1)) } else { Endpoint::custom(checked.get(2)) };
+    Ok(JsClientOptions { endpoint, config })
 }
 
-/// Parses `sendMessage(text, {threadId})`.
-pub(crate) fn send(value: &JsValue) -> Result<SendOptions, OptionError> {
-    let mut options = SendOptions::default();
-    if value.is_undefined() || value.is_null() {
-        return Ok(options);
-    }
-    for (name, v) in members(value, "sendMessage options")? {
-        match name.as_str() {
-            "threadId" => options.thread_id = Some(string(&v, "threadId")?),
-            other => return Err(unknown("sendMessage options.", other)),
-        }
-    }
-    Ok(options)
+/// Parses `sendMessage(text, {threadId})`; `Err` is the `TypeError` to throw.
+pub(crate) fn send(value: &JsValue) -> Result<SendOptions, JsValue> {
+    Ok(SendOptions { thread_id: send_options(value)? })
 }

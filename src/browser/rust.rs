@@ -137,7 +137,7 @@ impl Client {
         options.validate()?;
         let cap = options.config.output_queue_cap;
         let tracker = Tracker::new(options.config).map_err(|e| OptionError::range_error(e.field, e.reason))?;
-        let endpoint = driver::websocket(options.url, options.token.as_deref());
+        let endpoint = driver::websocket(&options.url, options.token.as_deref());
         let shared = driver::new(tracker, endpoint, Sink::Rust(Queue::new(cap)));
         Ok(Client { shared })
     }

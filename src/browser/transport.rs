@@ -1,11 +1,14 @@
-//! Where frames go: the browser `WebSocket` (the default) or a transport written in JavaScript.
+//! Where frames go: a transport written in JavaScript, the browser `WebSocket` included.
 //!
 //! A JavaScript transport is an object with `connect(callbacks)`. Every connection attempt
 //! (the first and each reconnect) calls it once with fresh callbacks
 //! `{open(), message(text), closed(code, reason, wasClean)}` and expects back a connection
-//! `{send(text), close(code, reason)}`. The driver treats the two exactly like a socket: it
-//! makes no protocol decision here, and each connection carries a generation number so that
-//! callbacks of a connection the driver has let go are ignored.
+//! `{send(text), close(code, reason)}`. The driver makes no protocol decision here, and each
+//! connection carries a generation number so that callbacks of a connection the driver has let
+//! go are ignored.
+//!
+//! The default endpoint, a `WebSocket(url, protocols)`, is such a transport too ([`websocket`]
+//! in JavaScript): its handlers call the callbacks, and closing a connection removes them.
 //!
 //! Callbacks may be called at any time, also synchronously from inside `connect`, `send` or
 //! `close` (a scripted in-page server answers at once): an input that arrives while the driver
@@ -14,29 +17,66 @@
 
 use alloc::collections::VecDeque;
 use alloc::rc::{Rc, Weak};
-use alloc::string::String;
 use core::cell::{Cell, RefCell};
 
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::driver::{self, Inner, Input, SocketEvent};
-use super::socket::Socket;
 
-/// Where to connect, and how to authenticate. No `Debug`: it may hold the token.
-pub(crate) enum Endpoint {
-    /// `new WebSocket(url, protocols)`; `protocols` is `["jwt-auth", "jwt.<base64url(token)>"]`
-    /// as a JS array (empty without a token).
-    WebSocket { url: String, protocols: JsValue },
+#[wasm_bindgen(inline_js = "
+export function websocket(url, protocols) {
+  return {
+    connect(callbacks) {
+      const ws = new WebSocket(url, protocols);
+      ws.binaryType = 'arraybuffer';
+      ws.onopen = () => callbacks.open();
+      ws.onmessage = (event) => callbacks.message(event.data);
+      ws.onclose = (event) => callbacks.closed(event.code, event.reason, event.wasClean);
+      ws.onerror = () => {};
+      return {
+        send(text) {
+          if (ws.readyState !== 1) return false;
+          ws.send(text);
+        },
+        close(code, reason) {
+          ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+          if (ws.readyState < 2) ws.close(code, reason);
+        },
+      };
+    },
+  };
+}
+")]
+extern "C" {
+    /// The transport of `new WebSocket(url, protocols)` (binary frames as `ArrayBuffer`s). Its
+    /// connection's `send` returns `false` unless the socket is `OPEN`; its `close` removes the
+    /// socket's handlers, then closes it if it is still connecting or open. Browsers give no
+    /// detail on `error`; the `close` that follows carries what there is.
+    #[wasm_bindgen(js_name = websocket)]
+    fn websocket_transport(url: &JsValue, protocols: &JsValue) -> JsValue;
+}
+
+/// Where to connect, and how to authenticate: a JavaScript transport, and the mailbox of its
+/// callbacks. No `Debug`: it may hold the token.
+pub(crate) struct Endpoint {
     /// A JavaScript object with `connect(callbacks)`.
-    Custom { transport: JsValue, mailbox: Rc<Mailbox> },
+    transport: JsValue,
+    mailbox: Rc<Mailbox>,
 }
 
 impl Endpoint {
     /// A JavaScript transport (already checked to have a `connect` function).
     pub(crate) fn custom(transport: JsValue) -> Endpoint {
-        Endpoint::Custom { transport, mailbox: Rc::new(Mailbox::default()) }
+        Endpoint { transport, mailbox: Rc::new(Mailbox::default()) }
+    }
+
+    /// `new WebSocket(url, protocols)`; `protocols` is `["jwt-auth", "jwt.<base64url(token)>"]`
+    /// as a JS array (empty without a token).
+    pub(crate) fn websocket(url: &JsValue, protocols: &JsValue) -> Endpoint {
+        Endpoint::custom(websocket_transport(url, protocols))
     }
 }
 
@@ -47,51 +87,8 @@ pub(crate) struct Mailbox {
     scheduled: Cell<bool>,
 }
 
-/// The connection the driver currently owns.
-pub(crate) enum Link {
-    Socket(Socket),
-    Custom(Connection),
-}
-
-impl Link {
-    /// Opens a connection to `endpoint`. `Err` when the browser or the transport refuses
-    /// (the exception is dropped unread: it may quote the subprotocols).
-    pub(crate) fn open(endpoint: &Endpoint, generation: u64, shared: &Weak<RefCell<Inner>>) -> Result<Link, ()> {
-        match endpoint {
-            Endpoint::WebSocket { url, protocols } => {
-                Socket::open(url, protocols, generation, shared).map(Link::Socket)
-            }
-            Endpoint::Custom { transport, mailbox } => {
-                Connection::open(transport, mailbox, generation, shared).map(Link::Custom)
-            }
-        }
-    }
-
-    pub(crate) fn generation(&self) -> u64 {
-        match self {
-            Link::Socket(s) => s.generation(),
-            Link::Custom(c) => c.generation,
-        }
-    }
-
-    /// Sends one text frame; `false` if it could not go (the caller hands it back).
-    pub(crate) fn send(&self, text: &str) -> bool {
-        match self {
-            Link::Socket(s) => s.send(text),
-            Link::Custom(c) => c.send(text),
-        }
-    }
-
-    pub(crate) fn close(self, code: u16, reason: &str) {
-        match self {
-            Link::Socket(s) => s.close(code, reason),
-            Link::Custom(c) => c.close(code, reason),
-        }
-    }
-}
-
-/// One connection of a JavaScript transport.
-pub(crate) struct Connection {
+/// The connection the driver currently owns: one connection of a JavaScript transport.
+pub(crate) struct Link {
     generation: u64,
     /// What `connect` returned: `send` and `close` are called on it.
     conn: JsValue,
@@ -139,13 +136,11 @@ fn drain(shared: &Weak<RefCell<Inner>>, mailbox: &Rc<Mailbox>) {
     mailbox.scheduled.set(false);
 }
 
-impl Connection {
-    fn open(
-        transport: &JsValue,
-        mailbox: &Rc<Mailbox>,
-        generation: u64,
-        shared: &Weak<RefCell<Inner>>,
-    ) -> Result<Connection, ()> {
+impl Link {
+    /// Opens a connection to `endpoint`. `Err` when the browser or the transport refuses
+    /// (the exception is dropped unread: it may quote the subprotocols).
+    pub(crate) fn open(endpoint: &Endpoint, generation: u64, shared: &Weak<RefCell<Inner>>) -> Result<Link, ()> {
+        let Endpoint { transport, mailbox } = endpoint;
         let open = Rc::new(Cell::new(false));
         let ended = Rc::new(Cell::new(false));
         let callbacks = Object::new();
@@ -185,12 +180,16 @@ impl Connection {
         let (Some(send_fn), Some(close_fn)) = (method(&conn, "send"), method(&conn, "close")) else {
             return Err(());
         };
-        Ok(Connection { generation, conn, send_fn, close_fn, open, ended })
+        Ok(Link { generation, conn, send_fn, close_fn, open, ended })
     }
 
-    /// `conn.send(text)`; `false` if the connection is not open, `send` threw or returned
-    /// `false`.
-    fn send(&self, text: &str) -> bool {
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Sends one text frame, `conn.send(text)`; `false` if the connection is not open, `send`
+    /// threw or returned `false` (the caller hands the frame back).
+    pub(crate) fn send(&self, text: &str) -> bool {
         if !self.open.get() || self.ended.get() {
             return false;
         }
@@ -200,7 +199,8 @@ impl Connection {
         }
     }
 
-    fn close(self, code: u16, reason: &str) {
+    /// Closes the connection with `code` and `reason`.
+    pub(crate) fn close(self, code: u16, reason: &str) {
         self.close_once(code, reason);
     }
 
@@ -211,7 +211,7 @@ impl Connection {
     }
 }
 
-impl Drop for Connection {
+impl Drop for Link {
     fn drop(&mut self) {
         self.close_once(1000, "client closed");
     }
