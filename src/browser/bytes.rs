@@ -10,34 +10,7 @@
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
-#[wasm_bindgen(inline_js = "
-const encoder = new TextEncoder();
-let bytes = null;
-function view(memory) {
-  if (bytes === null || bytes.buffer !== memory.buffer) bytes = new Uint8Array(memory.buffer);
-  return bytes;
-}
-export function encode_into(text, memory, at, len) {
-  const n = text.length;
-  if (n > len) return -n;
-  const mem = view(memory);
-  let i = 0;
-  for (; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0x7f) break;
-    mem[at + i] = c;
-  }
-  if (i === n) return n;
-  const done = encoder.encodeInto(text.slice(i), mem.subarray(at + i, at + len));
-  return done.read === n - i ? i + done.written : -n;
-}
-export function ascii_string(memory, at, len) {
-  const mem = view(memory);
-  let s = '';
-  for (let i = 0; i < len; i++) s += String.fromCharCode(mem[at + i]);
-  return s;
-}
-")]
+#[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
     /// Writes `text` as UTF-8 into the `len` bytes at address `at` of the wasm `memory` and
     /// returns the bytes written, or minus the string's length in UTF-16 code units when it

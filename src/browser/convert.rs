@@ -12,37 +12,7 @@ use super::bytes;
 use super::inbound::InFrame;
 use crate::core::{Event, Health, Instant, Output, Receipt, Recovery, Report, SeqRange};
 
-#[wasm_bindgen(inline_js = "
-export function event_in_frame(text, start, end, type, runId, seq, recovered, atMs) {
-  let data;
-  try { data = start < end ? JSON.parse(text.slice(start, end)) : end < 0 ? JSON.parse(text) : {}; }
-  catch (_) { if (end >= 0) return undefined; data = {}; }
-  return { type, runId, seq: seq < 0 ? null : seq, data, recovered, atMs };
-}
-const range = (from, to) => to < 0 ? { from } : { from, to };
-export function report(kind, severity, runId, messageId, from, to, detail, atMs) {
-  return { kind, severity, runId: runId ?? null, messageId: messageId < 0 ? null : 'cs-' + messageId, seq: from < 0 ? null : range(from, to), detail, atMs };
-}
-export function recovery(verdict, missing, reason, atMs) {
-  const ranges = [];
-  for (let i = 0; i < missing.length; i += 2) ranges.push(range(missing[i], missing[i + 1]));
-  return { verdict, missing: ranges, reason, atMs };
-}
-export function receipt(messageId, runId, latencyMs) {
-  return { messageId: 'cs-' + messageId, runId: runId ?? null, latencyMs };
-}
-export function health(state, dialect, received, delivered, duplicates, gaps, pendingAcks, openRuns, heldEvents, lastFrameAgeMs, reconnects, failures, wakes, droppedOutputs) {
-  return { state, dialect: dialect ?? null, received, delivered, duplicates, gaps, pendingAcks, openRuns, heldEvents, lastFrameAgeMs: lastFrameAgeMs < 0 ? null : lastFrameAgeMs, reconnects, failures, wakes, droppedOutputs };
-}
-export function chat_error(report) {
-  const error = new Error(report.detail);
-  error.name = 'ChatError';
-  error.kind = report.kind;
-  error.messageId = report.messageId;
-  error.report = report;
-  return error;
-}
-")]
+#[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
     /// The event object, its data parsed from `text.slice(start, end)` (`{}` when `start ==
     /// end`; all of `text` when `end` < 0); `seq` < 0 is `null`. `undefined` if a slice does

@@ -12,14 +12,7 @@ use wasm_bindgen::JsValue;
 
 use crate::core::Output;
 
-#[wasm_bindgen(inline_js = "
-export function emit(listeners, value) {
-  for (let i = 0; i < listeners.length; i++) {
-    const listener = listeners[i];
-    try { listener(value); } catch (e) { console.error('chat-sentinel: a listener threw', e); }
-  }
-}
-")]
+#[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
     /// Calls each listener with `value` in order; a listener that throws is logged to the
     /// console and the others still run.

@@ -13,10 +13,7 @@ use wasm_bindgen::JsValue;
 use super::driver::{self, Inner, Input};
 use crate::core::Instant;
 
-#[wasm_bindgen(inline_js = "
-const performance = globalThis.performance;
-export function performance_now() { return performance.now(); }
-")]
+#[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
     /// `performance.now()`, the `performance` object looked up once: reading the global's
     /// `performance` accessor on every call cost more than `now()` itself (Chromium).

@@ -26,30 +26,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::driver::{self, Inner, Input, SocketEvent};
 
-#[wasm_bindgen(inline_js = "
-export function websocket(url, protocols) {
-  return {
-    connect(callbacks) {
-      const ws = new WebSocket(url, protocols);
-      ws.binaryType = 'arraybuffer';
-      ws.onopen = () => callbacks.open();
-      ws.onmessage = (event) => callbacks.message(event.data);
-      ws.onclose = (event) => callbacks.closed(event.code, event.reason, event.wasClean);
-      ws.onerror = () => {};
-      return {
-        send(text) {
-          if (ws.readyState !== 1) return false;
-          ws.send(text);
-        },
-        close(code, reason) {
-          ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
-          if (ws.readyState < 2) ws.close(code, reason);
-        },
-      };
-    },
-  };
-}
-")]
+#[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
     /// The transport of `new WebSocket(url, protocols)` (binary frames as `ArrayBuffer`s). Its
     /// connection's `send` returns `false` unless the socket is `OPEN`; its `close` removes the

@@ -1,0 +1,204 @@
+// The JavaScript half of the browser driver: one ES module (one file in the package), imported
+// by the Rust modules of src/browser/ through `#[wasm_bindgen(module = "/src/browser/glue.js")]`.
+// Each section names the Rust module that declares and documents its functions.
+
+// ---- bytes.rs
+const encoder = new TextEncoder();
+let bytes = null;
+function view(memory) {
+  if (bytes === null || bytes.buffer !== memory.buffer) bytes = new Uint8Array(memory.buffer);
+  return bytes;
+}
+export function encode_into(text, memory, at, len) {
+  const n = text.length;
+  if (n > len) return -n;
+  const mem = view(memory);
+  let i = 0;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) break;
+    mem[at + i] = c;
+  }
+  if (i === n) return n;
+  const done = encoder.encodeInto(text.slice(i), mem.subarray(at + i, at + len));
+  return done.read === n - i ? i + done.written : -n;
+}
+export function ascii_string(memory, at, len) {
+  const mem = view(memory);
+  let s = '';
+  for (let i = 0; i < len; i++) s += String.fromCharCode(mem[at + i]);
+  return s;
+}
+
+// ---- convert.rs
+export function event_in_frame(text, start, end, type, runId, seq, recovered, atMs) {
+  let data;
+  try { data = start < end ? JSON.parse(text.slice(start, end)) : end < 0 ? JSON.parse(text) : {}; }
+  catch (_) { if (end >= 0) return undefined; data = {}; }
+  return { type, runId, seq: seq < 0 ? null : seq, data, recovered, atMs };
+}
+const range = (from, to) => to < 0 ? { from } : { from, to };
+export function report(kind, severity, runId, messageId, from, to, detail, atMs) {
+  return { kind, severity, runId: runId ?? null, messageId: messageId < 0 ? null : 'cs-' + messageId, seq: from < 0 ? null : range(from, to), detail, atMs };
+}
+export function recovery(verdict, missing, reason, atMs) {
+  const ranges = [];
+  for (let i = 0; i < missing.length; i += 2) ranges.push(range(missing[i], missing[i + 1]));
+  return { verdict, missing: ranges, reason, atMs };
+}
+export function receipt(messageId, runId, latencyMs) {
+  return { messageId: 'cs-' + messageId, runId: runId ?? null, latencyMs };
+}
+export function health(state, dialect, received, delivered, duplicates, gaps, pendingAcks, openRuns, heldEvents, lastFrameAgeMs, reconnects, failures, wakes, droppedOutputs) {
+  return { state, dialect: dialect ?? null, received, delivered, duplicates, gaps, pendingAcks, openRuns, heldEvents, lastFrameAgeMs: lastFrameAgeMs < 0 ? null : lastFrameAgeMs, reconnects, failures, wakes, droppedOutputs };
+}
+export function chat_error(report) {
+  const error = new Error(report.detail);
+  error.name = 'ChatError';
+  error.kind = report.kind;
+  error.messageId = report.messageId;
+  error.report = report;
+  return error;
+}
+
+// ---- listeners.rs
+export function emit(listeners, value) {
+  for (let i = 0; i < listeners.length; i++) {
+    const listener = listeners[i];
+    try { listener(value); } catch (e) { console.error('chat-sentinel: a listener threw', e); }
+  }
+}
+
+// ---- options.rs
+const NUMERIC = 'heartbeatIntervalMs heartbeatTimeoutMs handshakeTimeoutMs ackTimeoutMs firstEventTimeoutMs runStallTimeoutMs reorderWindowMs lateWakeMs dedupWindowMs jitterSeed maxFrameBytes maxDepth dedupWindow sendBufferCap pendingCap runTableCap reorderBufferCap outputQueueCap'.split(' ');
+const RECONNECT = ['minDelayMs', 'maxDelayMs', 'maxAttempts'];
+const DIALECTS = ['auto', 'netra', 'sequenced'];
+const EVENT_LIST = 'must be an array of strings';
+function fail(type, option, reason) {
+  throw new type('chat-sentinel: option "' + option + '" ' + reason);
+}
+function members(value, option) {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(TypeError, option, 'must be an object');
+  const out = [];
+  for (const name of Object.keys(value)) {
+    let member;
+    try { member = value[name]; } catch (_) { fail(TypeError, name, 'could not be read'); }
+    if (member !== undefined) out.push([name, member]);
+  }
+  return out;
+}
+function string(value, option) {
+  if (typeof value !== 'string') fail(TypeError, option, 'must be a string');
+  return value;
+}
+function number(out, at, value, option, small) {
+  if (typeof value !== 'number') fail(TypeError, option, 'must be a number');
+  if (!(value >= 0 && value <= 9007199254740991) || Math.trunc(value) !== value) fail(RangeError, option, 'must be a non-negative integer');
+  if (small && value > 4294967295) fail(RangeError, option, 'is too large');
+  out[at] = value;
+}
+function base64url(text) {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+export function client_options(value) {
+  const out = [];
+  let url, token, transport;
+  for (const [name, v] of members(value, 'options')) {
+    switch (name) {
+      case 'url': url = string(v, 'url'); break;
+      case 'transport': {
+        let connect;
+        try { connect = Reflect.get(v, 'connect'); } catch (_) {}
+        if (typeof v !== 'object' || v === null || typeof connect !== 'function') fail(TypeError, 'transport', 'must be an object with a connect(callbacks) method');
+        transport = v;
+        break;
+      }
+      case 'token': token = string(v, 'token') || undefined; break;
+      case 'dialect':
+        out[3] = DIALECTS.indexOf(string(v, 'dialect'));
+        if (out[3] < 0) fail(RangeError, 'dialect', 'must be "auto", "netra" or "sequenced"');
+        break;
+      case 'requiredEvents': {
+        if (!Array.isArray(v)) fail(TypeError, 'requiredEvents', EVENT_LIST);
+        if (v.length > 1024) fail(RangeError, 'requiredEvents', 'lists more than 32 event types');
+        const events = [];
+        for (let i = 0; i < v.length; i++) {
+          const event = v[i];
+          if (typeof event !== 'string') fail(TypeError, 'requiredEvents', EVENT_LIST);
+          events.push(event);
+        }
+        out[4] = events;
+        break;
+      }
+      case 'reconnect':
+        for (const [member, m] of members(v, 'reconnect')) {
+          const i = RECONNECT.indexOf(member);
+          if (i < 0) fail(TypeError, 'reconnect.' + member, 'is not a known option');
+          number(out, 5 + NUMERIC.length + i, m, 'reconnect.' + member, i === 2);
+        }
+        break;
+      default: {
+        const i = NUMERIC.indexOf(name);
+        if (i < 0) fail(TypeError, name, 'is not a known option');
+        number(out, 5 + i, v, name, i >= 10);
+      }
+    }
+  }
+  if (url !== undefined && transport !== undefined) fail(TypeError, 'transport', 'cannot be given together with "url"');
+  if (url === undefined && transport === undefined) fail(TypeError, 'url', 'is required (or give a "transport" instead)');
+  if (transport !== undefined) {
+    if (token !== undefined) fail(TypeError, 'token', 'cannot be used with a transport (the transport authenticates itself)');
+    out[2] = transport;
+    return out;
+  }
+  if (!/^wss?:\/\//i.test(url)) fail(TypeError, 'url', 'must be a ws:// or wss:// URL');
+  try { new URL(url); } catch (_) { fail(TypeError, 'url', 'is not a valid URL'); }
+  if (url.includes('#')) fail(TypeError, 'url', 'must not have a fragment (#)');
+  out[1] = [];
+  if (token !== undefined) {
+    const encoded = base64url(token);
+    if (url.includes(token) || url.includes(encoded)) fail(TypeError, 'url', 'must not contain the token (it travels as a subprotocol)');
+    out[1] = ['jwt-auth', 'jwt.' + encoded];
+  }
+  out[0] = url;
+  return out;
+}
+export function send_options(value) {
+  if (value === undefined || value === null) return undefined;
+  let threadId;
+  for (const [name, v] of members(value, 'sendMessage options')) {
+    if (name !== 'threadId') fail(TypeError, 'sendMessage options.' + name, 'is not a known option');
+    threadId = string(v, 'threadId');
+  }
+  return threadId;
+}
+
+// ---- timer.rs
+const performance = globalThis.performance;
+export function performance_now() { return performance.now(); }
+
+// ---- transport.rs
+export function websocket(url, protocols) {
+  return {
+    connect(callbacks) {
+      const ws = new WebSocket(url, protocols);
+      ws.binaryType = 'arraybuffer';
+      ws.onopen = () => callbacks.open();
+      ws.onmessage = (event) => callbacks.message(event.data);
+      ws.onclose = (event) => callbacks.closed(event.code, event.reason, event.wasClean);
+      ws.onerror = () => {};
+      return {
+        send(text) {
+          if (ws.readyState !== 1) return false;
+          ws.send(text);
+        },
+        close(code, reason) {
+          ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+          if (ws.readyState < 2) ws.close(code, reason);
+        },
+      };
+    },
+  };
+}
