@@ -19,6 +19,12 @@
 //! reach the tracker. Closing the client removes every socket handler, the timer and the page
 //! listeners.
 //!
+//! # The JavaScript half
+//! What is cheaper or smaller in JavaScript lives in one module, `src/browser/glue.js`, which
+//! each Rust module imports with `#[wasm_bindgen(module = …)]` and documents: the WebSocket as
+//! a transport, option checks, the object literals of events and reports, the listener calls,
+//! and the frame's copy into wasm memory. It makes no protocol decision either.
+//!
 //! # Background tabs and sleep
 //! Browsers throttle timers in background tabs (to once a minute under Chrome's intensive
 //! throttling) and stop them while a laptop sleeps. The driver listens for `visibilitychange`,
