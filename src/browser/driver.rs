@@ -290,7 +290,7 @@ impl Inner {
                     SocketEvent::Open => self.tracker.handle_open(now),
                     SocketEvent::Text(text) => {
                         let frame = self.inbound.read(text);
-                        self.tracker.handle_frame(now, frame.as_str());
+                        self.tracker.handle_frame(now, &frame);
                         self.inbound.handled(self.tracker.frames_received());
                     }
                     SocketEvent::Binary(len) => self.tracker.handle_binary_frame(now, len),

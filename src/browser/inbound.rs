@@ -8,7 +8,7 @@
 //! `JSON.parse` of the event's data where [`Origin`] says it stands, so the data never
 //! crosses back out of wasm as UTF-8 to be decoded.
 
-use alloc::string::String;
+use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
 use wasm_bindgen::JsValue;
@@ -62,7 +62,7 @@ impl Inbound {
 
     /// The frame `text` as the tracker reads it. A frame too large for the buffer's cap is
     /// copied out whole instead (the tracker then reports it as oversized).
-    pub(crate) fn read(&mut self, text: JsValue) -> FrameText<'_> {
+    pub(crate) fn read(&mut self, text: JsValue) -> Cow<'_, str> {
         self.current = None;
         if self.buffer.is_empty() {
             self.buffer.resize(INITIAL.min(self.max), 0);
@@ -76,16 +76,14 @@ impl Inbound {
                 written = bytes::encode(&text, &self.memory, &mut self.buffer);
             }
         }
-        let Ok(len) = written else { return FrameText::Owned(text.as_string().unwrap_or_default()) };
-        let Some(bytes) = self.buffer.get(..len) else { return FrameText::Owned(String::new()) };
-        match core::str::from_utf8(bytes) {
-            Ok(frame) => {
-                let ascii = frame.is_ascii();
-                self.current = Some(Current { text, len, ascii, ordinal: 0 });
-                FrameText::Borrowed(frame)
+        let frame = written.ok().and_then(|len| Some((len, core::str::from_utf8(self.buffer.get(..len)?).ok()?)));
+        match frame {
+            Some((len, frame)) => {
+                self.current = Some(Current { text, len, ascii: frame.is_ascii(), ordinal: 0 });
+                Cow::Borrowed(frame)
             }
-            // The encoder writes valid UTF-8; if it ever did not, read the string the slow way.
-            Err(_) => FrameText::Owned(text.as_string().unwrap_or_default()),
+            // Too large for the cap (or, never seen, not UTF-8): read the string the slow way.
+            None => Cow::Owned(text.as_string().unwrap_or_default()),
         }
     }
 
@@ -114,20 +112,5 @@ impl Inbound {
         let start = units(frame.get(..range.start)?);
         let end = start + units(frame.get(range)?);
         Some(InFrame { text, start: u32::try_from(start).ok()?, end: u32::try_from(end).ok()? })
-    }
-}
-
-/// A frame's text for the tracker: in the buffer, or copied out.
-pub(crate) enum FrameText<'a> {
-    Borrowed(&'a str),
-    Owned(String),
-}
-
-impl FrameText<'_> {
-    pub(crate) fn as_str(&self) -> &str {
-        match self {
-            FrameText::Borrowed(s) => s,
-            FrameText::Owned(s) => s,
-        }
     }
 }
