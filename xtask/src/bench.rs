@@ -3,8 +3,9 @@
 //! 1. SDK cost per event against the floor in headless Chromium (fed through the transport
 //!    seam from memory, and over a real socket with the server's `flood` scenario);
 //! 2. the core natively (`cargo bench --bench core`, parsed);
-//! 3. the bundle (wasm + JS glue after `wasm-opt -Oz`, gzip -9) and what dominates it (from the
-//!    wasm name section of an `-Oz` build that keeps names);
+//! 3. the bundle (wasm + JS glue after `wasm-opt -Oz`, gzip -9), what dominates it (from the
+//!    wasm name section of an `-Oz` build that keeps names), and the core's share of it (the
+//!    core alone, `benches/core-wasm`, built and optimized the same way);
 //! 4. wasm linear memory after 10,000 and 1,000,000 events;
 //! 5. detection latency per failure kind under the server's scenarios;
 //! 6. startup: `init()` to an open, handshaken connection.
@@ -37,6 +38,8 @@ struct Figures {
     browser: BTreeMap<String, String>,
     native: Vec<(String, f64)>,
     sizes: Option<build::Sizes>,
+    /// The core alone in wasm: raw and gzip -9 bytes.
+    core_alone: Option<(u64, Option<u64>)>,
     attribution: Option<Attribution>,
 }
 
@@ -88,7 +91,8 @@ fn measure(
     let browser = browser(server, quick, flood)?;
     let native = native(quick)?;
     let attribution = attribution(quick)?;
-    Ok(Figures { quick, command, machine: machine(&browser), browser, native, sizes, attribution })
+    let core_alone = Some(core_alone()?);
+    Ok(Figures { quick, command, machine: machine(&browser), browser, native, sizes, core_alone, attribution })
 }
 
 fn machine(browser: &BTreeMap<String, String>) -> Vec<(&'static str, String)> {
@@ -192,6 +196,41 @@ struct Attribution {
     total: u64,
     functions: Vec<(String, u64)>,
     modules: Vec<(String, u64)>,
+}
+
+/// The core alone (`benches/core-wasm`: `src/core/` behind the smallest wasm-bindgen surface
+/// that reaches all of it), built like the bundle (`opt-level = "z"`, no_std, talc; wasm-bindgen,
+/// `wasm-opt -Oz`, stripped): its raw and gzip -9 bytes. The same in quick mode, so that the
+/// crate keeps building.
+fn core_alone() -> Res<(u64, Option<u64>)> {
+    let root = util::root();
+    let target = util::target_dir().join("core-wasm");
+    let mut cargo = util::cargo();
+    cargo
+        .args(["build", "--release", "--target", setup::WASM_TARGET, "--manifest-path"])
+        .arg(root.join("benches").join("core-wasm").join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target);
+    util::run(&mut cargo)?;
+    let dir = util::target_dir().join("bench").join("core-wasm");
+    std::fs::create_dir_all(&dir)?;
+    util::run(
+        util::cmd(util::tools_bin().join("wasm-bindgen"))
+            .args(["--target", "web", "--out-dir"])
+            .arg(&dir)
+            .arg(target.join(setup::WASM_TARGET).join("release").join("core_wasm.wasm")),
+    )?;
+    let (bg, opt) = (dir.join("core_wasm_bg.wasm"), dir.join("core_wasm.wasm"));
+    util::run(
+        util::cmd(setup::wasm_opt_path())
+            .arg(&bg)
+            .arg("-o")
+            .arg(&opt)
+            .args(build::WASM_OPT)
+            .args(build::WASM_FEATURES)
+            .args(["--strip-debug", "--strip-producers"]),
+    )?;
+    Ok((std::fs::metadata(&opt)?.len(), util::gzip_size(&opt)))
 }
 
 /// Full mode: wasm-bindgen + `wasm-opt -Oz -g` of the release build (names kept, otherwise the
@@ -486,6 +525,14 @@ fn table(f: &Figures) -> String {
             ),
             format!("≤ {GOAL_BUNDLE} B"),
             verdict(total.map(|t| t <= GOAL_BUNDLE)).into(),
+        ]);
+    }
+    if let Some((raw, gz)) = f.core_alone {
+        rows.push([
+            "3. of which the core: `src/core/` alone in wasm (`benches/core-wasm`), built the same way".into(),
+            format!("**{} B** gz ({raw} B raw)", gz.map_or("n/a".into(), |g| g.to_string())),
+            "reported".into(),
+            "n/a".into(),
         ]);
     }
     for d in ["netra", "sequenced"] {
