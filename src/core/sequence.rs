@@ -331,14 +331,12 @@ impl Held {
 
     fn insert(&mut self, seq: u64, event: Incoming) {
         if let Err(at) = self.find(seq) {
-            if at <= self.0.len() {
-                self.0.insert(at, (seq, event));
-            }
+            self.0.insert(at, (seq, event));
         }
     }
 
     fn remove(&mut self, seq: u64) -> Option<Incoming> {
-        let at = self.find(seq).ok().filter(|&at| at < self.0.len())?;
+        let at = self.find(seq).ok()?;
         Some(self.0.remove(at).1)
     }
 
