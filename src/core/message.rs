@@ -239,11 +239,17 @@ impl Messages {
 
     /// The earliest deadline still to come.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.pending
-            .iter()
-            .flat_map(|p| [(!p.settled).then_some(p.ack_deadline), p.first_event_deadline])
-            .flatten()
-            .min()
+        let mut next: Option<Instant> = None;
+        let mut consider = |due: Instant| next = Some(next.map_or(due, |n| n.min(due)));
+        for p in &self.pending {
+            if !p.settled {
+                consider(p.ack_deadline);
+            }
+            if let Some(due) = p.first_event_deadline {
+                consider(due);
+            }
+        }
+        next
     }
 
     /// Messages sent or buffered and not yet acknowledged or failed.
