@@ -340,6 +340,17 @@ impl Runs {
         event.kind == TOOL_COMPLETED && run.open_tools.iter().any(|t| Some(t.as_str()) == event.tool)
     }
 
+    /// The index of the run whose last event is the oldest (the first of equals).
+    fn silent_longest(&self) -> Option<usize> {
+        let mut oldest: Option<(usize, Instant)> = None;
+        for (i, run) in self.runs.iter().enumerate() {
+            if oldest.is_none_or(|(_, at)| run.last_activity < at) {
+                oldest = Some((i, run.last_activity));
+            }
+        }
+        oldest.map(|(i, _)| i)
+    }
+
     /// Frees a slot if the table is full: a finished run if any; else a closed run, whose
     /// final checks run now; else the run silent longest, with a `run_stalled` warning.
     fn make_room(&mut self, now: Instant, out: &mut Vec<Report>) {
@@ -348,7 +359,7 @@ impl Runs {
         }
         let victim = (self.runs.iter().position(|r| r.finished))
             .or_else(|| self.runs.iter().position(|r| r.closed.is_some()))
-            .or_else(|| self.runs.iter().enumerate().min_by_key(|(_, r)| r.last_activity).map(|(i, _)| i));
+            .or_else(|| self.silent_longest());
         let Some(i) = victim else { return };
         if i >= self.runs.len() {
             return;
