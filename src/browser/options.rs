@@ -147,13 +147,11 @@ pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
             }
         }
     }
-    let mut at = 5;
-    for field in FIELDS {
+    for (at, field) in (5..).zip(FIELDS) {
         // Checked in JavaScript: a non-negative safe integer, so `as` is exact.
         if let Some(n) = checked.get(at).as_f64() {
             field.store(&mut config, n as u64);
         }
-        at += 1;
     }
     let url = checked.get(0);
     let endpoint =

@@ -163,6 +163,7 @@ impl Run {
 pub(crate) struct Runs {
     /// Oldest first: eviction mostly takes the front, lookups mostly hit the back. Boxed, so
     /// that a run leaving the front moves pointers, not runs.
+    #[allow(clippy::vec_box, reason = "evicting from the front of a full table must not move every run")]
     runs: Vec<Box<Run>>,
     /// Due times, earliest first, with their run's serial. Every run has one live entry, at
     /// `Run::queued`; entries of runs gone or since re-queued are stale, skipped when met.
