@@ -155,7 +155,12 @@ pub(crate) fn report(report: &Report) -> JsValue {
 
 /// `{verdict, missing, reason, atMs}`.
 pub(crate) fn recovery(recovery: &Recovery) -> JsValue {
-    let missing: Vec<f64> = recovery.missing.iter().flat_map(|range| <[f64; 2]>::from(ends(range))).collect();
+    let mut missing = Vec::with_capacity(2 * recovery.missing.len());
+    for range in &recovery.missing {
+        let (from, to) = ends(range);
+        missing.push(from);
+        missing.push(to);
+    }
     recovery_js(recovery.verdict.as_str(), &missing, recovery.reason, ms(recovery.at))
 }
 

@@ -89,7 +89,12 @@ impl Listeners {
     }
 
     fn rebuild(&mut self, topic: Topic) {
-        let array: Array = self.entries.iter().filter(|(_, t, _)| *t == topic).map(|(_, _, f)| f.clone()).collect();
+        let array = Array::new();
+        for (_, t, f) in &self.entries {
+            if *t == topic {
+                array.push(f);
+            }
+        }
         let value = (array.length() > 0).then_some(array);
         if let Some(slot) = self.by_topic.get_mut(topic.index()) {
             *slot = value;

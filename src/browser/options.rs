@@ -140,7 +140,12 @@ pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
         config.dialect = *dialect;
     }
     if let Some(events) = checked.get(4).dyn_ref::<Array>() {
-        config.required_events = events.iter().filter_map(|e| e.as_string()).collect();
+        config.required_events.clear();
+        for i in 0..events.length() {
+            if let Some(event) = events.get(i).as_string() {
+                config.required_events.push(event);
+            }
+        }
     }
     for (at, field) in (5..).zip(FIELDS) {
         // Checked in JavaScript: a non-negative safe integer, so `as` is exact.

@@ -137,8 +137,12 @@ impl WakeListeners {
         });
         let function: &JsValue = callback.as_ref();
         let on_document = add_document_listener(DOCUMENT_EVENT, function).is_ok();
-        let on_global =
-            GLOBAL_EVENTS.into_iter().filter(|event| add_global_listener(event, function).is_ok()).collect();
+        let mut on_global = Vec::new();
+        for event in GLOBAL_EVENTS {
+            if add_global_listener(event, function).is_ok() {
+                on_global.push(event);
+            }
+        }
         WakeListeners { callback, on_document, on_global }
     }
 }

@@ -4,7 +4,6 @@
 //! and is separately watched for the agent run it should start (`no_response`).
 
 use alloc::borrow::ToOwned;
-use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -86,7 +85,7 @@ impl Refusal {
 /// The table of messages not yet finished, in send order. Bounded by `pending_cap`; at most
 /// `buffer_cap` of them unsent.
 pub(crate) struct Messages {
-    pending: VecDeque<Pending>,
+    pending: Vec<Pending>,
     next_id: u64,
     pending_cap: usize,
     buffer_cap: usize,
@@ -95,7 +94,7 @@ pub(crate) struct Messages {
 
 impl Messages {
     pub(crate) fn new(pending_cap: usize, buffer_cap: usize) -> Self {
-        Messages { pending: VecDeque::new(), next_id: 1, pending_cap, buffer_cap, unsent: 0 }
+        Messages { pending: Vec::new(), next_id: 1, pending_cap, buffer_cap, unsent: 0 }
     }
 
     /// A fresh id.
@@ -123,7 +122,7 @@ impl Messages {
             }
             self.unsent += 1;
         }
-        self.pending.push_back(Pending {
+        self.pending.push(Pending {
             id,
             unsent,
             created: now,
@@ -240,11 +239,17 @@ impl Messages {
 
     /// The earliest deadline still to come.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.pending
-            .iter()
-            .flat_map(|p| [(!p.settled).then_some(p.ack_deadline), p.first_event_deadline])
-            .flatten()
-            .min()
+        let mut next: Option<Instant> = None;
+        let mut consider = |due: Instant| next = Some(next.map_or(due, |n| n.min(due)));
+        for p in &self.pending {
+            if !p.settled {
+                consider(p.ack_deadline);
+            }
+            if let Some(due) = p.first_event_deadline {
+                consider(due);
+            }
+        }
+        next
     }
 
     /// Messages sent or buffered and not yet acknowledged or failed.

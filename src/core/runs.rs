@@ -7,7 +7,8 @@
 //! `out_of_order` warning instead.
 
 use alloc::borrow::ToOwned;
-use alloc::collections::{BinaryHeap, VecDeque};
+use alloc::boxed::Box;
+use alloc::collections::BinaryHeap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cmp::Reverse;
@@ -160,8 +161,10 @@ impl Run {
 /// The run table. Bounded by `cap`: finished runs leave first; if every run is open, the one
 /// silent longest stops being watched and a `run_stalled` warning says so.
 pub(crate) struct Runs {
-    /// Oldest first: eviction mostly takes the front, lookups mostly hit the back.
-    runs: VecDeque<Run>,
+    /// Oldest first: eviction mostly takes the front, lookups mostly hit the back. Boxed, so
+    /// that a run leaving the front moves pointers, not runs.
+    #[allow(clippy::vec_box, reason = "evicting from the front of a full table must not move every run")]
+    runs: Vec<Box<Run>>,
     /// Due times, earliest first, with their run's serial. Every run has one live entry, at
     /// `Run::queued`; entries of runs gone or since re-queued are stale, skipped when met.
     queue: BinaryHeap<Reverse<(Instant, u64)>>,
@@ -190,7 +193,7 @@ pub(crate) struct Observed {
 impl Runs {
     pub(crate) fn new(cap: usize, required: Vec<String>, reorder_ms: u64, stall_ms: u64, retention_ms: u64) -> Self {
         Runs {
-            runs: VecDeque::new(),
+            runs: Vec::new(),
             queue: BinaryHeap::new(),
             serial: 0,
             due: Vec::new(),
@@ -242,7 +245,7 @@ impl Runs {
             None => {
                 self.make_room(now, out);
                 new_run = true;
-                self.runs.push_back(Run {
+                self.runs.push(Box::new(Run {
                     id: event.run_id.to_owned(),
                     key,
                     seen: 0,
@@ -256,7 +259,7 @@ impl Runs {
                     stalled: false,
                     serial: self.serial,
                     queued: Instant::from_millis(u64::MAX),
-                });
+                }));
                 self.serial += 1;
                 self.keys.insert(key);
                 deadline = Some(now.plus(stall_ms));
@@ -338,6 +341,17 @@ impl Runs {
         event.kind == TOOL_COMPLETED && run.open_tools.iter().any(|t| Some(t.as_str()) == event.tool)
     }
 
+    /// The index of the run whose last event is the oldest (the first of equals).
+    fn silent_longest(&self) -> Option<usize> {
+        let mut oldest: Option<(usize, Instant)> = None;
+        for (i, run) in self.runs.iter().enumerate() {
+            if oldest.is_none_or(|(_, at)| run.last_activity < at) {
+                oldest = Some((i, run.last_activity));
+            }
+        }
+        oldest.map(|(i, _)| i)
+    }
+
     /// Frees a slot if the table is full: a finished run if any; else a closed run, whose
     /// final checks run now; else the run silent longest, with a `run_stalled` warning.
     fn make_room(&mut self, now: Instant, out: &mut Vec<Report>) {
@@ -346,9 +360,12 @@ impl Runs {
         }
         let victim = (self.runs.iter().position(|r| r.finished))
             .or_else(|| self.runs.iter().position(|r| r.closed.is_some()))
-            .or_else(|| self.runs.iter().enumerate().min_by_key(|(_, r)| r.last_activity).map(|(i, _)| i));
+            .or_else(|| self.silent_longest());
         let Some(i) = victim else { return };
-        let Some(mut run) = self.runs.remove(i) else { return };
+        if i >= self.runs.len() {
+            return;
+        }
+        let mut run = self.runs.remove(i);
         self.keys.remove(run.key);
         if run.finished {
             return;
@@ -475,14 +492,14 @@ impl Runs {
 
 /// The run numbered `serial`, if it is still in the table. Runs mostly leave from the front,
 /// so the distance from the first serial is usually the index; else a binary search.
-fn find(runs: &mut VecDeque<Run>, serial: u64) -> Option<&mut Run> {
-    let first = runs.front()?.serial;
+fn find(runs: &mut [Box<Run>], serial: u64) -> Option<&mut Run> {
+    let first = runs.first()?.serial;
     let guess = usize::try_from(serial.checked_sub(first)?).ok()?;
     let i = match runs.get(guess) {
         Some(r) if r.serial == serial => guess,
         _ => runs.binary_search_by_key(&serial, |r| r.serial).ok()?,
     };
-    runs.get_mut(i)
+    runs.get_mut(i).map(|run| &mut **run)
 }
 
 fn earliest(a: Option<Instant>, b: Instant) -> Option<Instant> {

@@ -7,7 +7,6 @@
 //! and everything held is delivered. Reported holes are remembered (bounded) so that a very
 //! late arrival is told apart from a duplicate.
 
-use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -41,7 +40,8 @@ pub(crate) struct Sequence {
     head: u64,
     held: Held,
     held_cap: usize,
-    lost: VecDeque<SeqRange>,
+    /// Reported holes, oldest first; at most `LOST_RANGES`.
+    lost: Vec<SeqRange>,
     /// When the current hole's window ends; `None` when there is no hole or while disconnected.
     deadline: Option<Instant>,
     /// `out_of_order` already reported for the current hole.
@@ -58,7 +58,7 @@ impl Sequence {
             head: 0,
             held: Held::default(),
             held_cap,
-            lost: VecDeque::new(),
+            lost: Vec::new(),
             deadline: None,
             reorder_reported: false,
             unacked: 0,
@@ -191,7 +191,7 @@ impl Sequence {
         self.reorder_reported = false;
         let held = core::mem::take(&mut self.held.0);
         let mut ready = Vec::with_capacity(held.len());
-        for (seq, event) in held {
+        for (seq, event) in held.into_iter().rev() {
             if seq < self.next {
                 // Unreachable: held events always lie ahead of `next`.
                 continue;
@@ -212,10 +212,7 @@ impl Sequence {
     }
 
     fn lose(&mut self, now: Instant, kind: FailureKind, range: SeqRange, run_id: Option<&str>) -> Report {
-        if self.lost.len() >= LOST_RANGES {
-            self.lost.pop_front();
-        }
-        self.lost.push_back(range);
+        self.remember_lost(range);
         let what = if kind == FailureKind::TailGap {
             " never arrived (server head is "
         } else {
@@ -226,13 +223,25 @@ impl Sequence {
         Report::new(kind, now, detail.done()).run(run_id).seq(range)
     }
 
+    /// Remembers a reported hole, forgetting the oldest one when `LOST_RANGES` are held.
+    fn remember_lost(&mut self, range: SeqRange) {
+        if self.lost.len() >= LOST_RANGES {
+            self.lost.remove(0);
+        }
+        self.lost.push(range);
+    }
+
+    /// Takes `seq` out of the remembered hole at `index`, keeping what is left of it.
     fn unlose(&mut self, index: usize, seq: u64) {
-        let Some(range) = self.lost.remove(index) else { return };
+        if index >= self.lost.len() {
+            return;
+        }
+        let range = self.lost.remove(index);
         if seq > range.from {
-            self.lost.push_back(SeqRange::new(range.from, seq - 1));
+            self.lost.push(SeqRange::new(range.from, seq - 1));
         }
         if range.to.is_none_or(|to| seq < to) {
-            self.lost.push_back(SeqRange { from: seq + 1, to: range.to });
+            self.lost.push(SeqRange { from: seq + 1, to: range.to });
         }
     }
 
@@ -266,10 +275,7 @@ impl Sequence {
             }
         }
         for &range in &missing {
-            if self.lost.len() >= LOST_RANGES {
-                self.lost.pop_front();
-            }
-            self.lost.push_back(range);
+            self.remember_lost(range);
         }
         self.head(now, head, window_ms);
         if !self.held.is_empty() && self.deadline.is_none() {
@@ -308,14 +314,15 @@ impl Sequence {
     }
 }
 
-/// Events held for reordering, sorted by `seq` (few, and rarely any: a sorted deque beats a
-/// tree here, in speed and in code size).
+/// Events held for reordering, sorted by `seq`, highest first, so that the next in order pops
+/// off the end (few, and rarely any: a sorted vector beats a tree here, in speed and in code
+/// size).
 #[derive(Default)]
-struct Held(VecDeque<(u64, Incoming)>);
+struct Held(Vec<(u64, Incoming)>);
 
 impl Held {
     fn find(&self, seq: u64) -> Result<usize, usize> {
-        self.0.binary_search_by_key(&seq, |(s, _)| *s)
+        self.0.binary_search_by(|(held, _)| seq.cmp(held))
     }
 
     fn contains(&self, seq: u64) -> bool {
@@ -330,16 +337,16 @@ impl Held {
 
     fn remove(&mut self, seq: u64) -> Option<Incoming> {
         let at = self.find(seq).ok()?;
-        self.0.remove(at).map(|(_, event)| event)
+        Some(self.0.remove(at).1)
     }
 
     /// The first event, if its `seq` passes `test`.
     fn pop_first_if(&mut self, test: impl FnOnce(u64) -> bool) -> Option<Incoming> {
-        let (seq, _) = self.0.front()?;
+        let (seq, _) = self.0.last()?;
         if !test(*seq) {
             return None;
         }
-        self.0.pop_front().map(|(_, event)| event)
+        self.0.pop().map(|(_, event)| event)
     }
 
     fn len(&self) -> usize {

@@ -84,7 +84,11 @@ impl Timers {
         self.get(t).is_some_and(|at| at <= now)
     }
     fn earliest(&self) -> Option<Instant> {
-        self.0.iter().flatten().min().copied()
+        let mut next: Option<Instant> = None;
+        for &at in self.0.iter().flatten() {
+            next = Some(next.map_or(at, |n| n.min(at)));
+        }
+        next
     }
 }
 
