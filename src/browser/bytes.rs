@@ -13,9 +13,9 @@ use wasm_bindgen::JsValue;
 #[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
     /// Writes `text` as UTF-8 into the `len` bytes at address `at` of the wasm `memory` and
-    /// returns the bytes written, or minus the string's length in UTF-16 code units when it
-    /// does not fit. (wasm-bindgen's contract for a `&mut [u8]` argument: JavaScript writes
-    /// into exactly those bytes.)
+    /// returns the bytes written, plus [`NOT_ASCII`] unless all of them are ASCII; or minus the
+    /// string's length in UTF-16 code units when it does not fit. (wasm-bindgen's contract for
+    /// a `&mut [u8]` argument: JavaScript writes into exactly those bytes.)
     fn encode_into(text: &JsValue, memory: &JsValue, at: u32, len: u32) -> f64;
 
     /// The `len` ASCII bytes at address `at` of the wasm `memory`, as a string.
@@ -27,16 +27,30 @@ fn span(bytes: &[u8]) -> Option<(u32, u32)> {
     Some((bytes.as_ptr() as usize as u32, u32::try_from(bytes.len()).ok()?))
 }
 
-/// Encodes the JavaScript string `text` into `into`: `Ok(bytes written)`, or `Err(units)`
-/// (its length in UTF-16 code units) when it does not fit.
-pub(crate) fn encode(text: &JsValue, memory: &JsValue, into: &mut [u8]) -> Result<usize, usize> {
+/// Added by `encode_into` to the bytes written when they are not all ASCII (2^32: more than a
+/// wasm32 buffer can hold).
+const NOT_ASCII: f64 = 4_294_967_296.0;
+
+/// A string written into wasm memory by [`encode`].
+pub(crate) struct Encoded {
+    /// The bytes written.
+    pub(crate) len: usize,
+    /// Every byte is ASCII, so byte offsets are UTF-16 offsets too.
+    pub(crate) ascii: bool,
+}
+
+/// Encodes the JavaScript string `text` into `into`, or returns `Err(units)` (its length in
+/// UTF-16 code units) when it does not fit.
+pub(crate) fn encode(text: &JsValue, memory: &JsValue, into: &mut [u8]) -> Result<Encoded, usize> {
     let Ok(len) = u32::try_from(into.len()) else { return Err(usize::MAX) };
     let at = into.as_mut_ptr() as usize as u32;
     let written = encode_into(text, memory, at, len);
-    if written >= 0.0 {
-        Ok(written as usize)
-    } else {
+    if written < 0.0 {
         Err((-written) as usize)
+    } else if written >= NOT_ASCII {
+        Ok(Encoded { len: (written - NOT_ASCII) as usize, ascii: false })
+    } else {
+        Ok(Encoded { len: written as usize, ascii: true })
     }
 }
 

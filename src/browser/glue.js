@@ -21,8 +21,9 @@ export function encode_into(text, memory, at, len) {
   }
   if (i === n) return n;
   const done = encoder.encodeInto(text.slice(i), mem.subarray(at + i, at + len));
-  return done.read === n - i ? i + done.written : -n;
+  return done.read === n - i ? NOT_ASCII + i + done.written : -n;
 }
+const NOT_ASCII = 2 ** 32;
 export function ascii_string(memory, at, len) {
   const mem = view(memory);
   let s = '';

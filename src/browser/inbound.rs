@@ -76,10 +76,10 @@ impl Inbound {
                 written = bytes::encode(&text, &self.memory, &mut self.buffer);
             }
         }
-        let frame = written.ok().and_then(|len| Some((len, core::str::from_utf8(self.buffer.get(..len)?).ok()?)));
+        let frame = written.ok().and_then(|e| Some((core::str::from_utf8(self.buffer.get(..e.len)?).ok()?, e)));
         match frame {
-            Some((len, frame)) => {
-                self.current = Some(Current { text, len, ascii: frame.is_ascii(), ordinal: 0 });
+            Some((frame, encoded)) => {
+                self.current = Some(Current { text, len: encoded.len, ascii: encoded.ascii, ordinal: 0 });
                 Cow::Borrowed(frame)
             }
             // Too large for the cap (or, never seen, not UTF-8): read the string the slow way.
