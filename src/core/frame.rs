@@ -11,6 +11,7 @@ use core::ops::Range;
 use super::json::{push_str, push_u64, Object, Raw, Slot};
 use super::message::{MessageId, SendOptions};
 use super::output::{Event, Origin};
+use super::report::char_prefix;
 use super::time::Instant;
 
 /// Handshake frame types (`connection_established` and the Netra variants).
@@ -330,7 +331,7 @@ fn error_detail(fields: &Fields<'_, '_>) -> String {
         if let Some(part) = part {
             out.push_str(sep);
             // Bound what a hostile server can put into a report.
-            out.extend(part.chars().take(300));
+            out.push_str(char_prefix(&part, 300));
         }
     }
     out
