@@ -14,18 +14,6 @@ use super::output::{Event, Origin};
 use super::report::char_prefix;
 use super::time::Instant;
 
-/// Handshake frame types (`connection_established` and the Netra variants).
-const HANDSHAKES: [&str; 5] = [
-    "connection_established",
-    "connect",
-    "factory_connection_established",
-    "isolated_connection_established",
-    "legacy_connection_established",
-];
-
-/// Error frame types.
-const ERRORS: [&str; 4] = ["error_message", "connection_error", "system_error", "error"];
-
 /// A `seq`-like field: absent, a valid integer, or present but not a non-negative integer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Num {
@@ -273,14 +261,19 @@ pub(crate) fn classify<'a>(wire: &'a str, object: &Object<'a>) -> Result<Frame<'
         Some(slot) => object.string(slot).ok_or("frame type is not a string")?,
     };
     let kind_str: &str = &kind;
-    if HANDSHAKES.contains(&kind_str) {
-        return Ok(Frame::Handshake {
-            sequenced: fields.text(Key::Protocol).as_deref() == Some("sequenced"),
-            session: fields.text(Key::Session),
-            head: fields.num(Key::HeadSeq),
-        });
-    }
     match kind_str {
+        // `connection_established` and the Netra variants.
+        "connection_established"
+        | "connect"
+        | "factory_connection_established"
+        | "isolated_connection_established"
+        | "legacy_connection_established" => {
+            return Ok(Frame::Handshake {
+                sequenced: fields.text(Key::Protocol).as_deref() == Some("sequenced"),
+                session: fields.text(Key::Session),
+                head: fields.num(Key::HeadSeq),
+            })
+        }
         "pong" | "heartbeat" | "heartbeat_ack" => {
             return Ok(Frame::Liveness { heartbeat: kind_str == "heartbeat", head: fields.num(Key::HeadSeq) })
         }
@@ -303,7 +296,9 @@ pub(crate) fn classify<'a>(wire: &'a str, object: &Object<'a>) -> Result<Frame<'
             })
         }
         "resume_failed" => return Ok(Frame::ResumeFailed { reason: fields.text(Key::Reason) }),
-        k if ERRORS.contains(&k) => return Ok(Frame::Error { detail: error_detail(&fields) }),
+        "error_message" | "connection_error" | "system_error" | "error" => {
+            return Ok(Frame::Error { detail: error_detail(&fields) })
+        }
         _ => {}
     }
     Ok(Frame::Event(EventFrame {
