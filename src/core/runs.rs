@@ -120,12 +120,13 @@ impl Run {
                 out.push(self.report(FailureKind::MissingEvent, now, detail));
             }
         }
-        let (due, waiting): (Vec<_>, Vec<_>) =
-            core::mem::take(&mut self.orphan_completions).into_iter().partition(|(_, at)| at.plus(reorder_ms) <= now);
-        self.orphan_completions = waiting;
-        for (tool, _) in due {
-            let detail = Detail::new("tool_completed for ").text(&tool).text(" came without its tool_executing");
-            out.push(self.report(FailureKind::MissingEvent, now, detail));
+        for (tool, at) in core::mem::take(&mut self.orphan_completions) {
+            if at.plus(reorder_ms) <= now {
+                let detail = Detail::new("tool_completed for ").text(&tool).text(" came without its tool_executing");
+                out.push(self.report(FailureKind::MissingEvent, now, detail));
+            } else {
+                self.orphan_completions.push((tool, at));
+            }
         }
         match self.closed {
             Some((at, _)) if at.plus(reorder_ms) <= now => self.close_checks(now, required, out),
