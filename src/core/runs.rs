@@ -25,8 +25,6 @@ const AGENT_STARTED: &str = "agent_started";
 const AGENT_COMPLETED: &str = "agent_completed";
 const TOOL_EXECUTING: &str = "tool_executing";
 const TOOL_COMPLETED: &str = "tool_completed";
-/// Terminal events that end a run with an error.
-const ERROR_TERMINALS: [&str; 4] = ["agent_error", "agent_failed", "agent_death", "agent_cancelled"];
 
 /// The parts of an event the watchdog looks at.
 pub(crate) struct RunEvent<'e> {
@@ -320,7 +318,8 @@ impl Runs {
                     deadline = earliest(deadline, now.plus(reorder_ms));
                 }
             }
-            kind if kind == AGENT_COMPLETED || ERROR_TERMINALS.contains(&kind) => {
+            // The normal end, and the terminal events that end a run with an error.
+            kind @ (AGENT_COMPLETED | "agent_error" | "agent_failed" | "agent_death" | "agent_cancelled") => {
                 let error = kind != AGENT_COMPLETED;
                 run.closed = Some((now, error));
                 deadline = earliest(deadline, now.plus(reorder_ms));
