@@ -1,5 +1,7 @@
 //! Reconnect delays: exponential backoff with full jitter, from a seeded generator.
 
+use core::num::NonZeroU64;
+
 use super::config::Reconnect;
 
 /// SplitMix64: small, fast and good enough for jitter. Seeded by the caller, so a test can
@@ -26,7 +28,9 @@ impl Jitter {
         let ceiling =
             policy.min_delay_ms.saturating_mul(1u64 << doublings).min(policy.max_delay_ms).max(policy.min_delay_ms);
         let span = ceiling - policy.min_delay_ms;
-        policy.min_delay_ms + self.next_u64() % (span + 1)
+        // `span + 1` values; when that wraps to zero every `u64` is one of them.
+        let random = self.next_u64();
+        policy.min_delay_ms + NonZeroU64::new(span.wrapping_add(1)).map_or(random, |values| random % values)
     }
 }
 

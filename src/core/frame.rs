@@ -11,19 +11,8 @@ use core::ops::Range;
 use super::json::{push_str, push_u64, Object, Raw, Slot};
 use super::message::{MessageId, SendOptions};
 use super::output::{Event, Origin};
+use super::report::char_prefix;
 use super::time::Instant;
-
-/// Handshake frame types (`connection_established` and the Netra variants).
-const HANDSHAKES: [&str; 5] = [
-    "connection_established",
-    "connect",
-    "factory_connection_established",
-    "isolated_connection_established",
-    "legacy_connection_established",
-];
-
-/// Error frame types.
-const ERRORS: [&str; 4] = ["error_message", "connection_error", "system_error", "error"];
 
 /// A `seq`-like field: absent, a valid integer, or present but not a non-negative integer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -272,14 +261,19 @@ pub(crate) fn classify<'a>(wire: &'a str, object: &Object<'a>) -> Result<Frame<'
         Some(slot) => object.string(slot).ok_or("frame type is not a string")?,
     };
     let kind_str: &str = &kind;
-    if HANDSHAKES.contains(&kind_str) {
-        return Ok(Frame::Handshake {
-            sequenced: fields.text(Key::Protocol).as_deref() == Some("sequenced"),
-            session: fields.text(Key::Session),
-            head: fields.num(Key::HeadSeq),
-        });
-    }
     match kind_str {
+        // `connection_established` and the Netra variants.
+        "connection_established"
+        | "connect"
+        | "factory_connection_established"
+        | "isolated_connection_established"
+        | "legacy_connection_established" => {
+            return Ok(Frame::Handshake {
+                sequenced: fields.text(Key::Protocol).as_deref() == Some("sequenced"),
+                session: fields.text(Key::Session),
+                head: fields.num(Key::HeadSeq),
+            })
+        }
         "pong" | "heartbeat" | "heartbeat_ack" => {
             return Ok(Frame::Liveness { heartbeat: kind_str == "heartbeat", head: fields.num(Key::HeadSeq) })
         }
@@ -302,7 +296,9 @@ pub(crate) fn classify<'a>(wire: &'a str, object: &Object<'a>) -> Result<Frame<'
             })
         }
         "resume_failed" => return Ok(Frame::ResumeFailed { reason: fields.text(Key::Reason) }),
-        k if ERRORS.contains(&k) => return Ok(Frame::Error { detail: error_detail(&fields) }),
+        "error_message" | "connection_error" | "system_error" | "error" => {
+            return Ok(Frame::Error { detail: error_detail(&fields) })
+        }
         _ => {}
     }
     Ok(Frame::Event(EventFrame {
@@ -330,7 +326,7 @@ fn error_detail(fields: &Fields<'_, '_>) -> String {
         if let Some(part) = part {
             out.push_str(sep);
             // Bound what a hostile server can put into a report.
-            out.extend(part.chars().take(300));
+            out.push_str(char_prefix(&part, 300));
         }
     }
     out

@@ -605,22 +605,23 @@ pub fn push_str(out: &mut String, s: &str) {
 
 /// Appends the decimal digits of `n` to `out`, without `core::fmt`.
 pub fn push_u64(out: &mut String, n: u64) {
+    // Filled from the end: the last digit first.
     let mut digits = [0u8; 20];
-    let mut len = 0;
+    let mut start = digits.len();
     let mut rest = n;
     loop {
-        if let Some(slot) = digits.get_mut(len) {
+        start -= 1;
+        if let Some(slot) = digits.get_mut(start) {
             // `rest % 10` is below 10, so the cast cannot truncate.
             *slot = b'0' + (rest % 10) as u8;
         }
-        len += 1;
         rest /= 10;
         if rest == 0 {
             break;
         }
     }
-    for d in digits.iter().take(len).rev() {
-        out.push(char::from(*d));
+    for &digit in digits.get(start..).unwrap_or_default() {
+        out.push(char::from(digit));
     }
 }
 

@@ -186,6 +186,22 @@ impl Report {
     }
 }
 
+/// The longest prefix of `text` with at most `max_chars` characters: how much of a text from
+/// the server a detail quotes.
+pub(crate) fn char_prefix(text: &str, max_chars: usize) -> &str {
+    let mut chars = 0;
+    for (at, &byte) in text.as_bytes().iter().enumerate() {
+        // A character starts at every byte but a UTF-8 continuation byte (0b10xx_xxxx).
+        if byte & 0xC0 != 0x80 {
+            if chars == max_chars {
+                return text.get(..at).unwrap_or(text);
+            }
+            chars += 1;
+        }
+    }
+    text
+}
+
 /// Builds a detail text from parts without `core::fmt`. Its builders, like [`Report::new`], stay
 /// out of line (`#[inline(never)]`): some twenty detectors call them, and one shared copy is
 /// smaller in the bundle than one per call site.
@@ -221,5 +237,20 @@ impl Detail {
 
     pub(crate) fn done(self) -> String {
         self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn char_prefix_counts_characters_not_bytes() {
+        assert_eq!(char_prefix("", 3), "");
+        assert_eq!(char_prefix("abc", 0), "");
+        assert_eq!(char_prefix("abc", 3), "abc");
+        assert_eq!(char_prefix("abcd", 3), "abc");
+        assert_eq!(char_prefix("é😀xy", 2), "é😀");
+        assert_eq!(char_prefix("é😀", 5), "é😀");
     }
 }

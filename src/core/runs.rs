@@ -25,8 +25,6 @@ const AGENT_STARTED: &str = "agent_started";
 const AGENT_COMPLETED: &str = "agent_completed";
 const TOOL_EXECUTING: &str = "tool_executing";
 const TOOL_COMPLETED: &str = "tool_completed";
-/// Terminal events that end a run with an error.
-const ERROR_TERMINALS: [&str; 4] = ["agent_error", "agent_failed", "agent_death", "agent_cancelled"];
 
 /// The parts of an event the watchdog looks at.
 pub(crate) struct RunEvent<'e> {
@@ -120,12 +118,13 @@ impl Run {
                 out.push(self.report(FailureKind::MissingEvent, now, detail));
             }
         }
-        let (due, waiting): (Vec<_>, Vec<_>) =
-            core::mem::take(&mut self.orphan_completions).into_iter().partition(|(_, at)| at.plus(reorder_ms) <= now);
-        self.orphan_completions = waiting;
-        for (tool, _) in due {
-            let detail = Detail::new("tool_completed for ").text(&tool).text(" came without its tool_executing");
-            out.push(self.report(FailureKind::MissingEvent, now, detail));
+        for (tool, at) in core::mem::take(&mut self.orphan_completions) {
+            if at.plus(reorder_ms) <= now {
+                let detail = Detail::new("tool_completed for ").text(&tool).text(" came without its tool_executing");
+                out.push(self.report(FailureKind::MissingEvent, now, detail));
+            } else {
+                self.orphan_completions.push((tool, at));
+            }
         }
         match self.closed {
             Some((at, _)) if at.plus(reorder_ms) <= now => self.close_checks(now, required, out),
@@ -319,7 +318,8 @@ impl Runs {
                     deadline = earliest(deadline, now.plus(reorder_ms));
                 }
             }
-            kind if kind == AGENT_COMPLETED || ERROR_TERMINALS.contains(&kind) => {
+            // The normal end, and the terminal events that end a run with an error.
+            kind @ (AGENT_COMPLETED | "agent_error" | "agent_failed" | "agent_death" | "agent_cancelled") => {
                 let error = kind != AGENT_COMPLETED;
                 run.closed = Some((now, error));
                 deadline = earliest(deadline, now.plus(reorder_ms));

@@ -13,7 +13,7 @@ use super::frame::{self, classify, EventFrame, Frame, Incoming, Num};
 use super::json::{Object, Slots};
 use super::message::{MessageId, Messages, SendOptions};
 use super::output::{ConnectionState, Output, Recovery, Transmit, Verdict};
-use super::report::{Detail, FailureKind, Report, SeqRange, Severity};
+use super::report::{char_prefix, Detail, FailureKind, Report, SeqRange, Severity};
 use super::runs::{RunEvent, Runs};
 use super::sequence::{Arrival, Sequence};
 use super::time::Instant;
@@ -359,12 +359,7 @@ impl Tracker {
         } else {
             " (unclean)"
         });
-        let detail = if reason.is_empty() {
-            detail
-        } else {
-            let bounded: String = reason.chars().take(123).collect();
-            detail.text(": ").text(&bounded)
-        };
+        let detail = if reason.is_empty() { detail } else { detail.text(": ").text(char_prefix(reason, 123)) };
         let report = Report::new(FailureKind::ConnectionLost, now, detail.done());
         self.connection_down(now, report);
     }
@@ -671,7 +666,7 @@ impl Tracker {
                 }
                 let (session, head) = self.fallback_session.take().unwrap_or((None, 0));
                 let missing = self.sequence.resume_failed(session, head);
-                let reason = reason.map_or_else(|| "resume failed".to_owned(), |r| r.chars().take(100).collect());
+                let reason = reason.map_or_else(|| "resume failed".to_owned(), |r| char_prefix(&r, 100).to_owned());
                 self.resume_lost(now, missing, &reason);
             }
             Frame::Error { detail } => {

@@ -1,8 +1,8 @@
 //! `cargo xtask build [--dev]`: the SDK as an npm-style package in `pkg/`.
 //!
 //! cargo (wasm32, release, feature `shipped`) → wasm-bindgen `--target web` → (release only)
-//! wasm-opt `-Oz`, short import names, the JS glue minified by terser → `pkg/package.json` + README,
-//! then the raw and gzip -9 sizes of the wasm and the JS glue.
+//! wasm-opt `-Oz`, short import and export names, the JS glue minified by terser →
+//! `pkg/package.json` + README, then the raw and gzip -9 sizes of the wasm and the JS glue.
 
 use crate::setup::{self, WASM_TARGET};
 use crate::util::{self, fail, json_str, Res};
@@ -63,6 +63,7 @@ pub fn run(dev: bool) -> Res<Built> {
     if !dev {
         wasm_opt(&wasm)?;
         shorten_imports(&wasm, &js)?;
+        shorten_exports(&wasm, &js, &pkg.join(format!("{OUT_NAME}.d.ts")))?;
         minify_js(&js)?;
         for snippet in snippets(&pkg)? {
             minify_js(&snippet)?;
@@ -196,28 +197,43 @@ fn push_name(out: &mut Vec<u8>, name: &str) {
     out.extend_from_slice(name.as_bytes());
 }
 
-/// Import names, old → new.
+/// Names, old → new.
 type Renames = Vec<(String, String)>;
 
-/// The module with every function import from `glue` renamed, and the renames (old → new).
-/// Only the import section changes.
-fn rename_imports(bytes: &[u8], glue: &str) -> Result<(Vec<u8>, Renames), String> {
+/// The module with the body of every section `id` replaced by what `rewrite` makes of it;
+/// every other section is copied as it is.
+fn rewrite_section(
+    bytes: &[u8],
+    id: u8,
+    mut rewrite: impl FnMut(&[u8]) -> Result<Vec<u8>, String>,
+) -> Result<Vec<u8>, String> {
     let header = bytes.get(..8).filter(|h| *h == b"\0asm\x01\0\0\0").ok_or("not a wasm module")?;
     let mut out = header.to_vec();
-    let mut names = Vec::new();
     let mut pos = 8;
     while pos < bytes.len() {
-        let id = *bytes.get(pos).ok_or("truncated module")?;
+        let section = *bytes.get(pos).ok_or("truncated module")?;
         pos += 1;
         let size = leb(bytes, &mut pos)? as usize;
         let body = bytes.get(pos..pos + size).ok_or("truncated section")?;
         pos += size;
-        if id != 2 {
-            out.push(id);
+        out.push(section);
+        if section == id {
+            let body = rewrite(body)?;
+            push_leb(&mut out, body.len() as u64);
+            out.extend_from_slice(&body);
+        } else {
             push_leb(&mut out, size as u64);
             out.extend_from_slice(body);
-            continue;
         }
+    }
+    Ok(out)
+}
+
+/// The module with every function import from `glue` renamed, and the renames (old → new).
+/// Only the import section changes.
+fn rename_imports(bytes: &[u8], glue: &str) -> Result<(Vec<u8>, Renames), String> {
+    let mut names = Vec::new();
+    let out = rewrite_section(bytes, 2, |body| {
         let mut section = Vec::new();
         let mut p = 0;
         let count = leb(body, &mut p)?;
@@ -247,11 +263,107 @@ fn rename_imports(bytes: &[u8], glue: &str) -> Result<(Vec<u8>, Renames), String
         if p != body.len() {
             return Err("unexpected bytes after the imports".into());
         }
-        out.push(id);
-        push_leb(&mut out, section.len() as u64);
-        out.extend_from_slice(&section);
-    }
+        Ok(section)
+    })?;
     Ok((out, names))
+}
+
+/// The export that keeps its name: the glue's callers read `memory` from the exports that
+/// `init()` returns (the benchmark page does).
+const KEPT_EXPORT: &str = "memory";
+
+/// Renames the wasm module's exports except `memory` to short names (`a`, `b`, …) in the wasm,
+/// in the JS glue (where each is read as `wasm.<name>`) and in the `InitOutput` interface of
+/// the `.d.ts` (`readonly <name>:`). wasm-bindgen's export names are long (a closure invoker is
+/// named after its path plus a 16-digit hash that changes from build to build), and the glue
+/// spells them again. Leaves all three files as they are (with a warning) unless every mention
+/// of every renamed export is in one of those forms, or in the glue a JS binding that happens
+/// to share the name (wasm-bindgen wraps each closure invoker in a function of its name).
+fn shorten_exports(wasm: &Path, js: &Path, dts: &Path) -> Res<()> {
+    let renamed = std::fs::read(wasm).map_err(|e| e.to_string()).and_then(|bytes| {
+        let (module, names) = rename_exports(&bytes)?;
+        let glue = std::fs::read_to_string(js).map_err(|e| e.to_string())?;
+        let types = std::fs::read_to_string(dts).map_err(|e| e.to_string())?;
+        let glue = rename_tokens(&glue, &names, ("wasm.", ""), true).map_err(|e| format!("JS glue: {e}"))?;
+        let types = rename_tokens(&types, &names, ("readonly ", ":"), false).map_err(|e| format!(".d.ts: {e}"))?;
+        Ok::<_, String>((module, glue, types))
+    });
+    match renamed {
+        Ok((module, glue, types)) => {
+            std::fs::write(wasm, module)?;
+            std::fs::write(js, glue)?;
+            std::fs::write(dts, types)?;
+        }
+        Err(e) => println!("build: warning: exports not shortened ({e})"),
+    }
+    Ok(())
+}
+
+/// The module with every export but [`KEPT_EXPORT`] renamed, and the renames (old → new).
+/// Only the export section changes.
+fn rename_exports(bytes: &[u8]) -> Result<(Vec<u8>, Renames), String> {
+    let mut names = Vec::new();
+    let out = rewrite_section(bytes, 7, |body| {
+        let mut section = Vec::new();
+        let mut p = 0;
+        let count = leb(body, &mut p)?;
+        push_leb(&mut section, count);
+        for _ in 0..count {
+            let name = read_name(body, &mut p)?;
+            let start = p;
+            p += 1; // the kind
+            leb(body, &mut p)?; // the index
+            if name == KEPT_EXPORT {
+                push_name(&mut section, name);
+            } else {
+                let new = short_name(names.len());
+                push_name(&mut section, &new);
+                names.push((name.to_string(), new));
+            }
+            section.extend_from_slice(body.get(start..p).ok_or("truncated export")?);
+        }
+        if p != body.len() {
+            return Err("unexpected bytes after the exports".into());
+        }
+        Ok(section)
+    })?;
+    Ok((out, names))
+}
+
+/// `text` with every whole-word mention `before<old>after` of a renamed name replaced by
+/// `before<new>after`. Any other whole-word mention is an error that names it, except, with
+/// `keep_js_bindings`, a JavaScript binding of the same name (a mention that is neither a
+/// property, after a `.`, nor next to a quote), which stays. A whole-word mention is not part
+/// of a longer JS identifier.
+fn rename_tokens(
+    text: &str,
+    names: &Renames,
+    (before, after): (&str, &str),
+    keep_js_bindings: bool,
+) -> Result<String, String> {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    let is_quote = |c: char| matches!(c, '\'' | '"' | '`');
+    let mut out = text.to_string();
+    for (old, new) in names {
+        let mut renamed = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some((head, tail)) = rest.split_once(old.as_str()) {
+            renamed.push_str(head);
+            if head.ends_with(is_ident) || tail.starts_with(is_ident) {
+                renamed.push_str(old);
+            } else if head.ends_with(before) && tail.starts_with(after) {
+                renamed.push_str(new);
+            } else if keep_js_bindings && !head.ends_with(|c| c == '.' || is_quote(c)) && !tail.starts_with(is_quote) {
+                renamed.push_str(old);
+            } else {
+                return Err(format!("{old} is mentioned other than as `{before}{old}{after}`"));
+            }
+            rest = tail;
+        }
+        renamed.push_str(rest);
+        out = renamed;
+    }
+    Ok(out)
 }
 
 /// Minifies the glue in place with terser (an ES module: exports keep their names; the
@@ -405,6 +517,54 @@ mod tests {
         expected.extend_from_slice(&[0, 2, 1, b'x']);
         assert_eq!(renamed, expected);
         assert!(rename_imports(b"not wasm", "m").is_err());
+    }
+
+    #[test]
+    fn renames_every_export_but_memory_only_in_the_export_section() {
+        // (type (func)) (func) (memory 1) (export "long_name" (func 0)) (export "memory" (memory 0))
+        // (export "table" (table 0)) + a custom section.
+        let mut module = b"\0asm\x01\0\0\0".to_vec();
+        module.extend_from_slice(&[1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 5, 3, 1, 0, 1]);
+        let mut exports = vec![3];
+        push_name(&mut exports, "long_name");
+        exports.extend_from_slice(&[0, 0]);
+        push_name(&mut exports, "memory");
+        exports.extend_from_slice(&[2, 0]);
+        push_name(&mut exports, "table");
+        exports.extend_from_slice(&[1, 0]);
+        module.push(7);
+        push_leb(&mut module, exports.len() as u64);
+        module.extend_from_slice(&exports);
+        module.extend_from_slice(&[0, 2, 1, b'x']);
+        let (renamed, names) = rename_exports(&module).expect("renamed");
+        assert_eq!(names, [("long_name".to_string(), "a".to_string()), ("table".to_string(), "b".to_string())]);
+        let mut expected = b"\0asm\x01\0\0\0".to_vec();
+        expected.extend_from_slice(&[1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 5, 3, 1, 0, 1, 7, 18, 3, 1, b'a', 0, 0, 6]);
+        expected.extend_from_slice(b"memory");
+        expected.extend_from_slice(&[2, 0, 1, b'b', 1, 0]);
+        expected.extend_from_slice(&[0, 2, 1, b'x']);
+        assert_eq!(renamed, expected);
+        assert!(rename_exports(b"not wasm").is_err());
+    }
+
+    #[test]
+    fn renames_whole_words_in_the_expected_form_or_not_at_all() {
+        let names = vec![("long_name".to_string(), "a".to_string()), ("table".to_string(), "b".to_string())];
+        let glue =
+            "function long_name(x) { wasm.long_name(x); } wasm.long_name_2(); f(wasm.table, wasm.memory, long_name);";
+        assert_eq!(
+            rename_tokens(glue, &names, ("wasm.", ""), true).expect("renamed"),
+            "function long_name(x) { wasm.a(x); } wasm.long_name_2(); f(wasm.b, wasm.memory, long_name);"
+        );
+        let types = "    readonly long_name: () => void;\n    readonly table: WebAssembly.Table;";
+        assert_eq!(
+            rename_tokens(types, &names, ("readonly ", ":"), false).expect("renamed"),
+            "    readonly a: () => void;\n    readonly b: WebAssembly.Table;"
+        );
+        assert!(rename_tokens("wasm.long_name(); exports['table']", &names, ("wasm.", ""), true).is_err());
+        assert!(rename_tokens("wasm.long_name(); exports.table", &names, ("wasm.", ""), true).is_err());
+        assert!(rename_tokens("readonly long_name?: number;", &names, ("readonly ", ":"), false).is_err());
+        assert!(rename_tokens("readonly a: typeof long_name;", &names, ("readonly ", ":"), false).is_err());
     }
 
     #[test]
