@@ -104,7 +104,8 @@ impl Names {
             self.entries.push((name.to_owned(), value.clone()));
         } else if let Some(slot) = self.entries.get_mut(self.next) {
             *slot = (name.to_owned(), value.clone());
-            self.next = (self.next + 1) % self.cap;
+            // The next slot in turn, wrapping at `cap` (no remainder: no divide-by-zero path).
+            self.next = if self.next + 1 < self.cap { self.next + 1 } else { 0 };
         }
         value
     }

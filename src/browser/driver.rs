@@ -412,7 +412,7 @@ impl Inner {
     }
 
     fn settle_connects(&mut self, result: Result<(), Report>) {
-        for waiter in self.connect_waiters.drain(..) {
+        for waiter in core::mem::take(&mut self.connect_waiters) {
             self.ready.push_back(Delivery::Connected(waiter, result.clone()));
         }
     }
@@ -459,10 +459,10 @@ impl Drop for Inner {
                 Delivery::Event(..) | Delivery::Output(_) => {}
             }
         }
-        for waiter in self.connect_waiters.drain(..) {
+        for waiter in core::mem::take(&mut self.connect_waiters) {
             waiter.abandon(DROPPED);
         }
-        for (_, waiter) in self.send_waiters.drain(..) {
+        for (_, waiter) in core::mem::take(&mut self.send_waiters) {
             waiter.abandon(DROPPED_UNACKED);
         }
     }

@@ -169,30 +169,44 @@ enum Key {
 
 const KEYS: usize = Key::SupportCode as usize + 1;
 
-impl Key {
-    fn of(key: &[u8]) -> Option<Key> {
-        Some(match key {
-            b"type" => Key::Type,
-            b"protocol" => Key::Protocol,
-            b"session" => Key::Session,
-            b"head_seq" => Key::HeadSeq,
-            b"message_id" => Key::MessageId,
-            b"run_id" => Key::RunId,
-            b"original_message_id" => Key::OriginalMessageId,
-            b"from_seq" => Key::FromSeq,
-            b"reason" => Key::Reason,
-            b"tool_name" => Key::ToolName,
-            b"tool" => Key::Tool,
-            b"seq" => Key::Seq,
-            b"recovered" => Key::Recovered,
-            b"error_code" => Key::ErrorCode,
-            b"code" => Key::Code,
-            b"error_message" => Key::ErrorMessage,
-            b"message" => Key::Message,
-            b"support_code" => Key::SupportCode,
-            _ => return None,
-        })
-    }
+/// The name of each [`Key`], in declaration order (indexed by `Key as usize`).
+const KEY_NAMES: [&[u8]; KEYS] = [
+    b"type",
+    b"protocol",
+    b"session",
+    b"head_seq",
+    b"message_id",
+    b"run_id",
+    b"original_message_id",
+    b"from_seq",
+    b"reason",
+    b"tool_name",
+    b"tool",
+    b"seq",
+    b"recovered",
+    b"error_code",
+    b"code",
+    b"error_message",
+    b"message",
+    b"support_code",
+];
+
+/// [`key_bucket`] → 1 + the index in [`KEY_NAMES`] of the one name in that bucket; 0: none.
+/// The names' buckets are distinct (a perfect hash), so one comparison decides. A test
+/// derives this table from the names.
+const KEY_BUCKETS: [u8; 32] =
+    [0, 13, 0, 0, 0, 17, 14, 0, 0, 8, 15, 5, 2, 0, 10, 16, 7, 0, 18, 4, 11, 0, 9, 0, 6, 0, 0, 12, 0, 0, 3, 1];
+
+/// A member name's bucket in [`KEY_BUCKETS`], from its length and first and last bytes.
+fn key_bucket(name: &[u8]) -> Option<usize> {
+    let ([first, .., last] | [first @ last]) = name else { return None };
+    Some((3 * name.len() + 5 * *first as usize + 3 * *last as usize) % 32)
+}
+
+/// The index of the [`Key`] named `name` (`Key as usize`), if it is one.
+fn key_index(name: &[u8]) -> Option<usize> {
+    let index = usize::from(*KEY_BUCKETS.get(key_bucket(name)?)?).checked_sub(1)?;
+    (*KEY_NAMES.get(index)? == name).then_some(index)
 }
 
 /// The first member of each [`Key`] at the top level and in the body, found in one pass over
@@ -205,16 +219,18 @@ struct Fields<'o, 'a> {
 
 impl<'o, 'a> Fields<'o, 'a> {
     fn read(object: &'o Object<'a>) -> Self {
-        let index = |slots: &'o [Slot]| {
-            let mut found = [None; KEYS];
+        let mut fields = Fields { object, top: [None; KEYS], body: [None; KEYS] };
+        // Filled in place: returned by value, the arrays would be copied.
+        let index = |found: &mut [Option<&'o Slot>; KEYS], slots: &'o [Slot]| {
             for slot in slots {
-                if let Some(entry) = Key::of(&object.key(slot)).and_then(|n| found.get_mut(n as usize)) {
+                if let Some(entry) = key_index(&object.key(slot)).and_then(|i| found.get_mut(i)) {
                     entry.get_or_insert(slot);
                 }
             }
-            found
         };
-        Fields { object, top: index(object.top_slots()), body: index(object.body_slots()) }
+        index(&mut fields.top, object.top_slots());
+        index(&mut fields.body, object.body_slots());
+        fields
     }
 
     /// The top-level member `key`.
@@ -380,4 +396,53 @@ pub(crate) fn resume(session: &str, last_seq: u64) -> String {
     push_u64(&mut out, last_seq);
     out.push('}');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_buckets_are_derived_from_the_names_without_collisions() {
+        let mut buckets = [0u8; 32];
+        for (i, name) in KEY_NAMES.iter().enumerate() {
+            let bucket = key_bucket(name).unwrap();
+            assert_eq!(buckets[bucket], 0, "{} shares a bucket", String::from_utf8_lossy(name));
+            buckets[bucket] = u8::try_from(i + 1).unwrap();
+        }
+        assert_eq!(buckets, KEY_BUCKETS);
+    }
+
+    #[test]
+    fn key_index_finds_each_key_by_its_name_and_nothing_else() {
+        let keys = [
+            (Key::Type, "type"),
+            (Key::Protocol, "protocol"),
+            (Key::Session, "session"),
+            (Key::HeadSeq, "head_seq"),
+            (Key::MessageId, "message_id"),
+            (Key::RunId, "run_id"),
+            (Key::OriginalMessageId, "original_message_id"),
+            (Key::FromSeq, "from_seq"),
+            (Key::Reason, "reason"),
+            (Key::ToolName, "tool_name"),
+            (Key::Tool, "tool"),
+            (Key::Seq, "seq"),
+            (Key::Recovered, "recovered"),
+            (Key::ErrorCode, "error_code"),
+            (Key::Code, "code"),
+            (Key::ErrorMessage, "error_message"),
+            (Key::Message, "message"),
+            (Key::SupportCode, "support_code"),
+        ];
+        assert_eq!(keys.len(), KEYS);
+        for (key, name) in keys {
+            assert_eq!(key_index(name.as_bytes()), Some(key as usize), "{name}");
+        }
+        for other in
+            ["", "t", "typ", "types", "Type", "tyqe", "data", "payload", "timestamp", "seq_", "run", "messages"]
+        {
+            assert_eq!(key_index(other.as_bytes()), None, "{other:?}");
+        }
+    }
 }

@@ -17,6 +17,7 @@ use super::dedup::hash_bytes;
 use super::keyset::KeySet;
 use super::report::{Detail, FailureKind, Report, Severity};
 use super::time::Instant;
+use super::vecs::{put_at, take_at};
 
 /// Tool calls tracked per run; more open at once are not paired.
 const TOOLS_PER_RUN: usize = 16;
@@ -294,7 +295,7 @@ impl Runs {
             TOOL_EXECUTING => {
                 let tool = event.tool.unwrap_or("");
                 if let Some(i) = run.orphan_completions.iter().position(|(t, _)| t == tool) {
-                    run.orphan_completions.remove(i);
+                    take_at(&mut run.orphan_completions, i);
                     out.push(report(
                         FailureKind::OutOfOrder,
                         Detail::new("tool_executing for ").text(tool).text(" arrived after its tool_completed"),
@@ -306,7 +307,7 @@ impl Runs {
             TOOL_COMPLETED => {
                 let tool = event.tool.unwrap_or("");
                 if let Some(i) = run.open_tools.iter().position(|t| t == tool) {
-                    run.open_tools.remove(i);
+                    take_at(&mut run.open_tools, i);
                     if run.closed.is_some() {
                         out.push(report(
                             FailureKind::OutOfOrder,
@@ -365,6 +366,8 @@ impl Runs {
         if i >= self.runs.len() {
             return;
         }
+        // `Vec::remove`, not `take_at`: the table is long and this is on the per-event path
+        // when it is full.
         let mut run = self.runs.remove(i);
         self.keys.remove(run.key);
         if run.finished {
@@ -393,7 +396,8 @@ impl Runs {
             if let Some(run) = find(&mut self.runs, serial).filter(|r| r.queued == at) {
                 run.queued = Instant::from_millis(u64::MAX);
                 // Kept sorted: serials are in table order. Few runs fall due at once.
-                due.insert(due.partition_point(|&s| s < serial), serial);
+                let at = due.partition_point(|&s| s < serial);
+                put_at(&mut due, at, serial);
             }
         }
         let mut retired = false;

@@ -14,6 +14,7 @@ use super::frame::Incoming;
 use super::output::Verdict;
 use super::report::{Detail, FailureKind, Report, SeqRange};
 use super::time::Instant;
+use super::vecs::{put_at, take_at};
 
 /// Reported holes remembered for late arrivals.
 const LOST_RANGES: usize = 64;
@@ -226,17 +227,14 @@ impl Sequence {
     /// Remembers a reported hole, forgetting the oldest one when `LOST_RANGES` are held.
     fn remember_lost(&mut self, range: SeqRange) {
         if self.lost.len() >= LOST_RANGES {
-            self.lost.remove(0);
+            take_at(&mut self.lost, 0);
         }
         self.lost.push(range);
     }
 
     /// Takes `seq` out of the remembered hole at `index`, keeping what is left of it.
     fn unlose(&mut self, index: usize, seq: u64) {
-        if index >= self.lost.len() {
-            return;
-        }
-        let range = self.lost.remove(index);
+        let Some(range) = take_at(&mut self.lost, index) else { return };
         if seq > range.from {
             self.lost.push(SeqRange::new(range.from, seq - 1));
         }
@@ -331,13 +329,13 @@ impl Held {
 
     fn insert(&mut self, seq: u64, event: Incoming) {
         if let Err(at) = self.find(seq) {
-            self.0.insert(at, (seq, event));
+            put_at(&mut self.0, at, (seq, event));
         }
     }
 
     fn remove(&mut self, seq: u64) -> Option<Incoming> {
         let at = self.find(seq).ok()?;
-        Some(self.0.remove(at).1)
+        take_at(&mut self.0, at).map(|(_, event)| event)
     }
 
     /// The first event, if its `seq` passes `test`.

@@ -883,8 +883,7 @@ impl Tracker {
     }
 
     fn flush_findings(&mut self) {
-        let mut findings = core::mem::take(&mut self.findings);
-        for report in findings.drain(..) {
+        for report in core::mem::take(&mut self.findings) {
             self.stats.failures += 1;
             match report.kind {
                 FailureKind::Duplicate => self.stats.duplicates += 1,
@@ -893,6 +892,5 @@ impl Tracker {
             }
             self.push_output(Output::Failure(report));
         }
-        self.findings = findings;
     }
 }
