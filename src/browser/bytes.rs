@@ -7,6 +7,9 @@
 //! memory grows) and copies ASCII with a plain loop; only non-ASCII text goes through
 //! `TextEncoder`/`TextDecoder`.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
@@ -52,6 +55,25 @@ pub(crate) fn encode(text: &JsValue, memory: &JsValue, into: &mut [u8]) -> Resul
     } else {
         Ok(Encoded { len: written as usize, ascii: true })
     }
+}
+
+/// `value` as a Rust string if it is a JavaScript string (lone surrogates become U+FFFD, as
+/// `TextEncoder` makes them), else `None`. This module's path instead of wasm-bindgen's
+/// `JsValue::as_string`, so that the bundle carries one way of copying strings in, not two.
+pub(crate) fn to_string(value: &JsValue) -> Option<String> {
+    if !value.is_string() {
+        return None;
+    }
+    let memory = wasm_bindgen::memory();
+    let mut buffer = Vec::new();
+    let mut written = encode(value, &memory, &mut buffer);
+    if let Err(units) = written {
+        // Three bytes per UTF-16 unit at most.
+        buffer.resize(units.saturating_mul(3), 0);
+        written = encode(value, &memory, &mut buffer);
+    }
+    buffer.truncate(written.ok()?.len);
+    String::from_utf8(buffer).ok()
 }
 
 /// `text` as a JavaScript string.

@@ -5,9 +5,9 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::convert;
 use super::driver::{self, Input, Listeners, Shared, Sink, Topic, Waiter};
 use super::options;
+use super::{bytes, convert};
 use crate::core::Tracker;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -209,7 +209,7 @@ impl ChatClient {
     /// function that removes it. Listeners may call back into the client.
     #[wasm_bindgen(skip_typescript)]
     pub fn on(&self, name: JsValue, listener: JsValue) -> Result<JsValue, JsValue> {
-        let topic = name.as_string().as_deref().and_then(Topic::parse).ok_or_else(|| {
+        let topic = bytes::to_string(&name).as_deref().and_then(Topic::parse).ok_or_else(|| {
             js_sys::TypeError::new("chat-sentinel: on() takes \"event\", \"failure\", \"state\" or \"recovery\"")
         })?;
         let listener = listener
@@ -256,8 +256,7 @@ impl ChatClient {
         #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "SendMessageOptions")] options: JsValue,
     ) -> Result<Promise, JsValue> {
-        let text = text
-            .as_string()
+        let text = bytes::to_string(&text)
             .ok_or_else(|| js_sys::TypeError::new("chat-sentinel: sendMessage() takes the text as a string"))?;
         let options = options::send(&options)?;
         let (waiter, promise) = Waiter::promise();

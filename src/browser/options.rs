@@ -7,12 +7,11 @@
 //! values. The values of the configuration as a whole (a timeout of zero, a cap too small) are
 //! then checked by `Tracker::new`, as for the Rust API.
 
-use alloc::string::String;
-
 use js_sys::Array;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::bytes;
 use super::transport::Endpoint;
 use crate::core::{Config, DialectChoice, SendOptions};
 
@@ -31,9 +30,9 @@ extern "C" {
     fn client_options(options: &JsValue) -> Result<Array, JsValue>;
 
     /// Checks `sendMessage`'s options (`undefined`, `null` or `{threadId?: string}`) and returns
-    /// the thread id; throws a `TypeError` naming a bad option.
+    /// the thread id (a string, or `undefined`); throws a `TypeError` naming a bad option.
     #[wasm_bindgen(catch)]
-    fn send_options(options: &JsValue) -> Result<Option<String>, JsValue>;
+    fn send_options(options: &JsValue) -> Result<JsValue, JsValue>;
 }
 
 /// `new ChatClient(options)`, checked: where to connect and the tracker's configuration (whose
@@ -142,7 +141,7 @@ pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
     if let Some(events) = checked.get(4).dyn_ref::<Array>() {
         config.required_events.clear();
         for i in 0..events.length() {
-            if let Some(event) = events.get(i).as_string() {
+            if let Some(event) = bytes::to_string(&events.get(i)) {
                 config.required_events.push(event);
             }
         }
@@ -161,5 +160,5 @@ pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
 
 /// Parses `sendMessage(text, {threadId})`; `Err` is the `TypeError` to throw.
 pub(crate) fn send(value: &JsValue) -> Result<SendOptions, JsValue> {
-    Ok(SendOptions { thread_id: send_options(value)? })
+    Ok(SendOptions { thread_id: bytes::to_string(&send_options(value)?) })
 }

@@ -24,6 +24,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::bytes;
 use super::driver::{self, Inner, Input, SocketEvent};
 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
@@ -142,7 +143,7 @@ impl Link {
             Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(move |code: JsValue, reason: JsValue, clean: JsValue| {
                 flag.set(true);
                 let code = code.as_f64().filter(|c| (0.0..=65535.0).contains(c)).map_or(1006, |c| c as u16);
-                let reason = reason.as_string().unwrap_or_default();
+                let reason = bytes::to_string(&reason).unwrap_or_default();
                 let clean = clean.as_bool().unwrap_or(false);
                 post(&weak, &mb, generation, SocketEvent::Closed { code, reason, clean });
             });
