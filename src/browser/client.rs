@@ -199,8 +199,7 @@ impl ChatClient {
         #[wasm_bindgen(unchecked_param_type = "ChatClientOptions")] options: JsValue,
     ) -> Result<ChatClient, JsValue> {
         let options = options::client(&options)?;
-        let tracker = Tracker::new(options.config)
-            .map_err(|e| super::error::OptionError::range_error(e.field, e.reason).to_js())?;
+        let tracker = Tracker::new(options.config).map_err(|e| super::error::range_error(&e))?;
         let shared = driver::new(tracker, options.endpoint, Sink::Js(Listeners::default()));
         Ok(ChatClient { shared })
     }

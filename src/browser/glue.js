@@ -75,8 +75,14 @@ const NUMERIC = 'heartbeatIntervalMs heartbeatTimeoutMs handshakeTimeoutMs ackTi
 const RECONNECT = ['minDelayMs', 'maxDelayMs', 'maxAttempts'];
 const DIALECTS = ['auto', 'netra', 'sequenced'];
 const EVENT_LIST = 'must be an array of strings';
+function option_error(type, option, reason) {
+  return new type('chat-sentinel: option "' + option + '" ' + reason);
+}
 function fail(type, option, reason) {
-  throw new type('chat-sentinel: option "' + option + '" ' + reason);
+  throw option_error(type, option, reason);
+}
+export function range_error(option, reason) {
+  return option_error(RangeError, option, reason);
 }
 function members(value, option) {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(TypeError, option, 'must be an object');
