@@ -15,8 +15,8 @@
 //! is busy waits in a per-client mailbox, delivered in order on a microtask, and everything
 //! after it queues behind it so that the order of frames is kept.
 
-use alloc::collections::VecDeque;
 use alloc::rc::{Rc, Weak};
+use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
 use js_sys::{Function, Object, Reflect};
@@ -26,6 +26,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::bytes;
 use super::driver::{self, Inner, Input, SocketEvent};
+use crate::core::vecs::take_at;
 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
@@ -58,10 +59,11 @@ impl Endpoint {
     }
 }
 
-/// Inputs that arrived while the driver was busy, in arrival order.
+/// Inputs that arrived while the driver was busy, in arrival order. The queue is short and
+/// only ever taken out of its `Cell`, changed and put back (no borrow that could panic).
 #[derive(Default)]
 pub(crate) struct Mailbox {
-    queue: RefCell<VecDeque<(u64, SocketEvent)>>,
+    queue: Cell<Vec<(u64, SocketEvent)>>,
     scheduled: Cell<bool>,
 }
 
@@ -89,12 +91,14 @@ fn method(object: &JsValue, name: &str) -> Option<Function> {
 /// earlier events still wait there).
 fn post(shared: &Weak<RefCell<Inner>>, mailbox: &Rc<Mailbox>, generation: u64, event: SocketEvent) {
     let Some(strong) = shared.upgrade() else { return };
-    let idle = mailbox.queue.borrow().is_empty() && strong.try_borrow_mut().is_ok();
+    let mut queue = mailbox.queue.take();
+    let idle = queue.is_empty() && strong.try_borrow_mut().is_ok();
     if idle {
         driver::input(&strong, Input::Socket(generation, event));
         return;
     }
-    mailbox.queue.borrow_mut().push_back((generation, event));
+    queue.push((generation, event));
+    mailbox.queue.set(queue);
     if !mailbox.scheduled.replace(true) {
         let shared = shared.clone();
         let mailbox = mailbox.clone();
@@ -104,11 +108,13 @@ fn post(shared: &Weak<RefCell<Inner>>, mailbox: &Rc<Mailbox>, generation: u64, e
 
 fn drain(shared: &Weak<RefCell<Inner>>, mailbox: &Rc<Mailbox>) {
     loop {
-        let next = mailbox.queue.borrow_mut().pop_front();
+        let mut queue = mailbox.queue.take();
+        let next = take_at(&mut queue, 0);
+        mailbox.queue.set(queue);
         let Some((generation, event)) = next else { break };
         match shared.upgrade() {
             Some(strong) => driver::input(&strong, Input::Socket(generation, event)),
-            None => mailbox.queue.borrow_mut().clear(),
+            None => drop(mailbox.queue.take()),
         }
     }
     mailbox.scheduled.set(false);
