@@ -1,5 +1,5 @@
 //! Strings across the wasm boundary on the hot path, through one view of wasm memory kept from
-//! call to call.
+//! call to call (and numbers read from JavaScript values, see [`number`]).
 //!
 //! wasm-bindgen's own string passing makes a new `Uint8Array` view per call and decodes with
 //! `TextDecoder`; measured in Chromium, each of those costs about as much as a `JSON.parse` of
@@ -23,6 +23,9 @@ extern "C" {
 
     /// The `len` ASCII bytes at address `at` of the wasm `memory`, as a string.
     fn ascii_string(memory: &JsValue, at: u32, len: u32) -> JsValue;
+
+    /// `value` if it is a number, else NaN.
+    fn number_or_nan(value: &JsValue) -> f64;
 }
 
 /// Where `bytes` are in wasm memory (wasm32 addresses are 32 bits) and how many.
@@ -74,6 +77,14 @@ pub(crate) fn to_string(value: &JsValue) -> Option<String> {
     }
     buffer.truncate(written.ok()?.len);
     String::from_utf8(buffer).ok()
+}
+
+/// `value` if it is a number other than NaN, else `None`. In place of wasm-bindgen's
+/// `JsValue::as_f64`, whose answer comes back through wasm memory (and a `DataView` in the
+/// glue) rather than as a plain `f64`.
+pub(crate) fn number(value: &JsValue) -> Option<f64> {
+    let n = number_or_nan(value);
+    (!n.is_nan()).then_some(n)
 }
 
 /// `text` as a JavaScript string.

@@ -24,6 +24,9 @@ export function encode_into(text, memory, at, len) {
   return done.read === n - i ? NOT_ASCII + i + done.written : -n;
 }
 const NOT_ASCII = 2 ** 32;
+export function number_or_nan(value) {
+  return typeof value === 'number' ? value : NaN;
+}
 export function ascii_string(memory, at, len) {
   const mem = view(memory);
   let s = '';

@@ -135,7 +135,7 @@ impl Field {
 pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
     let checked = client_options(value)?;
     let mut config = Config::default();
-    if let Some(dialect) = checked.get(3).as_f64().and_then(|i| DIALECTS.get(i as usize)) {
+    if let Some(dialect) = bytes::number(&checked.get(3)).and_then(|i| DIALECTS.get(i as usize)) {
         config.dialect = *dialect;
     }
     if let Some(events) = checked.get(4).dyn_ref::<Array>() {
@@ -148,7 +148,7 @@ pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
     }
     for (at, field) in (5..).zip(FIELDS) {
         // Checked in JavaScript: a non-negative safe integer, so `as` is exact.
-        if let Some(n) = checked.get(at).as_f64() {
+        if let Some(n) = bytes::number(&checked.get(at)) {
             field.store(&mut config, n as u64);
         }
     }

@@ -148,7 +148,7 @@ impl Link {
         let on_closed =
             Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(move |code: JsValue, reason: JsValue, clean: JsValue| {
                 flag.set(true);
-                let code = code.as_f64().filter(|c| (0.0..=65535.0).contains(c)).map_or(1006, |c| c as u16);
+                let code = bytes::number(&code).filter(|c| (0.0..=65535.0).contains(c)).map_or(1006, |c| c as u16);
                 let reason = bytes::to_string(&reason).unwrap_or_default();
                 let clean = clean.as_bool().unwrap_or(false);
                 post(&weak, &mb, generation, SocketEvent::Closed { code, reason, clean });
