@@ -150,7 +150,7 @@ impl Link {
                 flag.set(true);
                 let code = bytes::number(&code).filter(|c| (0.0..=65535.0).contains(c)).map_or(1006, |c| c as u16);
                 let reason = bytes::to_string(&reason).unwrap_or_default();
-                let clean = clean.as_bool().unwrap_or(false);
+                let clean = clean == JsValue::TRUE;
                 post(&weak, &mb, generation, SocketEvent::Closed { code, reason, clean });
             });
         // Owned by the JavaScript functions from here on (collected with them): a transport
@@ -178,7 +178,7 @@ impl Link {
             return false;
         }
         match self.send_fn.call1(&self.conn, &JsValue::from_str(text)) {
-            Ok(result) => result.as_bool() != Some(false),
+            Ok(result) => result != JsValue::FALSE,
             Err(_) => false,
         }
     }
