@@ -223,7 +223,7 @@ impl ChatClient {
             }
         };
         let weak = alloc::rc::Rc::downgrade(&self.shared);
-        let off = Closure::<dyn FnMut()>::new(move || {
+        let off = Closure::<dyn Fn()>::new(move || {
             if let Some(shared) = weak.upgrade() {
                 if let Ok(mut inner) = shared.try_borrow_mut() {
                     if let Sink::Js(listeners) = &mut inner.sink {

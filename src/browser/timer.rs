@@ -5,6 +5,7 @@
 
 use alloc::rc::Weak;
 use alloc::vec::Vec;
+use core::cell::Cell;
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -43,10 +44,11 @@ extern "C" {
 /// Runs `task` once on a microtask of its own: after the current JavaScript call stack, before
 /// any timer or I/O callback. No Rust executor is involved.
 pub(crate) fn queue_microtask(task: impl FnOnce() + 'static) {
-    // The `FnMut()` closure type the timer and the listeners use already (one closure shim
-    // fewer than `Closure::once_into_js`); the JavaScript garbage collector frees it.
-    let mut task = Some(task);
-    let callback = Closure::<dyn FnMut()>::new(move || {
+    // The `Fn()` closure type the timer, the listeners and the transport use already (one
+    // closure shim fewer than `Closure::once_into_js`); the JavaScript garbage collector frees
+    // it.
+    let task = Cell::new(Some(task));
+    let callback = Closure::<dyn Fn()>::new(move || {
         if let Some(task) = task.take() {
             task();
         }
@@ -66,14 +68,14 @@ const MAX_DELAY_MS: u64 = 0x7fff_ffff;
 
 /// The driver's single timer, re-armed only when the tracker's next deadline comes earlier.
 pub(crate) struct Timer {
-    callback: Closure<dyn FnMut()>,
+    callback: Closure<dyn Fn()>,
     /// The deadline the pending `setTimeout` is for, and its handle.
     armed: Option<(Instant, JsValue)>,
 }
 
 impl Timer {
     pub(crate) fn new(shared: Weak<core::cell::RefCell<Inner>>) -> Self {
-        let callback = Closure::<dyn FnMut()>::new(move || {
+        let callback = Closure::<dyn Fn()>::new(move || {
             if let Some(shared) = shared.upgrade() {
                 driver::input(&shared, Input::Timeout);
             }
@@ -118,7 +120,7 @@ impl Drop for Timer {
 /// global scope. Each makes the driver call `handle_timeout(now)`, which the core treats as a
 /// wake when its deadlines are far overdue. Listening stops when this is dropped.
 pub(crate) struct WakeListeners {
-    callback: Closure<dyn FnMut()>,
+    callback: Closure<dyn Fn()>,
     /// Whether the document listener was added (there is no document in a worker).
     on_document: bool,
     /// The global events whose listener was added.
@@ -130,7 +132,7 @@ const GLOBAL_EVENTS: [&str; 3] = ["focus", "online", "pageshow"];
 
 impl WakeListeners {
     pub(crate) fn attach(shared: Weak<core::cell::RefCell<Inner>>) -> Self {
-        let callback = Closure::<dyn FnMut()>::new(move || {
+        let callback = Closure::<dyn Fn()>::new(move || {
             if let Some(shared) = shared.upgrade() {
                 driver::input(&shared, Input::Wake);
             }
