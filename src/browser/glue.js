@@ -190,6 +190,9 @@ const performance = globalThis.performance;
 export function performance_now() { return performance.now(); }
 
 // ---- transport.rs
+export function callbacks(open, message, closed) {
+  return { open, message, closed };
+}
 export function websocket(url, protocols) {
   return {
     connect(callbacks) {

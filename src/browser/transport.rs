@@ -19,7 +19,7 @@ use alloc::rc::{Rc, Weak};
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Function, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -36,6 +36,9 @@ extern "C" {
     /// detail on `error`; the `close` that follows carries what there is.
     #[wasm_bindgen(js_name = websocket)]
     fn websocket_transport(url: &JsValue, protocols: &JsValue) -> JsValue;
+
+    /// The callbacks object handed to a transport's `connect`: `{open, message, closed}`.
+    fn callbacks(open: &JsValue, message: &JsValue, closed: &JsValue) -> JsValue;
 }
 
 /// Where to connect, and how to authenticate: a JavaScript transport, and the mailbox of its
@@ -127,7 +130,6 @@ impl Link {
         let Endpoint { transport, mailbox } = endpoint;
         let open = Rc::new(Cell::new(false));
         let ended = Rc::new(Cell::new(false));
-        let callbacks = Object::new();
 
         let (weak, mb, flag) = (shared.clone(), mailbox.clone(), open.clone());
         let on_open = Closure::<dyn Fn()>::new(move || {
@@ -155,9 +157,7 @@ impl Link {
             });
         // Owned by the JavaScript functions from here on (collected with them): a transport
         // may call them after the driver let the connection go, and they then do nothing.
-        let _ = Reflect::set(&callbacks, &JsValue::from_str("open"), &on_open.into_js_value());
-        let _ = Reflect::set(&callbacks, &JsValue::from_str("message"), &on_message.into_js_value());
-        let _ = Reflect::set(&callbacks, &JsValue::from_str("closed"), &on_closed.into_js_value());
+        let callbacks = callbacks(&on_open.into_js_value(), &on_message.into_js_value(), &on_closed.into_js_value());
 
         let connect = method(transport, "connect").ok_or(())?;
         let conn = connect.call1(transport, &callbacks).map_err(drop)?;
