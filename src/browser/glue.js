@@ -193,6 +193,12 @@ export function performance_now() { return performance.now(); }
 export function callbacks(open, message, closed) {
   return { open, message, closed };
 }
+export function method(object, name) {
+  if (typeof object !== 'object' || object === null) return undefined;
+  let value;
+  try { value = Reflect.get(object, name); } catch (_) { return undefined; }
+  return typeof value === 'function' ? value : undefined;
+}
 export function websocket(url, protocols) {
   return {
     connect(callbacks) {

@@ -19,7 +19,7 @@ use alloc::rc::{Rc, Weak};
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
-use js_sys::{Function, Reflect};
+use js_sys::Function;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -39,6 +39,10 @@ extern "C" {
 
     /// The callbacks object handed to a transport's `connect`: `{open, message, closed}`.
     fn callbacks(open: &JsValue, message: &JsValue, closed: &JsValue) -> JsValue;
+
+    /// `object[name]` if `object` is an object (not `null`) whose property `name` reads without
+    /// throwing and is a function; else `undefined`.
+    fn method(object: &JsValue, name: &str) -> Option<Function>;
 }
 
 /// Where to connect, and how to authenticate: a JavaScript transport, and the mailbox of its
@@ -81,13 +85,6 @@ pub(crate) struct Link {
     open: Rc<Cell<bool>>,
     /// Set by `closed()` or by our own `close`: no further `close` is sent.
     ended: Rc<Cell<bool>>,
-}
-
-fn method(object: &JsValue, name: &str) -> Option<Function> {
-    if !object.is_object() {
-        return None;
-    }
-    Reflect::get(object, &JsValue::from_str(name)).ok()?.dyn_into::<Function>().ok()
 }
 
 /// Hands one event to the driver now, or through the mailbox when the driver is busy (or
