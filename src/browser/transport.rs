@@ -22,7 +22,7 @@ use core::cell::{Cell, RefCell};
 use js_sys::Function;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 use super::bytes;
 use super::driver::{self, Inner, Input, SocketEvent};
@@ -43,6 +43,9 @@ extern "C" {
     /// `object[name]` if `object` is an object (not `null`) whose property `name` reads without
     /// throwing and is a function; else `undefined`.
     fn method(object: &JsValue, name: &str) -> Option<Function>;
+
+    /// The length of `data` if it is an `ArrayBuffer`, else 0.
+    fn byte_length(data: &JsValue) -> u32;
 }
 
 /// Where to connect, and how to authenticate: a JavaScript transport, and the mailbox of its
@@ -138,8 +141,7 @@ impl Link {
             let event = if data.is_string() {
                 SocketEvent::Text(data)
             } else {
-                let len = data.dyn_ref::<js_sys::ArrayBuffer>().map_or(0, |b| b.byte_length());
-                SocketEvent::Binary(len as usize)
+                SocketEvent::Binary(byte_length(&data) as usize)
             };
             post(&weak, &mb, generation, event);
         });
