@@ -6,6 +6,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::driver::{self, Input, Listeners, Shared, Sink, Topic, Waiter};
+use super::listeners::on_arguments;
 use super::options;
 use super::{bytes, convert};
 use crate::core::Tracker;
@@ -208,12 +209,9 @@ impl ChatClient {
     /// function that removes it. Listeners may call back into the client.
     #[wasm_bindgen(skip_typescript)]
     pub fn on(&self, name: JsValue, listener: JsValue) -> Result<JsValue, JsValue> {
-        let topic = bytes::to_string(&name).as_deref().and_then(Topic::parse).ok_or_else(|| {
-            js_sys::TypeError::new("chat-sentinel: on() takes \"event\", \"failure\", \"state\" or \"recovery\"")
-        })?;
-        let listener = listener
-            .dyn_into::<Function>()
-            .map_err(|_| js_sys::TypeError::new("chat-sentinel: the listener must be a function"))?;
+        let topic = Topic::from_index(on_arguments(&name, &listener)?);
+        // Checked to be a function by `on_arguments`.
+        let listener = listener.unchecked_into::<Function>();
         let id = {
             let mut inner =
                 self.shared.try_borrow_mut().map_err(|_| js_sys::Error::new("chat-sentinel: client busy"))?;

@@ -66,6 +66,13 @@ export function chat_error(report) {
 }
 
 // ---- listeners.rs
+const TOPICS = ['event', 'failure', 'state', 'recovery'];
+export function on_arguments(name, listener) {
+  const index = TOPICS.indexOf(name);
+  if (index < 0) throw new TypeError('chat-sentinel: on() takes "event", "failure", "state" or "recovery"');
+  if (typeof listener !== 'function') throw new TypeError('chat-sentinel: the listener must be a function');
+  return index;
+}
 export function emit(listeners, value) {
   for (let i = 0; i < listeners.length; i++) {
     const listener = listeners[i];
