@@ -195,6 +195,14 @@ export function send_options(value) {
 // ---- timer.rs
 const performance = globalThis.performance;
 export function performance_now() { return performance.now(); }
+const WAKE_EVENTS = ['focus', 'online', 'pageshow'];
+export function wake_listeners(listener, add) {
+  const method = add ? 'addEventListener' : 'removeEventListener';
+  try { document[method]('visibilitychange', listener); } catch (_) {}
+  for (const event of WAKE_EVENTS) {
+    try { globalThis[method](event, listener); } catch (_) {}
+  }
+}
 
 // ---- transport.rs
 export function callbacks(open, message, closed) {

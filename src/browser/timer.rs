@@ -4,7 +4,6 @@
 //! `queueMicrotask`, `addEventListener`), so the driver also runs in a worker.
 
 use alloc::rc::Weak;
-use alloc::vec::Vec;
 use core::cell::Cell;
 
 use wasm_bindgen::closure::Closure;
@@ -19,6 +18,11 @@ extern "C" {
     /// `performance.now()`, the `performance` object looked up once: reading the global's
     /// `performance` accessor on every call cost more than `now()` itself (Chromium).
     fn performance_now() -> f64;
+
+    /// Adds (`add`) or removes `listener` for `visibilitychange` on the document, and for
+    /// `focus`, `online` and `pageshow` on the global scope (a window or a worker); a target
+    /// that throws (there is no document in a worker) is skipped.
+    fn wake_listeners(listener: &JsValue, add: bool);
 }
 
 #[wasm_bindgen]
@@ -29,16 +33,6 @@ extern "C" {
     fn clear_timeout(handle: &JsValue);
     #[wasm_bindgen(js_name = queueMicrotask)]
     fn queue_microtask_js(task: &JsValue);
-    /// `addEventListener` of the global scope (a window or a worker).
-    #[wasm_bindgen(catch, js_name = addEventListener)]
-    fn add_global_listener(event: &str, listener: &JsValue) -> Result<(), JsValue>;
-    #[wasm_bindgen(catch, js_name = removeEventListener)]
-    fn remove_global_listener(event: &str, listener: &JsValue) -> Result<(), JsValue>;
-    /// `document.addEventListener`; throws (a `ReferenceError`) where there is no document.
-    #[wasm_bindgen(catch, js_namespace = document, js_name = addEventListener)]
-    fn add_document_listener(event: &str, listener: &JsValue) -> Result<(), JsValue>;
-    #[wasm_bindgen(catch, js_namespace = document, js_name = removeEventListener)]
-    fn remove_document_listener(event: &str, listener: &JsValue) -> Result<(), JsValue>;
 }
 
 /// Runs `task` once on a microtask of its own: after the current JavaScript call stack, before
@@ -121,14 +115,7 @@ impl Drop for Timer {
 /// wake when its deadlines are far overdue. Listening stops when this is dropped.
 pub(crate) struct WakeListeners {
     callback: Closure<dyn Fn()>,
-    /// Whether the document listener was added (there is no document in a worker).
-    on_document: bool,
-    /// The global events whose listener was added.
-    on_global: Vec<&'static str>,
 }
-
-const DOCUMENT_EVENT: &str = "visibilitychange";
-const GLOBAL_EVENTS: [&str; 3] = ["focus", "online", "pageshow"];
 
 impl WakeListeners {
     pub(crate) fn attach(shared: Weak<core::cell::RefCell<Inner>>) -> Self {
@@ -137,26 +124,13 @@ impl WakeListeners {
                 driver::input(&shared, Input::Wake);
             }
         });
-        let function: &JsValue = callback.as_ref();
-        let on_document = add_document_listener(DOCUMENT_EVENT, function).is_ok();
-        let mut on_global = Vec::new();
-        for event in GLOBAL_EVENTS {
-            if add_global_listener(event, function).is_ok() {
-                on_global.push(event);
-            }
-        }
-        WakeListeners { callback, on_document, on_global }
+        wake_listeners(callback.as_ref(), true);
+        WakeListeners { callback }
     }
 }
 
 impl Drop for WakeListeners {
     fn drop(&mut self) {
-        let function: &JsValue = self.callback.as_ref();
-        if self.on_document {
-            let _ = remove_document_listener(DOCUMENT_EVENT, function);
-        }
-        for event in &self.on_global {
-            let _ = remove_global_listener(event, function);
-        }
+        wake_listeners(self.callback.as_ref(), false);
     }
 }
