@@ -239,9 +239,7 @@ impl ChatClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn connect(&self) -> Promise {
         let (waiter, promise) = Waiter::promise();
-        if let Some(waiter) = waiter {
-            driver::input(&self.shared, Input::Connect(waiter));
-        }
+        driver::input(&self.shared, Input::Connect(waiter));
         promise
     }
 
@@ -257,9 +255,7 @@ impl ChatClient {
             .ok_or_else(|| js_sys::TypeError::new("chat-sentinel: sendMessage() takes the text as a string"))?;
         let options = options::send(&options)?;
         let (waiter, promise) = Waiter::promise();
-        if let Some(waiter) = waiter {
-            driver::input(&self.shared, Input::Send(text, options, waiter));
-        }
+        driver::input(&self.shared, Input::Send(text, options, waiter));
         Ok(promise)
     }
 

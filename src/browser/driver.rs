@@ -18,7 +18,8 @@ use core::cell::RefCell;
 use core::task::Waker;
 
 use js_sys::{Array, Function, Promise};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::convert::{self, Names};
 use super::inbound::{InFrame, Inbound};
@@ -41,6 +42,12 @@ pub(crate) type SendWaiter = Waiter<Receipt>;
 pub(crate) const DROPPED: &str = "the client was dropped";
 /// Why a `send_message()` failed when its client went away first.
 pub(crate) const DROPPED_UNACKED: &str = "the client was dropped before an acknowledgement";
+
+#[wasm_bindgen(module = "/src/browser/glue.js")]
+extern "C" {
+    /// A new promise and the functions that settle it: `[promise, resolve, reject]`.
+    fn deferred() -> Array;
+}
 
 /// Whoever awaits the outcome of a `connect()` or `send_message()`. Settled exactly once:
 /// by the driver with the outcome, or with a `send_failed` report when the client is dropped
@@ -74,10 +81,10 @@ impl Resolution for Receipt {
 
 impl<T: Resolution> Waiter<T> {
     /// A waiter for a new JavaScript promise, and the promise.
-    pub(crate) fn promise() -> (Option<Self>, Promise) {
-        let mut waiter = None;
-        let promise = Promise::new(&mut |resolve, reject| waiter = Some(Waiter::Js { resolve, reject }));
-        (waiter, promise)
+    pub(crate) fn promise() -> (Self, Promise) {
+        let parts = deferred();
+        let waiter = Waiter::Js { resolve: parts.get(1).unchecked_into(), reject: parts.get(2).unchecked_into() };
+        (waiter, parts.get(0).unchecked_into())
     }
 
     /// Hands over the outcome: resolves or rejects (with a `ChatError`) the promise, or

@@ -65,6 +65,13 @@ export function chat_error(report) {
   return error;
 }
 
+// ---- driver.rs
+export function deferred() {
+  let resolve, reject;
+  const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
+  return [promise, resolve, reject];
+}
+
 // ---- listeners.rs
 const TOPICS = ['event', 'failure', 'state', 'recovery'];
 export function on_arguments(name, listener) {
