@@ -213,7 +213,7 @@ export function wake_listeners(listener, add) {
 
 // ---- transport.rs
 export function callbacks(open, message, closed) {
-  return { open, message, closed };
+  return { open, message, closed: (code, reason, wasClean) => closed([code, reason, wasClean]) };
 }
 export function method(object, name) {
   if (typeof object !== 'object' || object === null) return undefined;

@@ -19,10 +19,10 @@ use alloc::rc::{Rc, Weak};
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
-use js_sys::Function;
+use js_sys::{Array, Function};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::bytes;
 use super::driver::{self, Inner, Input, SocketEvent};
@@ -37,7 +37,9 @@ extern "C" {
     #[wasm_bindgen(js_name = websocket)]
     fn websocket_transport(url: &JsValue, protocols: &JsValue) -> JsValue;
 
-    /// The callbacks object handed to a transport's `connect`: `{open, message, closed}`.
+    /// The callbacks object handed to a transport's `connect`: `{open, message, closed}`, where
+    /// `closed(code, reason, wasClean)` calls the given `closed` with `[code, reason, wasClean]`
+    /// (so every closure but `open` takes one argument).
     fn callbacks(open: &JsValue, message: &JsValue, closed: &JsValue) -> JsValue;
 
     /// `object[name]` if `object` is an object (not `null`) whose property `name` reads without
@@ -146,14 +148,16 @@ impl Link {
             post(&weak, &mb, generation, event);
         });
         let (weak, mb, flag) = (shared.clone(), mailbox.clone(), ended.clone());
-        let on_closed =
-            Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(move |code: JsValue, reason: JsValue, clean: JsValue| {
-                flag.set(true);
-                let code = bytes::number(&code).filter(|c| (0.0..=65535.0).contains(c)).map_or(1006, |c| c as u16);
-                let reason = bytes::to_string(&reason).unwrap_or_default();
-                let clean = clean == JsValue::TRUE;
-                post(&weak, &mb, generation, SocketEvent::Closed { code, reason, clean });
-            });
+        let on_closed = Closure::<dyn Fn(JsValue)>::new(move |arguments: JsValue| {
+            // `[code, reason, wasClean]`, as the glue's `callbacks` passes them on.
+            let arguments: &Array = arguments.unchecked_ref();
+            let (code, reason, clean) = (arguments.get(0), arguments.get(1), arguments.get(2));
+            flag.set(true);
+            let code = bytes::number(&code).filter(|c| (0.0..=65535.0).contains(c)).map_or(1006, |c| c as u16);
+            let reason = bytes::to_string(&reason).unwrap_or_default();
+            let clean = clean == JsValue::TRUE;
+            post(&weak, &mb, generation, SocketEvent::Closed { code, reason, clean });
+        });
         // Owned by the JavaScript functions from here on (collected with them): a transport
         // may call them after the driver let the connection go, and they then do nothing.
         let callbacks = callbacks(&on_open.into_js_value(), &on_message.into_js_value(), &on_closed.into_js_value());
