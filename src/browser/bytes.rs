@@ -1,11 +1,14 @@
 //! Strings across the wasm boundary on the hot path, through one view of wasm memory kept from
-//! call to call.
+//! call to call (and numbers read from JavaScript values, see [`number`]).
 //!
 //! wasm-bindgen's own string passing makes a new `Uint8Array` view per call and decodes with
 //! `TextDecoder`; measured in Chromium, each of those costs about as much as a `JSON.parse` of
 //! a short frame. Here JavaScript keeps one view of the whole memory (renewed only when the
 //! memory grows) and copies ASCII with a plain loop; only non-ASCII text goes through
 //! `TextEncoder`/`TextDecoder`.
+
+use alloc::string::String;
+use alloc::vec::Vec;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
@@ -20,6 +23,9 @@ extern "C" {
 
     /// The `len` ASCII bytes at address `at` of the wasm `memory`, as a string.
     fn ascii_string(memory: &JsValue, at: u32, len: u32) -> JsValue;
+
+    /// `value` if it is a number, else NaN.
+    fn number_or_nan(value: &JsValue) -> f64;
 }
 
 /// Where `bytes` are in wasm memory (wasm32 addresses are 32 bits) and how many.
@@ -52,6 +58,33 @@ pub(crate) fn encode(text: &JsValue, memory: &JsValue, into: &mut [u8]) -> Resul
     } else {
         Ok(Encoded { len: written as usize, ascii: true })
     }
+}
+
+/// `value` as a Rust string if it is a JavaScript string (lone surrogates become U+FFFD, as
+/// `TextEncoder` makes them), else `None`. This module's path instead of wasm-bindgen's
+/// `JsValue::as_string`, so that the bundle carries one way of copying strings in, not two.
+pub(crate) fn to_string(value: &JsValue) -> Option<String> {
+    if !value.is_string() {
+        return None;
+    }
+    let memory = wasm_bindgen::memory();
+    let mut buffer = Vec::new();
+    let mut written = encode(value, &memory, &mut buffer);
+    if let Err(units) = written {
+        // Three bytes per UTF-16 unit at most.
+        buffer.resize(units.saturating_mul(3), 0);
+        written = encode(value, &memory, &mut buffer);
+    }
+    buffer.truncate(written.ok()?.len);
+    String::from_utf8(buffer).ok()
+}
+
+/// `value` if it is a number other than NaN, else `None`. In place of wasm-bindgen's
+/// `JsValue::as_f64`, whose answer comes back through wasm memory (and a `DataView` in the
+/// glue) rather than as a plain `f64`.
+pub(crate) fn number(value: &JsValue) -> Option<f64> {
+    let n = number_or_nan(value);
+    (!n.is_nan()).then_some(n)
 }
 
 /// `text` as a JavaScript string.

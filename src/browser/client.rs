@@ -5,9 +5,10 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::convert;
 use super::driver::{self, Input, Listeners, Shared, Sink, Topic, Waiter};
+use super::listeners::on_arguments;
 use super::options;
+use super::{bytes, convert};
 use crate::core::Tracker;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -199,8 +200,7 @@ impl ChatClient {
         #[wasm_bindgen(unchecked_param_type = "ChatClientOptions")] options: JsValue,
     ) -> Result<ChatClient, JsValue> {
         let options = options::client(&options)?;
-        let tracker = Tracker::new(options.config)
-            .map_err(|e| super::error::OptionError::range_error(e.field, e.reason).to_js())?;
+        let tracker = Tracker::new(options.config).map_err(|e| super::error::range_error(&e))?;
         let shared = driver::new(tracker, options.endpoint, Sink::Js(Listeners::default()));
         Ok(ChatClient { shared })
     }
@@ -209,12 +209,9 @@ impl ChatClient {
     /// function that removes it. Listeners may call back into the client.
     #[wasm_bindgen(skip_typescript)]
     pub fn on(&self, name: JsValue, listener: JsValue) -> Result<JsValue, JsValue> {
-        let topic = name.as_string().as_deref().and_then(Topic::parse).ok_or_else(|| {
-            js_sys::TypeError::new("chat-sentinel: on() takes \"event\", \"failure\", \"state\" or \"recovery\"")
-        })?;
-        let listener = listener
-            .dyn_into::<Function>()
-            .map_err(|_| js_sys::TypeError::new("chat-sentinel: the listener must be a function"))?;
+        let topic = Topic::from_index(on_arguments(&name, &listener)?);
+        // Checked to be a function by `on_arguments`.
+        let listener = listener.unchecked_into::<Function>();
         let id = {
             let mut inner =
                 self.shared.try_borrow_mut().map_err(|_| js_sys::Error::new("chat-sentinel: client busy"))?;
@@ -224,7 +221,7 @@ impl ChatClient {
             }
         };
         let weak = alloc::rc::Rc::downgrade(&self.shared);
-        let off = Closure::<dyn FnMut()>::new(move || {
+        let off = Closure::<dyn Fn()>::new(move || {
             if let Some(shared) = weak.upgrade() {
                 if let Ok(mut inner) = shared.try_borrow_mut() {
                     if let Sink::Js(listeners) = &mut inner.sink {
@@ -242,9 +239,7 @@ impl ChatClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn connect(&self) -> Promise {
         let (waiter, promise) = Waiter::promise();
-        if let Some(waiter) = waiter {
-            driver::input(&self.shared, Input::Connect(waiter));
-        }
+        driver::input(&self.shared, Input::Connect(waiter));
         promise
     }
 
@@ -256,14 +251,11 @@ impl ChatClient {
         #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "SendMessageOptions")] options: JsValue,
     ) -> Result<Promise, JsValue> {
-        let text = text
-            .as_string()
+        let text = bytes::to_string(&text)
             .ok_or_else(|| js_sys::TypeError::new("chat-sentinel: sendMessage() takes the text as a string"))?;
         let options = options::send(&options)?;
         let (waiter, promise) = Waiter::promise();
-        if let Some(waiter) = waiter {
-            driver::input(&self.shared, Input::Send(text, options, waiter));
-        }
+        driver::input(&self.shared, Input::Send(text, options, waiter));
         Ok(promise)
     }
 

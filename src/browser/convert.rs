@@ -5,6 +5,7 @@ use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use js_sys::Array;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
@@ -47,7 +48,7 @@ extern "C" {
 
     /// `{verdict, missing, reason, atMs}`; `missing` holds `from, to` pairs (`to` < 0: open).
     #[wasm_bindgen(js_name = recovery)]
-    fn recovery_js(verdict: &str, missing: &[f64], reason: &str, at_ms: f64) -> JsValue;
+    fn recovery_js(verdict: &str, missing: &Array, reason: &str, at_ms: f64) -> JsValue;
 
     /// `{messageId: "cs-<n>", runId, latencyMs}` (an absent `runId` is `null`).
     #[wasm_bindgen(js_name = receipt)]
@@ -156,11 +157,13 @@ pub(crate) fn report(report: &Report) -> JsValue {
 
 /// `{verdict, missing, reason, atMs}`.
 pub(crate) fn recovery(recovery: &Recovery) -> JsValue {
-    let mut missing = Vec::with_capacity(2 * recovery.missing.len());
+    // A JavaScript array built here: passing a `&[f64]` would bring wasm-bindgen's view of
+    // memory as a `Float64Array` into the glue, for this one rare output.
+    let missing = Array::new();
     for range in &recovery.missing {
         let (from, to) = ends(range);
-        missing.push(from);
-        missing.push(to);
+        missing.push(&JsValue::from_f64(from));
+        missing.push(&JsValue::from_f64(to));
     }
     recovery_js(recovery.verdict.as_str(), &missing, recovery.reason, ms(recovery.at))
 }

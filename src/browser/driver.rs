@@ -18,7 +18,8 @@ use core::cell::RefCell;
 use core::task::Waker;
 
 use js_sys::{Array, Function, Promise};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::convert::{self, Names};
 use super::inbound::{InFrame, Inbound};
@@ -41,6 +42,12 @@ pub(crate) type SendWaiter = Waiter<Receipt>;
 pub(crate) const DROPPED: &str = "the client was dropped";
 /// Why a `send_message()` failed when its client went away first.
 pub(crate) const DROPPED_UNACKED: &str = "the client was dropped before an acknowledgement";
+
+#[wasm_bindgen(module = "/src/browser/glue.js")]
+extern "C" {
+    /// A new promise and the functions that settle it: `[promise, resolve, reject]`.
+    fn deferred() -> Array;
+}
 
 /// Whoever awaits the outcome of a `connect()` or `send_message()`. Settled exactly once:
 /// by the driver with the outcome, or with a `send_failed` report when the client is dropped
@@ -74,10 +81,10 @@ impl Resolution for Receipt {
 
 impl<T: Resolution> Waiter<T> {
     /// A waiter for a new JavaScript promise, and the promise.
-    pub(crate) fn promise() -> (Option<Self>, Promise) {
-        let mut waiter = None;
-        let promise = Promise::new(&mut |resolve, reject| waiter = Some(Waiter::Js { resolve, reject }));
-        (waiter, promise)
+    pub(crate) fn promise() -> (Self, Promise) {
+        let parts = deferred();
+        let waiter = Waiter::Js { resolve: parts.get(1).unchecked_into(), reject: parts.get(2).unchecked_into() };
+        (waiter, parts.get(0).unchecked_into())
     }
 
     /// Hands over the outcome: resolves or rejects (with a `ChatError`) the promise, or
@@ -214,7 +221,10 @@ pub(crate) struct Inner {
     runs: Names,
     connect_waiters: Vec<ConnectWaiter>,
     send_waiters: Vec<(MessageId, SendWaiter)>,
-    ready: VecDeque<Delivery>,
+    /// Deliveries in order; those before `ready_next` are taken (`None`). Emptied once all are
+    /// taken, so that taking the next one is constant time.
+    ready: Vec<Option<Delivery>>,
+    ready_next: usize,
     delivering: bool,
     pub(crate) sink: Sink,
 }
@@ -246,7 +256,8 @@ pub(crate) fn new(tracker: Tracker, endpoint: Endpoint, sink: Sink) -> Shared {
             runs: Names::new(4),
             connect_waiters: Vec::new(),
             send_waiters: Vec::new(),
-            ready: VecDeque::new(),
+            ready: Vec::new(),
+            ready_next: 0,
             delivering: false,
             sink,
         })
@@ -307,7 +318,7 @@ impl Inner {
             Input::Wake => self.tracker.handle_timeout(now),
             Input::Connect(waiter) => {
                 if self.state == ConnectionState::Open {
-                    self.ready.push_back(Delivery::Connected(waiter, Ok(())));
+                    self.ready.push(Some(Delivery::Connected(waiter, Ok(()))));
                 } else {
                     self.connect_waiters.push(waiter);
                     self.tracker.connect(now);
@@ -367,7 +378,7 @@ impl Inner {
                     }
                     ConnectionState::Connecting | ConnectionState::Reconnecting => {}
                 }
-                self.ready.push_back(Delivery::Output(output));
+                self.ready.push(Some(Delivery::Output(output)));
             }
             Output::Failure(ref report) => {
                 // A failed attempt before the connection is open fails `connect()`.
@@ -381,12 +392,12 @@ impl Inner {
                         self.settle_send(id, result);
                     }
                 }
-                self.ready.push_back(Delivery::Output(output));
+                self.ready.push(Some(Delivery::Output(output)));
             }
             Output::Acked(ref receipt) => {
                 self.settle_send(receipt.message_id, Ok(receipt.clone()));
                 if matches!(self.sink, Sink::Rust(_)) {
-                    self.ready.push_back(Delivery::Output(output));
+                    self.ready.push(Some(Delivery::Output(output)));
                 }
             }
             Output::Event(event) => {
@@ -394,9 +405,9 @@ impl Inner {
                     Sink::Js(_) => self.inbound.locate(&event.origin),
                     Sink::Rust(_) => None,
                 };
-                self.ready.push_back(Delivery::Event(event, in_frame));
+                self.ready.push(Some(Delivery::Event(event, in_frame)));
             }
-            Output::Recovery(_) => self.ready.push_back(Delivery::Output(output)),
+            Output::Recovery(_) => self.ready.push(Some(Delivery::Output(output))),
         }
     }
 
@@ -411,16 +422,28 @@ impl Inner {
         }
     }
 
+    /// Takes the first delivery not yet taken, if any.
+    fn next_ready(&mut self) -> Option<Delivery> {
+        let next = self.ready.get_mut(self.ready_next).and_then(Option::take);
+        if next.is_some() {
+            self.ready_next += 1;
+        } else {
+            self.ready.clear();
+            self.ready_next = 0;
+        }
+        next
+    }
+
     fn settle_connects(&mut self, result: Result<(), Report>) {
         for waiter in core::mem::take(&mut self.connect_waiters) {
-            self.ready.push_back(Delivery::Connected(waiter, result.clone()));
+            self.ready.push(Some(Delivery::Connected(waiter, result.clone())));
         }
     }
 
     fn settle_send(&mut self, id: MessageId, result: Result<Receipt, Report>) {
         if let Some(index) = self.send_waiters.iter().position(|(i, _)| *i == id) {
             let (_, waiter) = self.send_waiters.swap_remove(index);
-            self.ready.push_back(Delivery::Sent(waiter, result));
+            self.ready.push(Some(Delivery::Sent(waiter, result)));
         }
     }
 
@@ -452,7 +475,7 @@ impl Inner {
 /// pending ones with `send_failed` (a promise never stays pending forever).
 impl Drop for Inner {
     fn drop(&mut self) {
-        while let Some(delivery) = self.ready.pop_front() {
+        while let Some(delivery) = self.next_ready() {
             match delivery {
                 Delivery::Connected(waiter, result) => waiter.settle(result),
                 Delivery::Sent(waiter, result) => waiter.settle(result),
@@ -481,7 +504,7 @@ fn deliver(shared: &Shared) {
     loop {
         let job = {
             let Ok(mut inner) = shared.try_borrow_mut() else { return };
-            match inner.ready.pop_front() {
+            match inner.next_ready() {
                 Some(delivery) => inner.prepare(delivery),
                 None => {
                     inner.delivering = false;

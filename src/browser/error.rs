@@ -7,6 +7,19 @@
 use alloc::borrow::Cow;
 use alloc::string::String;
 
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+
+use crate::core::ConfigError;
+
+#[wasm_bindgen(module = "/src/browser/glue.js")]
+extern "C" {
+    /// A new `RangeError` with the text of [`OptionError::message`] (built in JavaScript, as
+    /// for the options checked there).
+    #[wasm_bindgen(js_name = range_error)]
+    fn new_range_error(option: &str, reason: &str) -> JsValue;
+}
+
 /// Whether a bad option is the wrong type (JavaScript `TypeError`) or out of range
 /// (`RangeError`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,15 +58,12 @@ impl OptionError {
         text.push_str(self.reason);
         text
     }
+}
 
-    /// The JavaScript `TypeError` or `RangeError`.
-    pub(crate) fn to_js(&self) -> wasm_bindgen::JsValue {
-        let message = self.message();
-        match self.kind {
-            OptionErrorKind::Type => js_sys::TypeError::new(&message).into(),
-            OptionErrorKind::Range => js_sys::RangeError::new(&message).into(),
-        }
-    }
+/// The JavaScript `RangeError` for a configuration value out of range, with the text an
+/// [`OptionErrorKind::Range`] error's [`OptionError::message`] has.
+pub(crate) fn range_error(error: &ConfigError) -> JsValue {
+    new_range_error(error.field, error.reason)
 }
 
 impl core::fmt::Display for OptionError {

@@ -24,6 +24,9 @@ export function encode_into(text, memory, at, len) {
   return done.read === n - i ? NOT_ASCII + i + done.written : -n;
 }
 const NOT_ASCII = 2 ** 32;
+export function number_or_nan(value) {
+  return typeof value === 'number' ? value : NaN;
+}
 export function ascii_string(memory, at, len) {
   const mem = view(memory);
   let s = '';
@@ -62,7 +65,21 @@ export function chat_error(report) {
   return error;
 }
 
+// ---- driver.rs
+export function deferred() {
+  let resolve, reject;
+  const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
+  return [promise, resolve, reject];
+}
+
 // ---- listeners.rs
+const TOPICS = ['event', 'failure', 'state', 'recovery'];
+export function on_arguments(name, listener) {
+  const index = TOPICS.indexOf(name);
+  if (index < 0) throw new TypeError('chat-sentinel: on() takes "event", "failure", "state" or "recovery"');
+  if (typeof listener !== 'function') throw new TypeError('chat-sentinel: the listener must be a function');
+  return index;
+}
 export function emit(listeners, value) {
   for (let i = 0; i < listeners.length; i++) {
     const listener = listeners[i];
@@ -75,8 +92,14 @@ const NUMERIC = 'heartbeatIntervalMs heartbeatTimeoutMs handshakeTimeoutMs ackTi
 const RECONNECT = ['minDelayMs', 'maxDelayMs', 'maxAttempts'];
 const DIALECTS = ['auto', 'netra', 'sequenced'];
 const EVENT_LIST = 'must be an array of strings';
+function option_error(type, option, reason) {
+  return new type('chat-sentinel: option "' + option + '" ' + reason);
+}
 function fail(type, option, reason) {
-  throw new type('chat-sentinel: option "' + option + '" ' + reason);
+  throw option_error(type, option, reason);
+}
+export function range_error(option, reason) {
+  return option_error(RangeError, option, reason);
 }
 function members(value, option) {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(TypeError, option, 'must be an object');
@@ -179,8 +202,28 @@ export function send_options(value) {
 // ---- timer.rs
 const performance = globalThis.performance;
 export function performance_now() { return performance.now(); }
+const WAKE_EVENTS = ['focus', 'online', 'pageshow'];
+export function wake_listeners(listener, add) {
+  const method = add ? 'addEventListener' : 'removeEventListener';
+  try { document[method]('visibilitychange', listener); } catch (_) {}
+  for (const event of WAKE_EVENTS) {
+    try { globalThis[method](event, listener); } catch (_) {}
+  }
+}
 
 // ---- transport.rs
+export function callbacks(open, message, closed) {
+  return { open, message, closed: (code, reason, wasClean) => closed([code, reason, wasClean]) };
+}
+export function method(object, name) {
+  if (typeof object !== 'object' || object === null) return undefined;
+  let value;
+  try { value = Reflect.get(object, name); } catch (_) { return undefined; }
+  return typeof value === 'function' ? value : undefined;
+}
+export function byte_length(data) {
+  try { return data instanceof ArrayBuffer ? data.byteLength : 0; } catch (_) { return 0; }
+}
 export function websocket(url, protocols) {
   return {
     connect(callbacks) {

@@ -83,7 +83,7 @@ impl Inbound {
                 Cow::Borrowed(frame)
             }
             // Too large for the cap (or, never seen, not UTF-8): read the string the slow way.
-            None => Cow::Owned(text.as_string().unwrap_or_default()),
+            None => Cow::Owned(bytes::to_string(&text).unwrap_or_default()),
         }
     }
 

@@ -17,6 +17,12 @@ extern "C" {
     /// Calls each listener with `value` in order; a listener that throws is logged to the
     /// console and the others still run.
     pub(crate) fn emit(listeners: &Array, value: &JsValue);
+
+    /// Checks the arguments of `client.on(name, listener)`: returns the index of `name` in
+    /// `["event", "failure", "state", "recovery"]` (the order of [`Topic`]), or throws a
+    /// `TypeError` for another name or for a listener that is not a function.
+    #[wasm_bindgen(catch)]
+    pub(crate) fn on_arguments(name: &JsValue, listener: &JsValue) -> Result<u32, JsValue>;
 }
 
 /// The JavaScript output topics of `client.on(name, …)`.
@@ -31,13 +37,14 @@ pub(crate) enum Topic {
 const TOPICS: usize = 4;
 
 impl Topic {
-    pub(crate) fn parse(name: &str) -> Option<Topic> {
-        match name {
-            "event" => Some(Topic::Event),
-            "failure" => Some(Topic::Failure),
-            "state" => Some(Topic::State),
-            "recovery" => Some(Topic::Recovery),
-            _ => None,
+    /// The topic at `index` in declaration order, as [`on_arguments`] returns it (which is
+    /// below 4; anything larger is taken as the last).
+    pub(crate) fn from_index(index: u32) -> Topic {
+        match index {
+            0 => Topic::Event,
+            1 => Topic::Failure,
+            2 => Topic::State,
+            _ => Topic::Recovery,
         }
     }
 

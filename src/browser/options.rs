@@ -7,12 +7,11 @@
 //! values. The values of the configuration as a whole (a timeout of zero, a cap too small) are
 //! then checked by `Tracker::new`, as for the Rust API.
 
-use alloc::string::String;
-
 use js_sys::Array;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::bytes;
 use super::transport::Endpoint;
 use crate::core::{Config, DialectChoice, SendOptions};
 
@@ -31,9 +30,9 @@ extern "C" {
     fn client_options(options: &JsValue) -> Result<Array, JsValue>;
 
     /// Checks `sendMessage`'s options (`undefined`, `null` or `{threadId?: string}`) and returns
-    /// the thread id; throws a `TypeError` naming a bad option.
+    /// the thread id (a string, or `undefined`); throws a `TypeError` naming a bad option.
     #[wasm_bindgen(catch)]
-    fn send_options(options: &JsValue) -> Result<Option<String>, JsValue>;
+    fn send_options(options: &JsValue) -> Result<JsValue, JsValue>;
 }
 
 /// `new ChatClient(options)`, checked: where to connect and the tracker's configuration (whose
@@ -136,20 +135,20 @@ impl Field {
 pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
     let checked = client_options(value)?;
     let mut config = Config::default();
-    if let Some(dialect) = checked.get(3).as_f64().and_then(|i| DIALECTS.get(i as usize)) {
+    if let Some(dialect) = bytes::number(&checked.get(3)).and_then(|i| DIALECTS.get(i as usize)) {
         config.dialect = *dialect;
     }
     if let Some(events) = checked.get(4).dyn_ref::<Array>() {
         config.required_events.clear();
         for i in 0..events.length() {
-            if let Some(event) = events.get(i).as_string() {
+            if let Some(event) = bytes::to_string(&events.get(i)) {
                 config.required_events.push(event);
             }
         }
     }
     for (at, field) in (5..).zip(FIELDS) {
         // Checked in JavaScript: a non-negative safe integer, so `as` is exact.
-        if let Some(n) = checked.get(at).as_f64() {
+        if let Some(n) = bytes::number(&checked.get(at)) {
             field.store(&mut config, n as u64);
         }
     }
@@ -161,5 +160,5 @@ pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
 
 /// Parses `sendMessage(text, {threadId})`; `Err` is the `TypeError` to throw.
 pub(crate) fn send(value: &JsValue) -> Result<SendOptions, JsValue> {
-    Ok(SendOptions { thread_id: send_options(value)? })
+    Ok(SendOptions { thread_id: bytes::to_string(&send_options(value)?) })
 }

@@ -4,7 +4,7 @@
 //! `queueMicrotask`, `addEventListener`), so the driver also runs in a worker.
 
 use alloc::rc::Weak;
-use alloc::vec::Vec;
+use core::cell::Cell;
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -18,6 +18,11 @@ extern "C" {
     /// `performance.now()`, the `performance` object looked up once: reading the global's
     /// `performance` accessor on every call cost more than `now()` itself (Chromium).
     fn performance_now() -> f64;
+
+    /// Adds (`add`) or removes `listener` for `visibilitychange` on the document, and for
+    /// `focus`, `online` and `pageshow` on the global scope (a window or a worker); a target
+    /// that throws (there is no document in a worker) is skipped.
+    fn wake_listeners(listener: &JsValue, add: bool);
 }
 
 #[wasm_bindgen]
@@ -28,25 +33,16 @@ extern "C" {
     fn clear_timeout(handle: &JsValue);
     #[wasm_bindgen(js_name = queueMicrotask)]
     fn queue_microtask_js(task: &JsValue);
-    /// `addEventListener` of the global scope (a window or a worker).
-    #[wasm_bindgen(catch, js_name = addEventListener)]
-    fn add_global_listener(event: &str, listener: &JsValue) -> Result<(), JsValue>;
-    #[wasm_bindgen(catch, js_name = removeEventListener)]
-    fn remove_global_listener(event: &str, listener: &JsValue) -> Result<(), JsValue>;
-    /// `document.addEventListener`; throws (a `ReferenceError`) where there is no document.
-    #[wasm_bindgen(catch, js_namespace = document, js_name = addEventListener)]
-    fn add_document_listener(event: &str, listener: &JsValue) -> Result<(), JsValue>;
-    #[wasm_bindgen(catch, js_namespace = document, js_name = removeEventListener)]
-    fn remove_document_listener(event: &str, listener: &JsValue) -> Result<(), JsValue>;
 }
 
 /// Runs `task` once on a microtask of its own: after the current JavaScript call stack, before
 /// any timer or I/O callback. No Rust executor is involved.
 pub(crate) fn queue_microtask(task: impl FnOnce() + 'static) {
-    // The `FnMut()` closure type the timer and the listeners use already (one closure shim
-    // fewer than `Closure::once_into_js`); the JavaScript garbage collector frees it.
-    let mut task = Some(task);
-    let callback = Closure::<dyn FnMut()>::new(move || {
+    // The `Fn()` closure type the timer, the listeners and the transport use already (one
+    // closure shim fewer than `Closure::once_into_js`); the JavaScript garbage collector frees
+    // it.
+    let task = Cell::new(Some(task));
+    let callback = Closure::<dyn Fn()>::new(move || {
         if let Some(task) = task.take() {
             task();
         }
@@ -66,14 +62,14 @@ const MAX_DELAY_MS: u64 = 0x7fff_ffff;
 
 /// The driver's single timer, re-armed only when the tracker's next deadline comes earlier.
 pub(crate) struct Timer {
-    callback: Closure<dyn FnMut()>,
+    callback: Closure<dyn Fn()>,
     /// The deadline the pending `setTimeout` is for, and its handle.
     armed: Option<(Instant, JsValue)>,
 }
 
 impl Timer {
     pub(crate) fn new(shared: Weak<core::cell::RefCell<Inner>>) -> Self {
-        let callback = Closure::<dyn FnMut()>::new(move || {
+        let callback = Closure::<dyn Fn()>::new(move || {
             if let Some(shared) = shared.upgrade() {
                 driver::input(&shared, Input::Timeout);
             }
@@ -118,43 +114,23 @@ impl Drop for Timer {
 /// global scope. Each makes the driver call `handle_timeout(now)`, which the core treats as a
 /// wake when its deadlines are far overdue. Listening stops when this is dropped.
 pub(crate) struct WakeListeners {
-    callback: Closure<dyn FnMut()>,
-    /// Whether the document listener was added (there is no document in a worker).
-    on_document: bool,
-    /// The global events whose listener was added.
-    on_global: Vec<&'static str>,
+    callback: Closure<dyn Fn()>,
 }
-
-const DOCUMENT_EVENT: &str = "visibilitychange";
-const GLOBAL_EVENTS: [&str; 3] = ["focus", "online", "pageshow"];
 
 impl WakeListeners {
     pub(crate) fn attach(shared: Weak<core::cell::RefCell<Inner>>) -> Self {
-        let callback = Closure::<dyn FnMut()>::new(move || {
+        let callback = Closure::<dyn Fn()>::new(move || {
             if let Some(shared) = shared.upgrade() {
                 driver::input(&shared, Input::Wake);
             }
         });
-        let function: &JsValue = callback.as_ref();
-        let on_document = add_document_listener(DOCUMENT_EVENT, function).is_ok();
-        let mut on_global = Vec::new();
-        for event in GLOBAL_EVENTS {
-            if add_global_listener(event, function).is_ok() {
-                on_global.push(event);
-            }
-        }
-        WakeListeners { callback, on_document, on_global }
+        wake_listeners(callback.as_ref(), true);
+        WakeListeners { callback }
     }
 }
 
 impl Drop for WakeListeners {
     fn drop(&mut self) {
-        let function: &JsValue = self.callback.as_ref();
-        if self.on_document {
-            let _ = remove_document_listener(DOCUMENT_EVENT, function);
-        }
-        for event in &self.on_global {
-            let _ = remove_global_listener(event, function);
-        }
+        wake_listeners(self.callback.as_ref(), false);
     }
 }

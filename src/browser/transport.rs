@@ -15,16 +15,18 @@
 //! is busy waits in a per-client mailbox, delivered in order on a microtask, and everything
 //! after it queues behind it so that the order of frames is kept.
 
-use alloc::collections::VecDeque;
 use alloc::rc::{Rc, Weak};
+use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Array, Function};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::bytes;
 use super::driver::{self, Inner, Input, SocketEvent};
+use crate::core::vecs::take_at;
 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
@@ -34,6 +36,18 @@ extern "C" {
     /// detail on `error`; the `close` that follows carries what there is.
     #[wasm_bindgen(js_name = websocket)]
     fn websocket_transport(url: &JsValue, protocols: &JsValue) -> JsValue;
+
+    /// The callbacks object handed to a transport's `connect`: `{open, message, closed}`, where
+    /// `closed(code, reason, wasClean)` calls the given `closed` with `[code, reason, wasClean]`
+    /// (so every closure but `open` takes one argument).
+    fn callbacks(open: &JsValue, message: &JsValue, closed: &JsValue) -> JsValue;
+
+    /// `object[name]` if `object` is an object (not `null`) whose property `name` reads without
+    /// throwing and is a function; else `undefined`.
+    fn method(object: &JsValue, name: &str) -> Option<Function>;
+
+    /// The length of `data` if it is an `ArrayBuffer`, else 0.
+    fn byte_length(data: &JsValue) -> u32;
 }
 
 /// Where to connect, and how to authenticate: a JavaScript transport, and the mailbox of its
@@ -57,10 +71,11 @@ impl Endpoint {
     }
 }
 
-/// Inputs that arrived while the driver was busy, in arrival order.
+/// Inputs that arrived while the driver was busy, in arrival order. The queue is short and
+/// only ever taken out of its `Cell`, changed and put back (no borrow that could panic).
 #[derive(Default)]
 pub(crate) struct Mailbox {
-    queue: RefCell<VecDeque<(u64, SocketEvent)>>,
+    queue: Cell<Vec<(u64, SocketEvent)>>,
     scheduled: Cell<bool>,
 }
 
@@ -77,23 +92,18 @@ pub(crate) struct Link {
     ended: Rc<Cell<bool>>,
 }
 
-fn method(object: &JsValue, name: &str) -> Option<Function> {
-    if !object.is_object() {
-        return None;
-    }
-    Reflect::get(object, &JsValue::from_str(name)).ok()?.dyn_into::<Function>().ok()
-}
-
 /// Hands one event to the driver now, or through the mailbox when the driver is busy (or
 /// earlier events still wait there).
 fn post(shared: &Weak<RefCell<Inner>>, mailbox: &Rc<Mailbox>, generation: u64, event: SocketEvent) {
     let Some(strong) = shared.upgrade() else { return };
-    let idle = mailbox.queue.borrow().is_empty() && strong.try_borrow_mut().is_ok();
+    let mut queue = mailbox.queue.take();
+    let idle = queue.is_empty() && strong.try_borrow_mut().is_ok();
     if idle {
         driver::input(&strong, Input::Socket(generation, event));
         return;
     }
-    mailbox.queue.borrow_mut().push_back((generation, event));
+    queue.push((generation, event));
+    mailbox.queue.set(queue);
     if !mailbox.scheduled.replace(true) {
         let shared = shared.clone();
         let mailbox = mailbox.clone();
@@ -103,11 +113,13 @@ fn post(shared: &Weak<RefCell<Inner>>, mailbox: &Rc<Mailbox>, generation: u64, e
 
 fn drain(shared: &Weak<RefCell<Inner>>, mailbox: &Rc<Mailbox>) {
     loop {
-        let next = mailbox.queue.borrow_mut().pop_front();
+        let mut queue = mailbox.queue.take();
+        let next = take_at(&mut queue, 0);
+        mailbox.queue.set(queue);
         let Some((generation, event)) = next else { break };
         match shared.upgrade() {
             Some(strong) => driver::input(&strong, Input::Socket(generation, event)),
-            None => mailbox.queue.borrow_mut().clear(),
+            None => drop(mailbox.queue.take()),
         }
     }
     mailbox.scheduled.set(false);
@@ -120,7 +132,6 @@ impl Link {
         let Endpoint { transport, mailbox } = endpoint;
         let open = Rc::new(Cell::new(false));
         let ended = Rc::new(Cell::new(false));
-        let callbacks = Object::new();
 
         let (weak, mb, flag) = (shared.clone(), mailbox.clone(), open.clone());
         let on_open = Closure::<dyn Fn()>::new(move || {
@@ -132,25 +143,24 @@ impl Link {
             let event = if data.is_string() {
                 SocketEvent::Text(data)
             } else {
-                let len = data.dyn_ref::<js_sys::ArrayBuffer>().map_or(0, |b| b.byte_length());
-                SocketEvent::Binary(len as usize)
+                SocketEvent::Binary(byte_length(&data) as usize)
             };
             post(&weak, &mb, generation, event);
         });
         let (weak, mb, flag) = (shared.clone(), mailbox.clone(), ended.clone());
-        let on_closed =
-            Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(move |code: JsValue, reason: JsValue, clean: JsValue| {
-                flag.set(true);
-                let code = code.as_f64().filter(|c| (0.0..=65535.0).contains(c)).map_or(1006, |c| c as u16);
-                let reason = reason.as_string().unwrap_or_default();
-                let clean = clean.as_bool().unwrap_or(false);
-                post(&weak, &mb, generation, SocketEvent::Closed { code, reason, clean });
-            });
+        let on_closed = Closure::<dyn Fn(JsValue)>::new(move |arguments: JsValue| {
+            // `[code, reason, wasClean]`, as the glue's `callbacks` passes them on.
+            let arguments: &Array = arguments.unchecked_ref();
+            let (code, reason, clean) = (arguments.get(0), arguments.get(1), arguments.get(2));
+            flag.set(true);
+            let code = bytes::number(&code).filter(|c| (0.0..=65535.0).contains(c)).map_or(1006, |c| c as u16);
+            let reason = bytes::to_string(&reason).unwrap_or_default();
+            let clean = clean == JsValue::TRUE;
+            post(&weak, &mb, generation, SocketEvent::Closed { code, reason, clean });
+        });
         // Owned by the JavaScript functions from here on (collected with them): a transport
         // may call them after the driver let the connection go, and they then do nothing.
-        let _ = Reflect::set(&callbacks, &JsValue::from_str("open"), &on_open.into_js_value());
-        let _ = Reflect::set(&callbacks, &JsValue::from_str("message"), &on_message.into_js_value());
-        let _ = Reflect::set(&callbacks, &JsValue::from_str("closed"), &on_closed.into_js_value());
+        let callbacks = callbacks(&on_open.into_js_value(), &on_message.into_js_value(), &on_closed.into_js_value());
 
         let connect = method(transport, "connect").ok_or(())?;
         let conn = connect.call1(transport, &callbacks).map_err(drop)?;
@@ -171,7 +181,7 @@ impl Link {
             return false;
         }
         match self.send_fn.call1(&self.conn, &JsValue::from_str(text)) {
-            Ok(result) => result.as_bool() != Some(false),
+            Ok(result) => result != JsValue::FALSE,
             Err(_) => false,
         }
     }

@@ -154,21 +154,46 @@ pub struct ConfigError {
 /// The most required event types a run can be checked for.
 pub const MAX_REQUIRED_EVENTS: usize = 32;
 
+/// The durations [`Config::validate`] checks to be positive and at most a day, by the names
+/// the JavaScript API spells them (names apart from values: one table in the binary rather
+/// than a name stored next to each value).
+static POSITIVE: [&str; 8] = [
+    "heartbeatIntervalMs",
+    "heartbeatTimeoutMs",
+    "handshakeTimeoutMs",
+    "ackTimeoutMs",
+    "firstEventTimeoutMs",
+    "runStallTimeoutMs",
+    "lateWakeMs",
+    "reconnect.minDelayMs",
+];
+
+/// The sizes and caps [`Config::validate`] checks to be between 1 and 2^26, named likewise.
+static CAPS: [&str; 7] = [
+    "maxFrameBytes",
+    "dedupWindow",
+    "sendBufferCap",
+    "pendingCap",
+    "runTableCap",
+    "reorderBufferCap",
+    "outputQueueCap",
+];
+
 impl Config {
     /// Checks every value; the tracker accepts only a valid configuration.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let err = |field, reason| Err(ConfigError { field, reason });
-        let positive: [(&'static str, u64); 8] = [
-            ("heartbeatIntervalMs", self.heartbeat_interval_ms),
-            ("heartbeatTimeoutMs", self.heartbeat_timeout_ms),
-            ("handshakeTimeoutMs", self.handshake_timeout_ms),
-            ("ackTimeoutMs", self.ack_timeout_ms),
-            ("firstEventTimeoutMs", self.first_event_timeout_ms),
-            ("runStallTimeoutMs", self.run_stall_timeout_ms),
-            ("lateWakeMs", self.late_wake_ms),
-            ("reconnect.minDelayMs", self.reconnect.min_delay_ms),
+        let positive = [
+            self.heartbeat_interval_ms,
+            self.heartbeat_timeout_ms,
+            self.handshake_timeout_ms,
+            self.ack_timeout_ms,
+            self.first_event_timeout_ms,
+            self.run_stall_timeout_ms,
+            self.late_wake_ms,
+            self.reconnect.min_delay_ms,
         ];
-        for (field, value) in positive {
+        for (&field, value) in POSITIVE.iter().zip(positive) {
             if value == 0 {
                 return err(field, "must be greater than zero");
             }
@@ -188,16 +213,16 @@ impl Config {
         if self.required_events.iter().any(|e| e.is_empty() || e.len() > 64) {
             return err("requiredEvents", "holds an empty or over-long event type");
         }
-        let caps: [(&'static str, usize); 7] = [
-            ("maxFrameBytes", self.max_frame_bytes),
-            ("dedupWindow", self.dedup_window),
-            ("sendBufferCap", self.send_buffer_cap),
-            ("pendingCap", self.pending_cap),
-            ("runTableCap", self.run_table_cap),
-            ("reorderBufferCap", self.reorder_buffer_cap),
-            ("outputQueueCap", self.output_queue_cap),
+        let caps = [
+            self.max_frame_bytes,
+            self.dedup_window,
+            self.send_buffer_cap,
+            self.pending_cap,
+            self.run_table_cap,
+            self.reorder_buffer_cap,
+            self.output_queue_cap,
         ];
-        for (field, value) in caps {
+        for (&field, value) in CAPS.iter().zip(caps) {
             if value == 0 || value > (1 << 26) {
                 return err(field, "must be between 1 and 67108864");
             }

@@ -18,7 +18,7 @@ mod runs;
 mod sequence;
 mod time;
 mod tracker;
-mod vecs;
+pub(crate) mod vecs;
 
 pub use config::{Config, ConfigError, Dialect, DialectChoice, Reconnect, MAX_REQUIRED_EVENTS};
 pub use message::{MessageId, SendOptions};

@@ -63,6 +63,7 @@ pub fn run(dev: bool) -> Res<Built> {
     if !dev {
         wasm_opt(&wasm)?;
         shorten_imports(&wasm, &js)?;
+        shorten_import_modules(&wasm, &js)?;
         shorten_exports(&wasm, &js, &pkg.join(format!("{OUT_NAME}.d.ts")))?;
         minify_js(&js)?;
         for snippet in snippets(&pkg)? {
@@ -266,6 +267,107 @@ fn rename_imports(bytes: &[u8], glue: &str) -> Result<(Vec<u8>, Renames), String
         Ok(section)
     })?;
     Ok((out, names))
+}
+
+/// Renames the modules the wasm module imports from (`./<name>_bg.js` and each snippet's path,
+/// over 60 characters) to short names (`a`, `b`, …) in the wasm, where each is spelled once per
+/// import, and as keys of the JS glue's import object. The glue imports a snippet once per
+/// `import * as importN` namespace (all the same module, one key each): the first key is kept
+/// under the short name, the others and their `import * as` lines go. Leaves both files as they
+/// are (with a warning) unless every module is a key of the import object on lines of the form
+/// `"<module>": importN,`, and every namespace dropped is imported on exactly one line.
+fn shorten_import_modules(wasm: &Path, js: &Path) -> Res<()> {
+    let bytes = std::fs::read(wasm)?;
+    let glue = std::fs::read_to_string(js)?;
+    let renamed = rename_import_modules(&bytes).and_then(|(module, names)| Ok((module, rekey_imports(&glue, &names)?)));
+    match renamed {
+        Ok((module, glue)) => {
+            std::fs::write(wasm, module)?;
+            std::fs::write(js, glue)?;
+        }
+        Err(e) => println!("build: warning: import modules not shortened ({e})"),
+    }
+    Ok(())
+}
+
+/// The module with every import's module renamed, and the renames (old → new) in order of
+/// first use. Only the import section changes.
+fn rename_import_modules(bytes: &[u8]) -> Result<(Vec<u8>, Renames), String> {
+    let mut names: Renames = Vec::new();
+    let out = rewrite_section(bytes, 2, |body| {
+        let mut section = Vec::new();
+        let mut p = 0;
+        let count = leb(body, &mut p)?;
+        push_leb(&mut section, count);
+        for _ in 0..count {
+            let module = read_name(body, &mut p)?;
+            let name = read_name(body, &mut p)?;
+            let start = p;
+            match body.get(p) {
+                Some(0) => p += 1,
+                _ => return Err(format!("import {name} is not a function")),
+            }
+            leb(body, &mut p)?;
+            let new = match names.iter().find(|(old, _)| old == module) {
+                Some((_, new)) => new.clone(),
+                None => {
+                    let new = short_name(names.len());
+                    names.push((module.to_string(), new.clone()));
+                    new
+                }
+            };
+            push_name(&mut section, &new);
+            push_name(&mut section, name);
+            section.extend_from_slice(body.get(start..p).ok_or("truncated import")?);
+        }
+        if p != body.len() {
+            return Err("unexpected bytes after the imports".into());
+        }
+        Ok(section)
+    })?;
+    Ok((out, names))
+}
+
+/// The JS glue with the import object's keys renamed per `names` (old → new), one key per
+/// module; see [`shorten_import_modules`].
+fn rekey_imports(glue: &str, names: &Renames) -> Result<String, String> {
+    let mut keyed = vec![false; names.len()];
+    let mut dropped = Vec::new();
+    let mut lines = Vec::new();
+    for line in glue.lines() {
+        let body = line.trim_start();
+        let key = names.iter().enumerate().find_map(|(i, (old, new))| {
+            let value = body.strip_prefix(&format!("\"{old}\": "))?.strip_suffix(',')?;
+            Some((i, old, new, value))
+        });
+        let Some((i, old, new, value)) = key else {
+            lines.push(line.to_string());
+            continue;
+        };
+        // The first key of a module is kept (renamed), the later ones dropped.
+        let first = keyed.get_mut(i).is_some_and(|keyed| !std::mem::replace(keyed, true));
+        if first {
+            let indent = line.get(..line.len() - body.len()).unwrap_or_default();
+            lines.push(format!("{indent}{new}: {value},"));
+        } else {
+            dropped.push(format!("import * as {value} from \"{old}\""));
+        }
+    }
+    if let Some((old, _)) = names.iter().zip(&keyed).find(|(_, keyed)| !**keyed).map(|(name, _)| name) {
+        return Err(format!("{old} is not a key of the JS glue's import object"));
+    }
+    for import in &dropped {
+        let found = lines.iter().filter(|l| l.trim_end_matches(';') == import).count();
+        if found != 1 {
+            return Err(format!("`{import}` is not a single line of the JS glue"));
+        }
+        lines.retain(|l| l.trim_end_matches(';') != import);
+    }
+    let mut out = lines.join("\n");
+    if glue.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 /// The export that keeps its name: the glue's callers read `memory` from the exports that
