@@ -362,9 +362,13 @@ impl Runs {
         let victim = (self.runs.iter().position(|r| r.finished))
             .or_else(|| self.runs.iter().position(|r| r.closed.is_some()))
             .or_else(|| self.silent_longest());
-        // Only for a new run when the table is full; the later runs move down one swap of a
-        // pointer at a time.
-        let Some(mut run) = victim.and_then(|i| take_at(&mut self.runs, i)) else { return };
+        let Some(i) = victim else { return };
+        if i >= self.runs.len() {
+            return;
+        }
+        // `Vec::remove`, not `take_at`: the table is long and this is on the per-event path
+        // when it is full.
+        let mut run = self.runs.remove(i);
         self.keys.remove(run.key);
         if run.finished {
             return;

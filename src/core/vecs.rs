@@ -3,8 +3,7 @@
 //! removes nothing, or appends.
 //!
 //! The elements between the index and the end move one swap at a time, where `Vec`'s own
-//! functions move them in one `memmove`: for short vectors, or long ones of pointers (the run
-//! table, when a new run needs room in a full one).
+//! functions move them in one `memmove`: the long run table keeps `Vec::remove`.
 
 use alloc::vec::Vec;
 use core::mem::swap;
