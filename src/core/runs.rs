@@ -176,7 +176,6 @@ pub(crate) struct Runs {
     /// new run's absence is known without a scan.
     keys: KeySet,
     cap: usize,
-    required: Vec<String>,
     reorder_ms: u64,
     stall_ms: u64,
     retention_ms: u64,
@@ -191,7 +190,7 @@ pub(crate) struct Observed {
 }
 
 impl Runs {
-    pub(crate) fn new(cap: usize, required: Vec<String>, reorder_ms: u64, stall_ms: u64, retention_ms: u64) -> Self {
+    pub(crate) fn new(cap: usize, reorder_ms: u64, stall_ms: u64, retention_ms: u64) -> Self {
         Runs {
             runs: Vec::new(),
             queue: BinaryHeap::new(),
@@ -199,20 +198,25 @@ impl Runs {
             due: Vec::new(),
             keys: KeySet::new(),
             cap,
-            required,
             reorder_ms,
             stall_ms,
             retention_ms,
         }
     }
 
-    fn required_bit(&self, kind: &str) -> u32 {
-        self.required.iter().position(|r| r == kind).map_or(0, |i| 1u32.checked_shl(i as u32).unwrap_or(0))
+    fn required_bit(required: &[String], kind: &str) -> u32 {
+        required.iter().position(|r| r == kind).map_or(0, |i| 1u32.checked_shl(i as u32).unwrap_or(0))
     }
 
     /// Checks one delivered event against its run's lifecycle.
-    pub(crate) fn observe(&mut self, now: Instant, event: &RunEvent<'_>, out: &mut Vec<Report>) -> Observed {
-        let (observed, index) = self.observe_run(now, event, out);
+    pub(crate) fn observe(
+        &mut self,
+        now: Instant,
+        event: &RunEvent<'_>,
+        required: &[String],
+        out: &mut Vec<Report>,
+    ) -> Observed {
+        let (observed, index) = self.observe_run(now, event, required, out);
         let (reorder_ms, stall_ms, retention_ms) = (self.reorder_ms, self.stall_ms, self.retention_ms);
         if let Some(run) = self.runs.get_mut(index) {
             let due = run.next_due(reorder_ms, stall_ms, retention_ms);
@@ -228,8 +232,14 @@ impl Runs {
     }
 
     /// [`Runs::observe`] but for the run's due time; also returns the run's index.
-    fn observe_run(&mut self, now: Instant, event: &RunEvent<'_>, out: &mut Vec<Report>) -> (Observed, usize) {
-        let bit = self.required_bit(event.kind);
+    fn observe_run(
+        &mut self,
+        now: Instant,
+        event: &RunEvent<'_>,
+        required: &[String],
+        out: &mut Vec<Report>,
+    ) -> (Observed, usize) {
+        let bit = Self::required_bit(required, event.kind);
         let (reorder_ms, stall_ms) = (self.reorder_ms, self.stall_ms);
         let mut deadline = None;
         let mut new_run = false;
@@ -243,7 +253,7 @@ impl Runs {
         let index = match found {
             Some(i) => i,
             None => {
-                self.make_room(now, out);
+                self.make_room(now, required, out);
                 new_run = true;
                 self.runs.push(Box::new(Run {
                     id: event.run_id.to_owned(),
@@ -355,7 +365,7 @@ impl Runs {
 
     /// Frees a slot if the table is full: a finished run if any; else a closed run, whose
     /// final checks run now; else the run silent longest, with a `run_stalled` warning.
-    fn make_room(&mut self, now: Instant, out: &mut Vec<Report>) {
+    fn make_room(&mut self, now: Instant, required: &[String], out: &mut Vec<Report>) {
         if self.runs.len() < self.cap {
             return;
         }
@@ -374,7 +384,7 @@ impl Runs {
             return;
         }
         if run.closed.is_some() {
-            run.close_checks(now, &self.required, out);
+            run.close_checks(now, required, out);
             return;
         }
         let detail =
@@ -384,7 +394,7 @@ impl Runs {
 
     /// Reports every deadline that has passed and drops finished runs past their retention.
     /// Returns the earliest deadline still to come.
-    pub(crate) fn expire(&mut self, now: Instant, out: &mut Vec<Report>) -> Option<Instant> {
+    pub(crate) fn expire(&mut self, now: Instant, required: &[String], out: &mut Vec<Report>) -> Option<Instant> {
         let (reorder_ms, stall_ms, retention_ms) = (self.reorder_ms, self.stall_ms, self.retention_ms);
         // The runs whose live entry has come, visited in table order as a sweep would.
         let mut due = core::mem::take(&mut self.due);
@@ -405,7 +415,7 @@ impl Runs {
             let Some(run) = find(&mut self.runs, serial) else { continue };
             // The entry may be early: the run's due time may have moved since it was queued.
             if run.next_due(reorder_ms, stall_ms, retention_ms) <= now && !run.finished {
-                run.expire(now, &self.required, reorder_ms, stall_ms, out);
+                run.expire(now, required, reorder_ms, stall_ms, out);
             }
             let next = run.next_due(reorder_ms, stall_ms, retention_ms);
             if run.finished && next <= now {

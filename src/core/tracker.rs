@@ -227,7 +227,6 @@ impl Tracker {
             dedup: DedupWindow::new(config.dedup_window, config.dedup_window_ms),
             runs: Runs::new(
                 config.run_table_cap,
-                config.required_events.clone(),
                 config.reorder_window_ms,
                 config.run_stall_timeout_ms,
                 config.dedup_window_ms,
@@ -414,7 +413,7 @@ impl Tracker {
             self.timers.set(Timer::Messages, self.messages.next_deadline());
         }
         if self.timers.expired(Timer::Runs, now) {
-            let next = self.runs.expire(now, &mut self.findings);
+            let next = self.runs.expire(now, &self.config.required_events, &mut self.findings);
             self.timers.set(Timer::Runs, next);
         }
         self.flush_findings();
@@ -836,7 +835,7 @@ impl Tracker {
         self.stats.delivered += 1;
         if let Some(run_id) = run_id {
             let run_event = RunEvent { kind, run_id, tool };
-            let observed = self.runs.observe(now, &run_event, &mut self.findings);
+            let observed = self.runs.observe(now, &run_event, &self.config.required_events, &mut self.findings);
             if observed.new_run {
                 self.messages.run_started(run_id);
             }
