@@ -180,13 +180,13 @@ export function client_options(value) {
   if (!/^wss?:\/\//i.test(url)) fail(TypeError, 'url', 'must be a ws:// or wss:// URL');
   try { new URL(url); } catch (_) { fail(TypeError, 'url', 'is not a valid URL'); }
   if (url.includes('#')) fail(TypeError, 'url', 'must not have a fragment (#)');
-  out[1] = [];
+  let protocols = [];
   if (token !== undefined) {
     const encoded = base64url(token);
     if (url.includes(token) || url.includes(encoded)) fail(TypeError, 'url', 'must not contain the token (it travels as a subprotocol)');
-    out[1] = ['jwt-auth', 'jwt.' + encoded];
+    protocols = ['jwt-auth', 'jwt.' + encoded];
   }
-  out[0] = url;
+  out[2] = websocket(url, protocols);
   return out;
 }
 export function send_options(value) {

@@ -23,9 +23,10 @@ extern "C" {
     /// subprotocol encodes it) and `transport` (an object with a `connect` function); `token`
     /// (a string, `""` meaning none) only with `url`; every numeric option a non-negative safe
     /// integer, at most 2^32 − 1 for sizes and counts. Returns, `undefined` where absent:
-    /// `[url, protocols, transport, dialect index, requiredEvents, ...numbers]`, the numbers in
-    /// the order of [`FIELDS`]; `protocols` is `["jwt-auth", "jwt.<base64url(token)>"]`, or `[]`
-    /// without a token.
+    /// `[, , transport, dialect index, requiredEvents, ...numbers]`, the numbers in the order
+    /// of [`FIELDS`]; with a `url`, `transport` is the WebSocket transport of the URL (as
+    /// `websocket` makes it) offering the subprotocols `["jwt-auth", "jwt.<base64url(token)>"]`,
+    /// or none without a token.
     #[wasm_bindgen(catch)]
     fn client_options(options: &JsValue) -> Result<Array, JsValue>;
 
@@ -152,10 +153,7 @@ pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
             field.store(&mut config, n as u64);
         }
     }
-    let url = checked.get(0);
-    let endpoint =
-        if url.is_string() { Endpoint::websocket(&url, &checked.get(1)) } else { Endpoint::custom(checked.get(2)) };
-    Ok(JsClientOptions { endpoint, config })
+    Ok(JsClientOptions { endpoint: Endpoint::custom(checked.get(2)), config })
 }
 
 /// Parses `sendMessage(text, {threadId})`; `Err` is the `TypeError` to throw.
