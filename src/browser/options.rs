@@ -139,7 +139,10 @@ pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
     if let Some(dialect) = bytes::number(&checked.get(3)).and_then(|i| DIALECTS.get(i as usize)) {
         config.dialect = *dialect;
     }
-    if let Some(events) = checked.get(4).dyn_ref::<Array>() {
+    let events = checked.get(4);
+    // An array of strings where given (checked in JavaScript), else `undefined`.
+    if !events.is_undefined() {
+        let events = events.unchecked_into::<Array>();
         config.required_events.clear();
         for i in 0..events.length() {
             if let Some(event) = bytes::to_string(&events.get(i)) {
