@@ -19,6 +19,7 @@ use crate::build;
 use crate::server::Server;
 use crate::setup;
 use crate::util::{self, fail, Res};
+use crate::wasm;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -265,44 +266,20 @@ fn attribution(quick: bool) -> Res<Option<Attribution>> {
     Ok(Some(attribute(&bytes, source).map_err(|e| fail!("cannot read {}: {e}", file.display()))?))
 }
 
-fn leb(bytes: &[u8], pos: &mut usize) -> Result<u64, &'static str> {
-    let mut result = 0u64;
-    let mut shift = 0;
-    loop {
-        let b = *bytes.get(*pos).ok_or("truncated LEB128")?;
-        *pos += 1;
-        result |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            return Ok(result);
-        }
-        shift += 7;
-        if shift > 63 {
-            return Err("LEB128 too long");
-        }
-    }
-}
-
-fn name<'a>(bytes: &'a [u8], pos: &mut usize) -> Result<&'a str, &'static str> {
-    let len = leb(bytes, pos)? as usize;
-    let s = bytes.get(*pos..*pos + len).ok_or("truncated name")?;
-    *pos += len;
-    std::str::from_utf8(s).map_err(|_| "name is not UTF-8")
-}
-
-fn limits(bytes: &[u8], pos: &mut usize) -> Result<(), &'static str> {
+fn limits(bytes: &[u8], pos: &mut usize) -> Result<(), String> {
     let flags = *bytes.get(*pos).ok_or("truncated limits")?;
     *pos += 1;
-    leb(bytes, pos)?;
+    wasm::leb(bytes, pos)?;
     if flags & 1 != 0 {
-        leb(bytes, pos)?;
+        wasm::leb(bytes, pos)?;
     }
     Ok(())
 }
 
 /// Reads the import, code, data and name sections: code bytes per function, grouped.
-fn attribute(bytes: &[u8], source: String) -> Result<Attribution, &'static str> {
+fn attribute(bytes: &[u8], source: String) -> Result<Attribution, String> {
     if bytes.get(..4) != Some(b"\0asm") {
-        return Err("not a wasm module");
+        return Err("not a wasm module".into());
     }
     let mut pos = 8;
     let mut imported = 0u64;
@@ -312,20 +289,20 @@ fn attribute(bytes: &[u8], source: String) -> Result<Attribution, &'static str> 
     while pos < bytes.len() {
         let id = *bytes.get(pos).ok_or("truncated section")?;
         pos += 1;
-        let size = leb(bytes, &mut pos)? as usize;
+        let size = wasm::leb(bytes, &mut pos)? as usize;
         let end = pos + size;
         let section = bytes.get(pos..end).ok_or("truncated section body")?;
         let mut p = 0;
         match id {
             2 => {
-                for _ in 0..leb(section, &mut p)? {
-                    name(section, &mut p)?;
-                    name(section, &mut p)?;
+                for _ in 0..wasm::leb(section, &mut p)? {
+                    wasm::read_name(section, &mut p)?;
+                    wasm::read_name(section, &mut p)?;
                     let kind = *section.get(p).ok_or("truncated import")?;
                     p += 1;
                     match kind {
                         0 => {
-                            leb(section, &mut p)?;
+                            wasm::leb(section, &mut p)?;
                             imported += 1;
                         }
                         1 => {
@@ -336,30 +313,30 @@ fn attribute(bytes: &[u8], source: String) -> Result<Attribution, &'static str> 
                         3 => p += 2,
                         4 => {
                             p += 1;
-                            leb(section, &mut p)?;
+                            wasm::leb(section, &mut p)?;
                         }
-                        _ => return Err("unknown import kind"),
+                        _ => return Err("unknown import kind".into()),
                     }
                 }
             }
             10 => {
-                for _ in 0..leb(section, &mut p)? {
-                    let body = leb(section, &mut p)?;
+                for _ in 0..wasm::leb(section, &mut p)? {
+                    let body = wasm::leb(section, &mut p)?;
                     p += body as usize;
                     bodies.push(body);
                 }
             }
             11 => data = size as u64,
-            0 if name(section, &mut p)? == "name" => {
+            0 if wasm::read_name(section, &mut p)? == "name" => {
                 while p < section.len() {
                     let sub = *section.get(p).ok_or("truncated name section")?;
                     p += 1;
-                    let len = leb(section, &mut p)? as usize;
+                    let len = wasm::leb(section, &mut p)? as usize;
                     let next = p + len;
                     if sub == 1 {
-                        for _ in 0..leb(section, &mut p)? {
-                            let index = leb(section, &mut p)?;
-                            names.insert(index, name(section, &mut p)?.to_string());
+                        for _ in 0..wasm::leb(section, &mut p)? {
+                            let index = wasm::leb(section, &mut p)?;
+                            names.insert(index, wasm::read_name(section, &mut p)?.to_string());
                         }
                     }
                     p = next;

@@ -6,6 +6,7 @@
 
 use crate::setup::{self, WASM_TARGET};
 use crate::util::{self, fail, json_str, Res};
+use crate::wasm;
 use std::path::{Path, PathBuf};
 
 pub const OUT_NAME: &str = "chat_sentinel";
@@ -157,114 +158,20 @@ fn short_name(mut n: usize) -> String {
     String::from_utf8(name).unwrap_or_default()
 }
 
-fn leb(bytes: &[u8], pos: &mut usize) -> Result<u64, String> {
-    let mut value = 0u64;
-    let mut shift = 0;
-    loop {
-        let b = *bytes.get(*pos).ok_or("truncated LEB128")?;
-        *pos += 1;
-        value |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            return Ok(value);
-        }
-        shift += 7;
-        if shift > 63 {
-            return Err("LEB128 too long".into());
-        }
-    }
-}
-
-fn push_leb(out: &mut Vec<u8>, mut value: u64) {
-    loop {
-        let b = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
-
-fn read_name<'a>(bytes: &'a [u8], pos: &mut usize) -> Result<&'a str, String> {
-    let len = leb(bytes, pos)? as usize;
-    let name = bytes.get(*pos..*pos + len).ok_or("truncated name")?;
-    *pos += len;
-    std::str::from_utf8(name).map_err(|_| "a name is not UTF-8".to_string())
-}
-
-fn push_name(out: &mut Vec<u8>, name: &str) {
-    push_leb(out, name.len() as u64);
-    out.extend_from_slice(name.as_bytes());
-}
-
 /// Names, old → new.
 type Renames = Vec<(String, String)>;
-
-/// The module with the body of every section `id` replaced by what `rewrite` makes of it;
-/// every other section is copied as it is.
-fn rewrite_section(
-    bytes: &[u8],
-    id: u8,
-    mut rewrite: impl FnMut(&[u8]) -> Result<Vec<u8>, String>,
-) -> Result<Vec<u8>, String> {
-    let header = bytes.get(..8).filter(|h| *h == b"\0asm\x01\0\0\0").ok_or("not a wasm module")?;
-    let mut out = header.to_vec();
-    let mut pos = 8;
-    while pos < bytes.len() {
-        let section = *bytes.get(pos).ok_or("truncated module")?;
-        pos += 1;
-        let size = leb(bytes, &mut pos)? as usize;
-        let body = bytes.get(pos..pos + size).ok_or("truncated section")?;
-        pos += size;
-        out.push(section);
-        if section == id {
-            let body = rewrite(body)?;
-            push_leb(&mut out, body.len() as u64);
-            out.extend_from_slice(&body);
-        } else {
-            push_leb(&mut out, size as u64);
-            out.extend_from_slice(body);
-        }
-    }
-    Ok(out)
-}
 
 /// The module with every function import from `glue` renamed, and the renames (old → new).
 /// Only the import section changes.
 fn rename_imports(bytes: &[u8], glue: &str) -> Result<(Vec<u8>, Renames), String> {
-    let mut names = Vec::new();
-    let out = rewrite_section(bytes, 2, |body| {
-        let mut section = Vec::new();
-        let mut p = 0;
-        let count = leb(body, &mut p)?;
-        push_leb(&mut section, count);
-        for _ in 0..count {
-            let module = read_name(body, &mut p)?;
-            let name = read_name(body, &mut p)?;
-            let start = p;
-            let kind = *body.get(p).ok_or("truncated import")?;
-            p += 1;
-            match kind {
-                0 => {
-                    leb(body, &mut p)?;
-                }
-                _ => return Err(format!("import {name} is not a function")),
-            }
-            push_name(&mut section, module);
-            if module == glue {
-                let new = short_name(names.len());
-                push_name(&mut section, &new);
-                names.push((name.to_string(), new));
-            } else {
-                push_name(&mut section, name);
-            }
-            section.extend_from_slice(body.get(start..p).ok_or("truncated import")?);
+    let mut names: Renames = Vec::new();
+    let out = wasm::rewrite_imports(bytes, |module, name| {
+        if module != glue {
+            return (module.to_string(), name.to_string());
         }
-        if p != body.len() {
-            return Err("unexpected bytes after the imports".into());
-        }
-        Ok(section)
+        let new = short_name(names.len());
+        names.push((name.to_string(), new.clone()));
+        (module.to_string(), new)
     })?;
     Ok((out, names))
 }
@@ -294,36 +201,16 @@ fn shorten_import_modules(wasm: &Path, js: &Path) -> Res<()> {
 /// first use. Only the import section changes.
 fn rename_import_modules(bytes: &[u8]) -> Result<(Vec<u8>, Renames), String> {
     let mut names: Renames = Vec::new();
-    let out = rewrite_section(bytes, 2, |body| {
-        let mut section = Vec::new();
-        let mut p = 0;
-        let count = leb(body, &mut p)?;
-        push_leb(&mut section, count);
-        for _ in 0..count {
-            let module = read_name(body, &mut p)?;
-            let name = read_name(body, &mut p)?;
-            let start = p;
-            match body.get(p) {
-                Some(0) => p += 1,
-                _ => return Err(format!("import {name} is not a function")),
+    let out = wasm::rewrite_imports(bytes, |module, name| {
+        let new = match names.iter().find(|(old, _)| old == module) {
+            Some((_, new)) => new.clone(),
+            None => {
+                let new = short_name(names.len());
+                names.push((module.to_string(), new.clone()));
+                new
             }
-            leb(body, &mut p)?;
-            let new = match names.iter().find(|(old, _)| old == module) {
-                Some((_, new)) => new.clone(),
-                None => {
-                    let new = short_name(names.len());
-                    names.push((module.to_string(), new.clone()));
-                    new
-                }
-            };
-            push_name(&mut section, &new);
-            push_name(&mut section, name);
-            section.extend_from_slice(body.get(start..p).ok_or("truncated import")?);
-        }
-        if p != body.len() {
-            return Err("unexpected bytes after the imports".into());
-        }
-        Ok(section)
+        };
+        (new, name.to_string())
     })?;
     Ok((out, names))
 }
@@ -405,21 +292,21 @@ fn shorten_exports(wasm: &Path, js: &Path, dts: &Path) -> Res<()> {
 /// Only the export section changes.
 fn rename_exports(bytes: &[u8]) -> Result<(Vec<u8>, Renames), String> {
     let mut names = Vec::new();
-    let out = rewrite_section(bytes, 7, |body| {
+    let out = wasm::rewrite_section(bytes, wasm::EXPORT_SECTION, |body| {
         let mut section = Vec::new();
         let mut p = 0;
-        let count = leb(body, &mut p)?;
-        push_leb(&mut section, count);
+        let count = wasm::leb(body, &mut p)?;
+        wasm::push_leb(&mut section, count);
         for _ in 0..count {
-            let name = read_name(body, &mut p)?;
+            let name = wasm::read_name(body, &mut p)?;
             let start = p;
             p += 1; // the kind
-            leb(body, &mut p)?; // the index
+            wasm::leb(body, &mut p)?; // the index
             if name == KEPT_EXPORT {
-                push_name(&mut section, name);
+                wasm::push_name(&mut section, name);
             } else {
                 let new = short_name(names.len());
-                push_name(&mut section, &new);
+                wasm::push_name(&mut section, &new);
                 names.push((name.to_string(), new));
             }
             section.extend_from_slice(body.get(start..p).ok_or("truncated export")?);
@@ -600,14 +487,14 @@ mod tests {
         let mut module = b"\0asm\x01\0\0\0".to_vec();
         module.extend_from_slice(&[1, 4, 1, 0x60, 0, 0]);
         let mut imports = vec![2];
-        push_name(&mut imports, "m");
-        push_name(&mut imports, "long_name");
+        wasm::push_name(&mut imports, "m");
+        wasm::push_name(&mut imports, "long_name");
         imports.extend_from_slice(&[0, 0]);
-        push_name(&mut imports, "s");
-        push_name(&mut imports, "other");
+        wasm::push_name(&mut imports, "s");
+        wasm::push_name(&mut imports, "other");
         imports.extend_from_slice(&[0, 0]);
         module.push(2);
-        push_leb(&mut module, imports.len() as u64);
+        wasm::push_leb(&mut module, imports.len() as u64);
         module.extend_from_slice(&imports);
         module.extend_from_slice(&[0, 2, 1, b'x']);
         let (renamed, names) = rename_imports(&module, "m").expect("renamed");
@@ -628,14 +515,14 @@ mod tests {
         let mut module = b"\0asm\x01\0\0\0".to_vec();
         module.extend_from_slice(&[1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 5, 3, 1, 0, 1]);
         let mut exports = vec![3];
-        push_name(&mut exports, "long_name");
+        wasm::push_name(&mut exports, "long_name");
         exports.extend_from_slice(&[0, 0]);
-        push_name(&mut exports, "memory");
+        wasm::push_name(&mut exports, "memory");
         exports.extend_from_slice(&[2, 0]);
-        push_name(&mut exports, "table");
+        wasm::push_name(&mut exports, "table");
         exports.extend_from_slice(&[1, 0]);
         module.push(7);
-        push_leb(&mut module, exports.len() as u64);
+        wasm::push_leb(&mut module, exports.len() as u64);
         module.extend_from_slice(&exports);
         module.extend_from_slice(&[0, 2, 1, b'x']);
         let (renamed, names) = rename_exports(&module).expect("renamed");

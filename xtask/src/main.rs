@@ -11,6 +11,7 @@ mod server;
 mod setup;
 mod test;
 mod util;
+mod wasm;
 
 use util::{fail, Res};
 
