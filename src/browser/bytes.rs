@@ -47,7 +47,7 @@ pub(crate) struct Encoded {
 
 /// Encodes the JavaScript string `text` into `into`, or returns `Err(units)` (its length in
 /// UTF-16 code units) when it does not fit.
-pub(crate) fn encode(text: &JsValue, memory: &JsValue, into: &mut [u8]) -> Result<Encoded, usize> {
+fn encode(text: &JsValue, memory: &JsValue, into: &mut [u8]) -> Result<Encoded, usize> {
     let Ok(len) = u32::try_from(into.len()) else { return Err(usize::MAX) };
     let at = into.as_mut_ptr() as usize as u32;
     let written = encode_into(text, memory, at, len);
@@ -60,6 +60,25 @@ pub(crate) fn encode(text: &JsValue, memory: &JsValue, into: &mut [u8]) -> Resul
     }
 }
 
+/// [`encode`] into `buffer`, which first grows as far as `max` bytes if `text` does not fit:
+/// `Err(units)` only if it does not fit in `max` bytes either.
+pub(crate) fn encode_growing(
+    text: &JsValue,
+    memory: &JsValue,
+    buffer: &mut Vec<u8>,
+    max: usize,
+) -> Result<Encoded, usize> {
+    let written = encode(text, memory, buffer);
+    let Err(units) = written else { return written };
+    // Three bytes per UTF-16 unit at most.
+    let need = units.saturating_mul(3).min(max);
+    if need <= buffer.len() {
+        return written;
+    }
+    buffer.resize(need, 0);
+    encode(text, memory, buffer)
+}
+
 /// `value` as a Rust string if it is a JavaScript string (lone surrogates become U+FFFD, as
 /// `TextEncoder` makes them), else `None`. This module's path instead of wasm-bindgen's
 /// `JsValue::as_string`, so that the bundle carries one way of copying strings in, not two.
@@ -67,15 +86,9 @@ pub(crate) fn to_string(value: &JsValue) -> Option<String> {
     if !value.is_string() {
         return None;
     }
-    let memory = wasm_bindgen::memory();
     let mut buffer = Vec::new();
-    let mut written = encode(value, &memory, &mut buffer);
-    if let Err(units) = written {
-        // Three bytes per UTF-16 unit at most.
-        buffer.resize(units.saturating_mul(3), 0);
-        written = encode(value, &memory, &mut buffer);
-    }
-    buffer.truncate(written.ok()?.len);
+    let written = encode_growing(value, &wasm_bindgen::memory(), &mut buffer, usize::MAX).ok()?;
+    buffer.truncate(written.len);
     String::from_utf8(buffer).ok()
 }
 

@@ -2,7 +2,7 @@
 //! back parsed from that same string.
 //!
 //! A frame arrives as a JavaScript string. It is written as UTF-8 straight into one reusable
-//! buffer for the tracker to read ([`bytes::encode`]: no allocation and no new view per frame).
+//! buffer for the tracker to read ([`bytes::encode_growing`]: no allocation and no new view per frame).
 //! The string itself is kept while the tracker handles it: an event the
 //! tracker delivers from that frame is built in JavaScript from the string, with one
 //! `JSON.parse` of the event's data where [`Origin`] says it stands, so the data never
@@ -67,15 +67,7 @@ impl Inbound {
         if self.buffer.is_empty() {
             self.buffer.resize(INITIAL.min(self.max), 0);
         }
-        let mut written = bytes::encode(&text, &self.memory, &mut self.buffer);
-        if let Err(units) = written {
-            // Three bytes per UTF-16 unit at most.
-            let need = units.saturating_mul(3).min(self.max);
-            if need > self.buffer.len() {
-                self.buffer.resize(need, 0);
-                written = bytes::encode(&text, &self.memory, &mut self.buffer);
-            }
-        }
+        let written = bytes::encode_growing(&text, &self.memory, &mut self.buffer, self.max);
         let frame = written.ok().and_then(|e| Some((core::str::from_utf8(self.buffer.get(..e.len)?).ok()?, e)));
         match frame {
             Some((frame, encoded)) => {
