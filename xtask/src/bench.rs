@@ -89,8 +89,9 @@ fn measure(
     sizes: Option<build::Sizes>,
     command: String,
 ) -> Res<Figures> {
-    let browser = browser(server, quick, flood)?;
+    // The native figure first, while no browser runs and none has just released its memory.
     let native = native(quick)?;
+    let browser = browser(server, quick, flood)?;
     let attribution = attribution(quick)?;
     let core_alone = Some(core_alone()?);
     Ok(Figures { quick, command, machine: machine(&browser), browser, native, sizes, core_alone, attribution })
