@@ -1,12 +1,11 @@
 //! The JavaScript API: `ChatClient`, and the TypeScript types of everything it hands out.
 
-use js_sys::{Function, Promise};
-use wasm_bindgen::closure::Closure;
+use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
-use super::driver::{self, Input, Listeners, Shared, Sink, Topic, Waiter};
-use super::listeners::on_arguments;
+use super::driver::{self, Input, Shared, Sink, Waiter};
+use super::listeners;
 use super::options;
 use super::{bytes, convert};
 use crate::core::Tracker;
@@ -190,6 +189,9 @@ export interface ChatClient {
 #[wasm_bindgen]
 pub struct ChatClient {
     shared: Shared,
+    /// The listeners by topic, shared with the driver's [`Sink::Js`] (see
+    /// [`listeners`](super::listeners)).
+    listeners: Array,
 }
 
 #[wasm_bindgen]
@@ -201,36 +203,16 @@ impl ChatClient {
     ) -> Result<ChatClient, JsValue> {
         let options = options::client(&options)?;
         let tracker = Tracker::new(options.config).map_err(|e| super::error::range_error(&e))?;
-        let shared = driver::new(tracker, options.endpoint, Sink::Js(Listeners::default()));
-        Ok(ChatClient { shared })
+        let listeners = Array::new();
+        let shared = driver::new(tracker, options.endpoint, Sink::Js(listeners.clone()));
+        Ok(ChatClient { shared, listeners })
     }
 
     /// Adds a listener for `"event"`, `"failure"`, `"state"` or `"recovery"`; returns a
     /// function that removes it. Listeners may call back into the client.
     #[wasm_bindgen(skip_typescript)]
     pub fn on(&self, name: JsValue, listener: JsValue) -> Result<JsValue, JsValue> {
-        let topic = Topic::from_index(on_arguments(&name, &listener)?);
-        // Checked to be a function by `on_arguments`.
-        let listener = listener.unchecked_into::<Function>();
-        let id = {
-            let mut inner =
-                self.shared.try_borrow_mut().map_err(|_| js_sys::Error::new("chat-sentinel: client busy"))?;
-            match &mut inner.sink {
-                Sink::Js(listeners) => listeners.add(topic, listener),
-                Sink::Rust(_) => 0,
-            }
-        };
-        let weak = alloc::rc::Rc::downgrade(&self.shared);
-        let off = Closure::<dyn Fn()>::new(move || {
-            if let Some(shared) = weak.upgrade() {
-                if let Ok(mut inner) = shared.try_borrow_mut() {
-                    if let Sink::Js(listeners) = &mut inner.sink {
-                        listeners.remove(id);
-                    }
-                }
-            }
-        });
-        Ok(off.into_js_value())
+        listeners::on(&self.listeners, &name, &listener)
     }
 
     /// Connects. Resolves once open and handshaken; rejects with a `ChatError` on the first

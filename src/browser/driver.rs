@@ -23,7 +23,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::convert::{self, Names};
 use super::inbound::{InFrame, Inbound};
-pub(crate) use super::listeners::{Listeners, Topic};
+use super::listeners::{self, Topic};
 use super::timer::{self, Timer, WakeListeners};
 use super::transport::{Endpoint, Link};
 use crate::core::{
@@ -154,8 +154,9 @@ fn settle_js(function: &Function, value: &JsValue) {
 
 /// The application's side of the outputs.
 pub(crate) enum Sink {
-    /// JavaScript callbacks, called synchronously (outside any borrow).
-    Js(Listeners),
+    /// JavaScript callbacks, called synchronously (outside any borrow): the listeners by
+    /// topic (see [`listeners`]).
+    Js(Array),
     /// A bounded queue drained by a Rust `Stream`.
     Rust(Queue),
 }
@@ -199,7 +200,8 @@ enum Delivery {
 
 /// What delivering one item means once the borrow is released.
 enum Job {
-    Call(Array, JsValue),
+    /// Calls the listeners of these entries with this value.
+    Call(JsValue, JsValue),
     Wake(Option<Waker>),
     Connected(ConnectWaiter, Result<(), Report>),
     Sent(SendWaiter, Result<Receipt, Report>),
@@ -454,17 +456,17 @@ impl Inner {
             Delivery::Sent(waiter, result) => Some(Job::Sent(waiter, result)),
             Delivery::Event(event, in_frame) => match &mut self.sink {
                 Sink::Rust(queue) => Some(queue.push(Output::Event(event))),
-                Sink::Js(listeners) => {
-                    let listeners = listeners.of(Topic::Event)?;
+                Sink::Js(all) => {
+                    let entries = listeners::of(all, Topic::Event)?;
                     let value = convert::event(&event, in_frame.as_ref(), &mut self.kinds, &mut self.runs);
-                    Some(Job::Call(listeners, value))
+                    Some(Job::Call(entries, value))
                 }
             },
             Delivery::Output(output) => match &mut self.sink {
                 Sink::Rust(queue) => Some(queue.push(output)),
-                Sink::Js(listeners) => {
-                    let listeners = listeners.of(Topic::of(&output)?)?;
-                    Some(Job::Call(listeners, convert::output(&output)))
+                Sink::Js(all) => {
+                    let entries = listeners::of(all, Topic::of(&output)?)?;
+                    Some(Job::Call(entries, convert::output(&output)))
                 }
             },
         }
@@ -514,7 +516,7 @@ fn deliver(shared: &Shared) {
         };
         match job {
             None => {}
-            Some(Job::Call(listeners, value)) => super::listeners::emit(&listeners, &value),
+            Some(Job::Call(entries, value)) => listeners::emit(&entries, &value),
             Some(Job::Wake(Some(waker))) => waker.wake(),
             Some(Job::Wake(None)) => {}
             Some(Job::Connected(waiter, result)) => waiter.settle(result),

@@ -74,15 +74,20 @@ export function deferred() {
 
 // ---- listeners.rs
 const TOPICS = ['event', 'failure', 'state', 'recovery'];
-export function on_arguments(name, listener) {
-  const index = TOPICS.indexOf(name);
-  if (index < 0) throw new TypeError('chat-sentinel: on() takes "event", "failure", "state" or "recovery"');
+export function on(all, name, listener) {
+  const topic = TOPICS.indexOf(name);
+  if (topic < 0) throw new TypeError('chat-sentinel: on() takes "event", "failure", "state" or "recovery"');
   if (typeof listener !== 'function') throw new TypeError('chat-sentinel: the listener must be a function');
-  return index;
+  const entry = { listener };
+  all[topic] = (all[topic] || []).concat(entry);
+  return () => {
+    const rest = (all[topic] || []).filter((e) => e !== entry);
+    all[topic] = rest.length ? rest : undefined;
+  };
 }
-export function emit(listeners, value) {
-  for (let i = 0; i < listeners.length; i++) {
-    const listener = listeners[i];
+export function emit(entries, value) {
+  for (let i = 0; i < entries.length; i++) {
+    const listener = entries[i].listener;
     try { listener(value); } catch (e) { console.error('chat-sentinel: a listener threw', e); }
   }
 }
