@@ -4,11 +4,18 @@ use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
+use super::convert;
 use super::driver::{self, Input, Shared, Sink, Waiter};
 use super::listeners;
 use super::options;
-use super::{bytes, convert};
 use crate::core::Tracker;
+
+#[wasm_bindgen(module = "/src/browser/glue.js")]
+extern "C" {
+    /// A new `Error("chat-sentinel: client busy")`: what a call throws if it finds the client's
+    /// state borrowed (never seen: no user code runs while the driver holds it).
+    fn busy() -> JsValue;
+}
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
@@ -233,9 +240,7 @@ impl ChatClient {
         #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "SendMessageOptions")] options: JsValue,
     ) -> Result<Promise, JsValue> {
-        let text = bytes::to_string(&text)
-            .ok_or_else(|| js_sys::TypeError::new("chat-sentinel: sendMessage() takes the text as a string"))?;
-        let options = options::send(&options)?;
+        let (text, options) = options::send(&text, &options)?;
         let (waiter, promise) = Waiter::promise();
         driver::input(&self.shared, Input::Send(text, options, waiter));
         Ok(promise)
@@ -244,8 +249,7 @@ impl ChatClient {
     /// A snapshot of state and counters.
     #[wasm_bindgen(unchecked_return_type = "Health")]
     pub fn health(&self) -> Result<JsValue, JsValue> {
-        let (health, now) =
-            driver::health(&self.shared).ok_or_else(|| js_sys::Error::new("chat-sentinel: client busy"))?;
+        let (health, now) = driver::health(&self.shared).ok_or_else(busy)?;
         Ok(convert::health(&health, now))
     }
 

@@ -34,6 +34,11 @@ export function ascii_string(memory, at, len) {
   return s;
 }
 
+// ---- client.rs
+export function busy() {
+  return new Error('chat-sentinel: client busy');
+}
+
 // ---- convert.rs
 export function event_in_frame(text, start, end, type, runId, seq, recovered, atMs) {
   let data;
@@ -194,7 +199,8 @@ export function client_options(value) {
   out[2] = websocket(url, protocols);
   return out;
 }
-export function send_options(value) {
+export function send_arguments(text, value) {
+  if (typeof text !== 'string') throw new TypeError('chat-sentinel: sendMessage() takes the text as a string');
   if (value === undefined || value === null) return undefined;
   let threadId;
   for (const [name, v] of members(value, 'sendMessage options')) {

@@ -7,6 +7,8 @@
 //! values. The values of the configuration as a whole (a timeout of zero, a cap too small) are
 //! then checked by `Tracker::new`, as for the Rust API.
 
+use alloc::string::String;
+
 use js_sys::Array;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -30,10 +32,11 @@ extern "C" {
     #[wasm_bindgen(catch)]
     fn client_options(options: &JsValue) -> Result<Array, JsValue>;
 
-    /// Checks `sendMessage`'s options (`undefined`, `null` or `{threadId?: string}`) and returns
-    /// the thread id (a string, or `undefined`); throws a `TypeError` naming a bad option.
+    /// Checks `sendMessage(text, options)`: throws a `TypeError` if `text` is not a string, or
+    /// one naming a bad option; the options may be `undefined`, `null` or
+    /// `{threadId?: string}`. Returns the thread id (a string, or `undefined`).
     #[wasm_bindgen(catch)]
-    fn send_options(options: &JsValue) -> Result<JsValue, JsValue>;
+    fn send_arguments(text: &JsValue, options: &JsValue) -> Result<JsValue, JsValue>;
 }
 
 /// `new ChatClient(options)`, checked: where to connect and the tracker's configuration (whose
@@ -159,7 +162,11 @@ pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
     Ok(JsClientOptions { endpoint: Endpoint::custom(checked.get(2)), config })
 }
 
-/// Parses `sendMessage(text, {threadId})`; `Err` is the `TypeError` to throw.
-pub(crate) fn send(value: &JsValue) -> Result<SendOptions, JsValue> {
-    Ok(SendOptions { thread_id: bytes::to_string(&send_options(value)?) })
+/// Parses `sendMessage(text, {threadId})` into the text and its options; `Err` is the
+/// `TypeError` to throw.
+pub(crate) fn send(text: &JsValue, options: &JsValue) -> Result<(String, SendOptions), JsValue> {
+    let thread_id = bytes::to_string(&send_arguments(text, options)?);
+    // Checked to be a string in JavaScript, so this is never the default.
+    let text = bytes::to_string(text).unwrap_or_default();
+    Ok((text, SendOptions { thread_id }))
 }
