@@ -218,19 +218,17 @@ struct Fields<'o, 'a> {
 }
 
 impl<'o, 'a> Fields<'o, 'a> {
-    fn read(object: &'o Object<'a>) -> Self {
-        let mut fields = Fields { object, top: [None; KEYS], body: [None; KEYS] };
-        // Filled in place: returned by value, the arrays would be copied.
-        let index = |found: &mut [Option<&'o Slot>; KEYS], slots: &'o [Slot]| {
-            for slot in slots {
-                if let Some(entry) = key_index(&object.key(slot)).and_then(|i| found.get_mut(i)) {
-                    entry.get_or_insert(slot);
-                }
-            }
-        };
-        index(&mut fields.top, object.top_slots());
-        index(&mut fields.body, object.body_slots());
-        fields
+    /// No member found yet; [`Fields::read`] finds them.
+    fn new(object: &'o Object<'a>) -> Self {
+        Fields { object, top: [None; KEYS], body: [None; KEYS] }
+    }
+
+    /// Finds the first member of each [`Key`] at the top level and in the body. Filled in place
+    /// (the caller's `Fields`, not a returned one): the arrays are too large to copy per frame.
+    fn read(&mut self) {
+        let object = self.object;
+        first_of_each(object, object.top_slots(), &mut self.top);
+        first_of_each(object, object.body_slots(), &mut self.body);
     }
 
     /// The top-level member `key`.
@@ -262,6 +260,15 @@ impl<'o, 'a> Fields<'o, 'a> {
     }
 }
 
+/// Sets `found[key]` to the first of `slots` named `key`, for each [`Key`] not yet found.
+fn first_of_each<'o>(object: &Object<'_>, slots: &'o [Slot], found: &mut [Option<&'o Slot>; KEYS]) {
+    for slot in slots {
+        if let Some(entry) = key_index(&object.key(slot)).and_then(|i| found.get_mut(i)) {
+            entry.get_or_insert(slot);
+        }
+    }
+}
+
 /// Where `part`, a slice of `whole`, stands in it.
 fn range_in(whole: &str, part: &str) -> Option<Range<usize>> {
     let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
@@ -271,7 +278,8 @@ fn range_in(whole: &str, part: &str) -> Option<Range<usize>> {
 
 /// Classifies `object`, parsed from `wire`; `Err` is a protocol violation's detail.
 pub(crate) fn classify<'a>(wire: &'a str, object: &Object<'a>) -> Result<Frame<'a>, &'static str> {
-    let fields = Fields::read(object);
+    let mut fields = Fields::new(object);
+    fields.read();
     let kind = match fields.top_slot(Key::Type) {
         None => return Err("frame has no type"),
         Some(slot) => object.string(slot).ok_or("frame type is not a string")?,
