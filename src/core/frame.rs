@@ -209,26 +209,28 @@ fn key_index(name: &[u8]) -> Option<usize> {
     (*KEY_NAMES.get(index)? == name).then_some(index)
 }
 
-/// The first member of each [`Key`] at the top level and in the body, found in one pass over
-/// each.
+/// The first top-level member of each [`Key`], found in one pass; the body's members are
+/// looked up by name when asked for, as few are (a run id, a tool, an error's parts).
 struct Fields<'o, 'a> {
     object: &'o Object<'a>,
     top: [Option<&'o Slot>; KEYS],
-    body: [Option<&'o Slot>; KEYS],
 }
 
 impl<'o, 'a> Fields<'o, 'a> {
     /// No member found yet; [`Fields::read`] finds them.
     fn new(object: &'o Object<'a>) -> Self {
-        Fields { object, top: [None; KEYS], body: [None; KEYS] }
+        Fields { object, top: [None; KEYS] }
     }
 
-    /// Finds the first member of each [`Key`] at the top level and in the body. Filled in place
-    /// (the caller's `Fields`, not a returned one): the arrays are too large to copy per frame.
+    /// Finds the first top-level member of each [`Key`]. Filled in place (the caller's
+    /// `Fields`, not a returned one): the array is too large to copy per frame.
     fn read(&mut self) {
         let object = self.object;
-        first_of_each(object, object.top_slots(), &mut self.top);
-        first_of_each(object, object.body_slots(), &mut self.body);
+        for slot in object.top_slots() {
+            if let Some(entry) = key_index(&object.key(slot)).and_then(|i| self.top.get_mut(i)) {
+                entry.get_or_insert(slot);
+            }
+        }
     }
 
     /// The top-level member `key`.
@@ -242,7 +244,13 @@ impl<'o, 'a> Fields<'o, 'a> {
 
     /// Member `key` at the top level, else in the body.
     fn field_slot(&self, key: Key) -> Option<&'o Slot> {
-        self.top_slot(key).or_else(|| self.body.get(key as usize).copied().flatten())
+        self.top_slot(key).or_else(|| self.body_slot(key))
+    }
+
+    /// The first member of the body named `key`.
+    fn body_slot(&self, key: Key) -> Option<&'o Slot> {
+        let name = *KEY_NAMES.get(key as usize)?;
+        self.object.body_slots().iter().find(|s| self.object.key_is(s, name))
     }
 
     /// The top-level member `key` as a string.
@@ -260,24 +268,8 @@ impl<'o, 'a> Fields<'o, 'a> {
     }
 }
 
-/// Sets `found[key]` to the first of `slots` named `key`, for each [`Key`] not yet found.
-fn first_of_each<'o>(object: &Object<'_>, slots: &'o [Slot], found: &mut [Option<&'o Slot>; KEYS]) {
-    for slot in slots {
-        if let Some(entry) = key_index(&object.key(slot)).and_then(|i| found.get_mut(i)) {
-            entry.get_or_insert(slot);
-        }
-    }
-}
-
-/// Where `part`, a slice of `whole`, stands in it.
-fn range_in(whole: &str, part: &str) -> Option<Range<usize>> {
-    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
-    let end = start.checked_add(part.len())?;
-    (end <= whole.len()).then_some(start..end)
-}
-
-/// Classifies `object`, parsed from `wire`; `Err` is a protocol violation's detail.
-pub(crate) fn classify<'a>(wire: &'a str, object: &Object<'a>) -> Result<Frame<'a>, &'static str> {
+/// Classifies `object`, a parsed frame; `Err` is a protocol violation's detail.
+pub(crate) fn classify<'a>(object: &Object<'a>) -> Result<Frame<'a>, &'static str> {
     let mut fields = Fields::new(object);
     fields.read();
     let kind = match fields.top_slot(Key::Type) {
@@ -331,7 +323,7 @@ pub(crate) fn classify<'a>(wire: &'a str, object: &Object<'a>) -> Result<Frame<'
         seq: fields.num(Key::Seq),
         session: fields.text(Key::Session),
         body: object.body().map_or("{}", |r| r.0),
-        body_range: object.body().and_then(|r| range_in(wire, r.0)),
+        body_range: object.body_range(),
         recovered: fields.get(Key::Recovered).and_then(Raw::as_bool) == Some(true),
         kind,
     }))

@@ -9,6 +9,7 @@
 use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::ops::Range;
 
 /// Why a frame is not an acceptable JSON object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,7 +70,8 @@ impl<'a> Member<'a> {
 pub struct Object<'a> {
     text: &'a str,
     slots: Slots,
-    body: Option<Raw<'a>>,
+    /// The body's byte range in `text`.
+    body: Option<Range<usize>>,
 }
 
 /// The members' places of an [`Object`]: a buffer that can outlive the object and be reused.
@@ -114,7 +116,7 @@ impl<'a> Object<'a> {
         if scanner.skip_ws().is_some() {
             return Err(JsonError::Syntax);
         }
-        let body = scanner.body.and_then(|(start, end)| text.get(start..end)).map(Raw);
+        let body = scanner.body.map(|(start, end)| start..end);
         Ok(Object { text, slots: scanner.slots, body })
     }
 
@@ -131,7 +133,7 @@ impl<'a> Object<'a> {
 
     /// The value of the first member named `name`.
     pub fn get(&self, name: &str) -> Option<Raw<'a>> {
-        self.top_slots().iter().find(|s| self.key_is(s, name)).map(|s| self.value(s))
+        self.top_slots().iter().find(|s| self.key_is(s, name.as_bytes())).map(|s| self.value(s))
     }
 
     /// The members in wire order.
@@ -145,12 +147,17 @@ impl<'a> Object<'a> {
 
     /// The body (`data` or `payload` object), if there is one.
     pub fn body(&self) -> Option<Raw<'a>> {
-        self.body
+        self.text.get(self.body.clone()?).map(Raw)
+    }
+
+    /// Where the body stands in the text, if there is one.
+    pub(crate) fn body_range(&self) -> Option<Range<usize>> {
+        self.body.clone()
     }
 
     /// The value of member `name` of the body.
     pub fn body_get(&self, name: &str) -> Option<Raw<'a>> {
-        self.body_slots().iter().find(|s| self.key_is(s, name)).map(|s| self.value(s))
+        self.body_slots().iter().find(|s| self.key_is(s, name.as_bytes())).map(|s| self.value(s))
     }
 
     /// The top-level members' places.
@@ -177,8 +184,9 @@ impl<'a> Object<'a> {
         }
     }
 
-    fn key_is(&self, slot: &Slot, name: &str) -> bool {
-        *self.key(slot) == *name.as_bytes()
+    /// Whether a member's key, escapes decoded, is `name`.
+    pub(crate) fn key_is(&self, slot: &Slot, name: &[u8]) -> bool {
+        *self.key(slot) == *name
     }
 
     /// A member's value.

@@ -439,7 +439,7 @@ impl Tracker {
             match Object::parse_in(text, self.config.max_depth, buffer) {
                 Err(e) => self.violation(now, e.as_str().to_owned()),
                 Ok(object) => {
-                    match classify(text, &object) {
+                    match classify(&object) {
                         Err(detail) => self.violation(now, detail.to_owned()),
                         Ok(frame) => self.on_frame(now, frame, &object),
                     }
