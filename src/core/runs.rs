@@ -175,6 +175,9 @@ pub(crate) struct Runs {
     /// The `key`s of the runs in the table: most events' runs are found at the back, and a
     /// new run's absence is known without a scan.
     keys: KeySet,
+    /// The index of the run of the last event observed; stale once runs leave the table, so
+    /// only a hint, checked against the id.
+    recent: usize,
     cap: usize,
     reorder_ms: u64,
     stall_ms: u64,
@@ -197,6 +200,7 @@ impl Runs {
             serial: 0,
             due: Vec::new(),
             keys: KeySet::new(),
+            recent: 0,
             cap,
             reorder_ms,
             stall_ms,
@@ -243,16 +247,9 @@ impl Runs {
         let (reorder_ms, stall_ms) = (self.reorder_ms, self.stall_ms);
         let mut deadline = None;
         let mut new_run = false;
-        // Non-zero, as the key set wants.
-        let key = hash_bytes(event.run_id.as_bytes()).max(1);
-        let found = if self.keys.contains(key) {
-            self.runs.iter().rposition(|r| r.key == key && r.id == event.run_id)
-        } else {
-            None
-        };
-        let index = match found {
-            Some(i) => i,
-            None => {
+        let index = match self.index_of(event.run_id) {
+            Ok(i) => i,
+            Err(key) => {
                 self.make_room(now, required, out);
                 new_run = true;
                 self.runs.push(Box::new(Run {
@@ -276,6 +273,7 @@ impl Runs {
                 self.runs.len() - 1
             }
         };
+        self.recent = index;
         let Some(run) = self.runs.get_mut(index) else { return (Observed { new_run, deadline }, index) };
         let report = |kind: FailureKind, detail: Detail| Report::new(kind, now, detail.done()).run(Some(event.run_id));
         run.seen |= bit;
@@ -345,6 +343,19 @@ impl Runs {
             deadline = earliest(deadline, now.plus(reorder_ms));
         }
         (Observed { new_run, deadline }, index)
+    }
+
+    /// The index of run `id` in the table, or the key of an absent one. Most events belong to
+    /// the run of the event before: that run is compared first, without hashing.
+    fn index_of(&self, id: &str) -> Result<usize, u64> {
+        if self.runs.get(self.recent).is_some_and(|r| r.id == id) {
+            return Ok(self.recent);
+        }
+        // Non-zero, as the key set wants.
+        let key = hash_bytes(id.as_bytes()).max(1);
+        let found =
+            if self.keys.contains(key) { self.runs.iter().rposition(|r| r.key == key && r.id == id) } else { None };
+        found.ok_or(key)
     }
 
     /// After the terminal event only the completion of a still-open tool may come.
