@@ -12,7 +12,7 @@ use super::time::Instant;
 pub(crate) fn content_key(object: &Object<'_>) -> u64 {
     let mut hash = Fold::new();
     for slot in object.top_slots() {
-        if matches!(&*object.key(slot), b"attempt" | b"recovered" | b"server_id" | b"correlation_id" | b"retry_count") {
+        if matches!(object.key(slot), b"attempt" | b"recovered" | b"server_id" | b"correlation_id" | b"retry_count") {
             continue;
         }
         let (key, value) = (object.raw_key(slot), object.value_bytes(slot));

@@ -227,7 +227,7 @@ impl<'o, 'a> Fields<'o, 'a> {
     fn read(&mut self) {
         let object = self.object;
         for slot in object.top_slots() {
-            if let Some(entry) = key_index(&object.key(slot)).and_then(|i| self.top.get_mut(i)) {
+            if let Some(entry) = key_index(object.key(slot)).and_then(|i| self.top.get_mut(i)) {
                 entry.get_or_insert(slot);
             }
         }

@@ -79,6 +79,8 @@ pub struct Object<'a> {
 pub(crate) struct Slots {
     top: Vec<Slot>,
     body: Vec<Slot>,
+    /// The keys that hold escapes, decoded once, in scan order ([`Slot::decoded`]).
+    names: Vec<String>,
 }
 
 /// Where one member lies in its document: the byte ranges of its key's body (quotes
@@ -87,8 +89,9 @@ pub(crate) struct Slots {
 pub(crate) struct Slot {
     key: (usize, usize),
     value: (usize, usize),
-    /// The key holds escapes.
-    key_escaped: bool,
+    /// 0 if the key holds no escapes; else 1 + the index of its decoded text in
+    /// [`Slots::names`].
+    decoded: u32,
     /// The value is a string without escapes.
     plain_string: bool,
 }
@@ -105,6 +108,7 @@ impl<'a> Object<'a> {
     pub(crate) fn parse_in(text: &'a str, max_depth: u32, mut buffer: Slots) -> Result<Self, JsonError> {
         buffer.top.clear();
         buffer.body.clear();
+        buffer.names.clear();
         let mut scanner = Scanner { bytes: text.as_bytes(), pos: 0, max_depth, slots: buffer, body: None };
         let first = scanner.skip_ws();
         if first != Some(b'{') {
@@ -124,7 +128,7 @@ impl<'a> Object<'a> {
     /// unusually large object grew it, so that one hostile frame does not pin its memory.
     pub(crate) fn into_buffer(self) -> Slots {
         const KEEP: usize = 256;
-        if self.slots.top.capacity() + self.slots.body.capacity() > KEEP {
+        if self.slots.top.capacity() + self.slots.body.capacity() + self.slots.names.capacity() > KEEP {
             Slots::default()
         } else {
             self.slots
@@ -140,7 +144,7 @@ impl<'a> Object<'a> {
     pub fn members(&self) -> impl Iterator<Item = Member<'a>> + '_ {
         self.top_slots().iter().map(|s| Member {
             key: self.text.get(s.key.0..s.key.1).unwrap_or_default(),
-            key_escaped: s.key_escaped,
+            key_escaped: s.decoded != 0,
             value: self.value(s),
         })
     }
@@ -175,18 +179,17 @@ impl<'a> Object<'a> {
         self.text.as_bytes().get(slot.key.0..slot.key.1).unwrap_or_default()
     }
 
-    /// A member's key with its escapes decoded.
-    pub(crate) fn key(&self, slot: &Slot) -> Cow<'a, [u8]> {
-        if slot.key_escaped {
-            Cow::Owned(unescape(self.text.get(slot.key.0..slot.key.1).unwrap_or_default()).into_bytes())
-        } else {
-            Cow::Borrowed(self.raw_key(slot))
+    /// A member's key with its escapes decoded (those were decoded by the scan).
+    pub(crate) fn key(&self, slot: &Slot) -> &[u8] {
+        match slot.decoded.checked_sub(1) {
+            None => self.raw_key(slot),
+            Some(i) => self.slots.names.get(i as usize).map_or(&[], |name| name.as_bytes()),
         }
     }
 
     /// Whether a member's key, escapes decoded, is `name`.
     pub(crate) fn key_is(&self, slot: &Slot, name: &[u8]) -> bool {
-        *self.key(slot) == *name
+        self.key(slot) == name
     }
 
     /// A member's value.
@@ -389,6 +392,7 @@ impl<'a> Scanner<'a> {
             let key_start = self.pos + 1;
             let key_escaped = self.string()?;
             let key = (key_start, self.pos - 1);
+            let decoded = if key_escaped && role != Role::Skip { self.decode_key(key) } else { 0 };
             if self.skip_ws() != Some(b':') {
                 return Err(JsonError::Syntax);
             }
@@ -408,7 +412,7 @@ impl<'a> Scanner<'a> {
                 } else {
                     self.value(depth, first)?;
                 }
-                let slot = Slot { key, value: (start, self.pos), key_escaped, plain_string };
+                let slot = Slot { key, value: (start, self.pos), decoded, plain_string };
                 if role == Role::Top {
                     self.slots.top.push(slot);
                 } else {
@@ -420,6 +424,16 @@ impl<'a> Scanner<'a> {
                 None => return Ok(()),
             }
         }
+    }
+
+    /// Decodes the key at `key`, which holds escapes, into [`Slots::names`]; returns its
+    /// [`Slot::decoded`] number.
+    #[cold]
+    fn decode_key(&mut self, key: (usize, usize)) -> u32 {
+        let raw = self.bytes.get(key.0..key.1).and_then(|b| core::str::from_utf8(b).ok()).unwrap_or_default();
+        self.slots.names.push(unescape(raw));
+        // More than four billion members do not fit in memory (nor under `max_frame_bytes`).
+        u32::try_from(self.slots.names.len()).unwrap_or(u32::MAX)
     }
 
     /// Whether the key at `key` reads `data` or `payload` as written (escapes not decoded).
@@ -724,6 +738,9 @@ mod tests {
         let o = parse(r#"{"k\u0065y":"a\"b\\c\n\u00e9\ud83d\ude00\ud800x"}"#).unwrap();
         let v = o.get("key").and_then(|v| v.as_str()).unwrap();
         assert_eq!(v, "a\"b\\c\né😀\u{FFFD}x");
+        let body = parse(r#"{"data":{"run\u005fid":"r","r\u0075n_id":"s"},"\u0074ype":"t"}"#).unwrap();
+        assert_eq!(body.body_get("run_id").map(|r| r.0), Some("\"r\""));
+        assert_eq!(body.get("type").map(|r| r.0), Some("\"t\""));
     }
 
     #[test]
