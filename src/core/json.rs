@@ -437,6 +437,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Whether the key at `key` reads `data` or `payload` as written (escapes not decoded).
+    #[inline(always)]
     fn is_body_key(&self, key: (usize, usize)) -> bool {
         matches!(self.bytes.get(key.0..key.1), Some(b"data" | b"payload"))
     }
