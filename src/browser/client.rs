@@ -1,20 +1,24 @@
 //! The JavaScript API: `ChatClient`, and the TypeScript types of everything it hands out.
 
-use js_sys::{Array, Promise};
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
-use super::convert;
-use super::driver::{self, Input, Shared, Sink, Waiter};
-use super::listeners;
+use super::convert::{self, Names};
+use super::driver::{self, Input, Shared, Sink};
+use super::inbound::InFrame;
+use super::listeners::{self, Topic};
 use super::options;
-use crate::core::Tracker;
+use crate::core::{Event, Output, Receipt, Report, Tracker};
 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
     /// A new `Error("chat-sentinel: client busy")`: what a call throws if it finds the client's
     /// state borrowed (never seen: no user code runs while the driver holds it).
     fn busy() -> JsValue;
+
+    /// A new promise and the functions that settle it: `[promise, resolve, reject]`.
+    fn deferred() -> Array;
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -192,12 +196,79 @@ export interface ChatClient {
 }
 "#;
 
+/// The JavaScript API's side of the driver: promises, and listeners called synchronously
+/// (outside any borrow).
+pub(crate) struct JsSink {
+    /// The listeners by topic, shared with the [`ChatClient`] (see [`listeners`]).
+    listeners: Array,
+    /// Event types and run ids as JavaScript strings.
+    kinds: Names,
+    runs: Names,
+}
+
+/// A JavaScript promise awaiting a `connect()` or `sendMessage()`, settled through its own
+/// `resolve` and `reject`: no Rust executor is involved.
+pub(crate) struct Promised {
+    resolve: Function,
+    reject: Function,
+}
+
+impl Promised {
+    /// A waiter for a new promise, and the promise.
+    fn new() -> (Promised, Promise) {
+        let parts = deferred();
+        let waiter = Promised { resolve: parts.get(1).unchecked_into(), reject: parts.get(2).unchecked_into() };
+        (waiter, parts.get(0).unchecked_into())
+    }
+
+    /// Resolves the promise with `value`, or rejects it with a `ChatError` of the report.
+    fn settle(self, result: Result<JsValue, Report>) {
+        let (function, value) = match result {
+            Ok(value) => (self.resolve, value),
+            Err(report) => (self.reject, convert::chat_error(&report)),
+        };
+        // `resolve` and `reject` of a promise never throw.
+        let _ = function.call1(&JsValue::UNDEFINED, &value);
+    }
+}
+
+impl Sink for JsSink {
+    type ConnectWaiter = Promised;
+    type SendWaiter = Promised;
+    /// The listener entries of a topic, and the value to call them with.
+    type Job = (JsValue, JsValue);
+
+    const ACKS_ARE_OUTPUTS: bool = false;
+    const LOCATES_EVENTS: bool = true;
+
+    fn connected(waiter: Promised, result: Result<(), Report>) {
+        waiter.settle(result.map(|()| JsValue::UNDEFINED));
+    }
+
+    fn sent(waiter: Promised, result: Result<Receipt, Report>) {
+        waiter.settle(result.map(|receipt| convert::receipt(&receipt)));
+    }
+
+    fn event(&mut self, event: Event, in_frame: Option<InFrame>) -> Option<Self::Job> {
+        let entries = listeners::of(&self.listeners, Topic::Event)?;
+        Some((entries, convert::event(&event, in_frame.as_ref(), &mut self.kinds, &mut self.runs)))
+    }
+
+    fn output(&mut self, output: Output) -> Option<Self::Job> {
+        let entries = listeners::of(&self.listeners, Topic::of(&output)?)?;
+        Some((entries, convert::output(&output)))
+    }
+
+    fn run((entries, value): Self::Job) {
+        listeners::emit(&entries, &value);
+    }
+}
+
 /// A chat connection that reports every lost, duplicated, reordered or stalled agent event.
 #[wasm_bindgen]
 pub struct ChatClient {
-    shared: Shared,
-    /// The listeners by topic, shared with the driver's [`Sink::Js`] (see
-    /// [`listeners`](super::listeners)).
+    shared: Shared<JsSink>,
+    /// The listeners by topic, shared with the driver's [`JsSink`] (see [`listeners`]).
     listeners: Array,
 }
 
@@ -211,7 +282,8 @@ impl ChatClient {
         let options = options::client(&options)?;
         let tracker = Tracker::new(options.config).map_err(|e| super::error::range_error(&e))?;
         let listeners = Array::new();
-        let shared = driver::new(tracker, options.endpoint, Sink::Js(listeners.clone()));
+        let sink = JsSink { listeners: listeners.clone(), kinds: Names::new(16), runs: Names::new(4) };
+        let shared = driver::new(tracker, options.endpoint, sink);
         Ok(ChatClient { shared, listeners })
     }
 
@@ -227,7 +299,7 @@ impl ChatClient {
     /// if the client is closed first.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn connect(&self) -> Promise {
-        let (waiter, promise) = Waiter::promise();
+        let (waiter, promise) = Promised::new();
         driver::input(&self.shared, Input::Connect(waiter));
         promise
     }
@@ -241,7 +313,7 @@ impl ChatClient {
         #[wasm_bindgen(unchecked_optional_param_type = "SendMessageOptions")] options: JsValue,
     ) -> Result<Promise, JsValue> {
         let (text, options) = options::send(&text, &options)?;
-        let (waiter, promise) = Waiter::promise();
+        let (waiter, promise) = Promised::new();
         driver::input(&self.shared, Input::Send(text, options, waiter));
         Ok(promise)
     }

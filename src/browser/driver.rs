@@ -7,23 +7,20 @@
 //! borrow, and only then [`deliver`] the queued outputs to the application. User callbacks run
 //! with no borrow held, so they may call back into the client; outputs produced meanwhile join
 //! the same queue and are delivered in order by the outermost `deliver`.
+//!
+//! The driver is generic over its [`Sink`]: the API side that awaits outcomes and receives
+//! outputs (`client::JsSink` for JavaScript, `rust::RustSink` for Rust).
 
 use alloc::borrow::ToOwned;
-use alloc::boxed::Box;
-use alloc::collections::VecDeque;
 use alloc::rc::{Rc, Weak};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
-use core::task::Waker;
 
-use js_sys::{Array, Function, Promise};
-use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::Array;
+use wasm_bindgen::JsValue;
 
-use super::convert::{self, Names};
 use super::inbound::{InFrame, Inbound};
-use super::listeners::{self, Topic};
 use super::timer::{self, Timer, WakeListeners};
 use super::transport::{Endpoint, Link};
 use crate::core::{
@@ -31,78 +28,52 @@ use crate::core::{
 };
 
 /// The state shared by the client handle and the closures (which hold it weakly).
-pub(crate) type Shared = Rc<RefCell<Inner>>;
+pub(crate) type Shared<S> = Rc<RefCell<Inner<S>>>;
 
-/// Settles a `connect()`.
-pub(crate) type ConnectWaiter = Waiter<()>;
-/// Settles a `send_message()`.
-pub(crate) type SendWaiter = Waiter<Receipt>;
+/// The application's side of a driver, one implementation per API (the JavaScript
+/// `ChatClient`, the Rust `Client`): whoever awaits the outcome of a `connect()` or
+/// `send_message()`, and where the outputs go. The driver is generic over it, so a build links
+/// only the APIs it constructs: the npm bundle only the JavaScript one.
+pub(crate) trait Sink: Sized + 'static {
+    /// Whoever awaits a `connect()`.
+    type ConnectWaiter;
+    /// Whoever awaits a `send_message()`.
+    type SendWaiter;
+    /// Work for the application, done once the borrow of the client is released.
+    type Job;
+
+    /// Whether acknowledgements are outputs too (besides settling their `send_message()`).
+    const ACKS_ARE_OUTPUTS: bool;
+    /// Whether the driver locates an event's data in its frame's string (see
+    /// [`Inbound::locate`]) for [`event`](Self::event).
+    const LOCATES_EVENTS: bool;
+
+    /// Settles a `connect()` with its outcome. Called exactly once per waiter (with a
+    /// `send_failed` report when the client is dropped first), with no borrow held.
+    fn connected(waiter: Self::ConnectWaiter, result: Result<(), Report>);
+    /// Settles a `send_message()` with its outcome; called like [`connected`](Self::connected).
+    fn sent(waiter: Self::SendWaiter, result: Result<Receipt, Report>);
+    /// The work of delivering an event (`None`: nothing to do), with where its data stands in
+    /// its frame's string when located and the frame is at hand.
+    fn event(&mut self, event: Event, in_frame: Option<InFrame>) -> Option<Self::Job>;
+    /// The work of delivering any other output (`None`: nothing to do).
+    fn output(&mut self, output: Output) -> Option<Self::Job>;
+    /// Does a job. Called with no borrow held: it may call back into the client.
+    fn run(job: Self::Job);
+    /// Outputs this sink dropped in all, added to `health().dropped_outputs`.
+    fn dropped(&self) -> u64 {
+        0
+    }
+}
 
 /// Why a `connect()` failed when its client went away first.
 pub(crate) const DROPPED: &str = "the client was dropped";
 /// Why a `send_message()` failed when its client went away first.
 pub(crate) const DROPPED_UNACKED: &str = "the client was dropped before an acknowledgement";
 
-#[wasm_bindgen(module = "/src/browser/glue.js")]
-extern "C" {
-    /// A new promise and the functions that settle it: `[promise, resolve, reject]`.
-    fn deferred() -> Array;
-}
-
-/// Whoever awaits the outcome of a `connect()` or `send_message()`. Settled exactly once:
-/// by the driver with the outcome, or with a `send_failed` report when the client is dropped
-/// first.
-pub(crate) enum Waiter<T> {
-    /// A JavaScript promise, settled through its own `resolve` and `reject`: no Rust executor
-    /// is involved.
-    Js { resolve: Function, reject: Function },
-    /// A Rust future (the Rust API's oneshot channel behind the closure). Only the Rust API
-    /// creates these, so the JavaScript bundle links none of that code.
-    Rust(Box<dyn FnOnce(Result<T, Report>)>),
-}
-
-/// What a promise resolves with.
-pub(crate) trait Resolution {
-    /// The JavaScript value of a successful outcome.
-    fn to_js(&self) -> JsValue;
-}
-
-impl Resolution for () {
-    fn to_js(&self) -> JsValue {
-        JsValue::UNDEFINED
-    }
-}
-
-impl Resolution for Receipt {
-    fn to_js(&self) -> JsValue {
-        convert::receipt(self)
-    }
-}
-
-impl<T: Resolution> Waiter<T> {
-    /// A waiter for a new JavaScript promise, and the promise.
-    pub(crate) fn promise() -> (Self, Promise) {
-        let parts = deferred();
-        let waiter = Waiter::Js { resolve: parts.get(1).unchecked_into(), reject: parts.get(2).unchecked_into() };
-        (waiter, parts.get(0).unchecked_into())
-    }
-
-    /// Hands over the outcome: resolves or rejects (with a `ChatError`) the promise, or
-    /// completes the Rust future. Must be called with no borrow of the client held.
-    pub(crate) fn settle(self, result: Result<T, Report>) {
-        match self {
-            Waiter::Js { resolve, reject } => match &result {
-                Ok(value) => settle_js(&resolve, &value.to_js()),
-                Err(report) => settle_js(&reject, &convert::chat_error(report)),
-            },
-            Waiter::Rust(complete) => complete(result),
-        }
-    }
-
-    /// Fails a waiter whose client is gone (`send_failed`, with `detail`).
-    fn abandon(self, detail: &str) {
-        self.settle(Err(Report::new(FailureKind::SendFailed, timer::now(), detail.to_owned())));
-    }
+/// The failure of a waiter whose client is gone (`send_failed`, with `detail`).
+fn abandoned(detail: &str) -> Report {
+    Report::new(FailureKind::SendFailed, timer::now(), detail.to_owned())
 }
 
 /// What happened on a socket.
@@ -119,7 +90,7 @@ pub(crate) enum SocketEvent {
 }
 
 /// One input to the driver.
-pub(crate) enum Input {
+pub(crate) enum Input<S: Sink> {
     /// An event of the socket with this generation.
     Socket(u64, SocketEvent),
     /// The timer fired.
@@ -127,89 +98,46 @@ pub(crate) enum Input {
     /// The page may have slept (visibility, focus, online, pageshow).
     Wake,
     /// `connect()`.
-    Connect(ConnectWaiter),
+    Connect(S::ConnectWaiter),
     /// `send_message()`.
-    Send(String, SendOptions, SendWaiter),
+    Send(String, SendOptions, S::SendWaiter),
     /// `close()`.
     Close,
 }
 
-impl Input {
+impl<S: Sink> Input<S> {
     /// Drops an input that cannot be applied, failing its waiter (if any) as if the client
     /// were gone.
     fn abandon(self) {
         match self {
-            Input::Connect(waiter) => waiter.abandon(DROPPED),
-            Input::Send(_, _, waiter) => waiter.abandon(DROPPED_UNACKED),
+            Input::Connect(waiter) => S::connected(waiter, Err(abandoned(DROPPED))),
+            Input::Send(_, _, waiter) => S::sent(waiter, Err(abandoned(DROPPED_UNACKED))),
             Input::Socket(..) | Input::Timeout | Input::Wake | Input::Close => {}
         }
     }
 }
 
-/// Calls a promise's `resolve` or `reject` with `value` (one body for every kind of waiter).
-fn settle_js(function: &Function, value: &JsValue) {
-    // `resolve` and `reject` of a promise never throw.
-    let _ = function.call1(&JsValue::UNDEFINED, value);
-}
-
-/// The application's side of the outputs.
-pub(crate) enum Sink {
-    /// JavaScript callbacks, called synchronously (outside any borrow): the listeners by
-    /// topic (see [`listeners`]).
-    Js(Array),
-    /// A bounded queue drained by a Rust `Stream`.
-    Rust(Queue),
-}
-
-/// The Rust stream's queue, bounded by the core's `output_queue_cap`.
-pub(crate) struct Queue {
-    pub(crate) items: VecDeque<Output>,
-    pub(crate) cap: usize,
-    /// Outputs dropped since the stream last reported it.
-    pub(crate) dropped_unreported: u64,
-    /// Outputs dropped in all.
-    pub(crate) dropped: u64,
-    pub(crate) waker: Option<Waker>,
-}
-
-impl Queue {
-    pub(crate) fn new(cap: usize) -> Self {
-        Queue { items: VecDeque::new(), cap, dropped_unreported: 0, dropped: 0, waker: None }
-    }
-
-    /// Queues `output` (or counts it dropped when full); the stream is to be woken.
-    fn push(&mut self, output: Output) -> Job {
-        if self.items.len() >= self.cap {
-            self.dropped += 1;
-            self.dropped_unreported += 1;
-        } else {
-            self.items.push_back(output);
-        }
-        Job::Wake(self.waker.take())
-    }
-}
-
 /// Work queued for the application, delivered outside the borrow.
-enum Delivery {
-    /// An event, and where its data stands in its frame's string when the frame is at hand.
+enum Delivery<S: Sink> {
+    /// An event, and where its data stands in its frame's string when located and the frame
+    /// is at hand.
     Event(Event, Option<InFrame>),
     Output(Output),
-    Connected(ConnectWaiter, Result<(), Report>),
-    Sent(SendWaiter, Result<Receipt, Report>),
+    Connected(S::ConnectWaiter, Result<(), Report>),
+    Sent(S::SendWaiter, Result<Receipt, Report>),
 }
 
 /// What delivering one item means once the borrow is released.
-enum Job {
-    /// Calls the listeners of these entries with this value.
-    Call(JsValue, JsValue),
-    Wake(Option<Waker>),
-    Connected(ConnectWaiter, Result<(), Report>),
-    Sent(SendWaiter, Result<Receipt, Report>),
+enum Job<S: Sink> {
+    /// The sink's work for an event or output.
+    Output(S::Job),
+    Connected(S::ConnectWaiter, Result<(), Report>),
+    Sent(S::SendWaiter, Result<Receipt, Report>),
 }
 
 /// Everything behind one client.
-pub(crate) struct Inner {
-    this: Weak<RefCell<Inner>>,
+pub(crate) struct Inner<S: Sink> {
+    this: Weak<RefCell<Inner<S>>>,
     pub(crate) tracker: Tracker,
     endpoint: Endpoint,
     socket: Option<Link>,
@@ -218,17 +146,14 @@ pub(crate) struct Inner {
     wake: Option<WakeListeners>,
     state: ConnectionState,
     inbound: Inbound,
-    /// Event types and run ids as JavaScript strings.
-    kinds: Names,
-    runs: Names,
-    connect_waiters: Vec<ConnectWaiter>,
-    send_waiters: Vec<(MessageId, SendWaiter)>,
+    connect_waiters: Vec<S::ConnectWaiter>,
+    send_waiters: Vec<(MessageId, S::SendWaiter)>,
     /// Deliveries in order; those before `ready_next` are taken (`None`). Emptied once all are
     /// taken, so that taking the next one is constant time.
-    ready: Vec<Option<Delivery>>,
+    ready: Vec<Option<Delivery<S>>>,
     ready_next: usize,
     delivering: bool,
-    pub(crate) sink: Sink,
+    pub(crate) sink: S,
 }
 
 /// The WebSocket endpoint for `url`, offering the token as a subprotocol.
@@ -241,9 +166,9 @@ pub(crate) fn websocket(url: &str, token: Option<&str>) -> Endpoint {
 }
 
 /// A new client's shared state, closed until `connect`.
-pub(crate) fn new(tracker: Tracker, endpoint: Endpoint, sink: Sink) -> Shared {
+pub(crate) fn new<S: Sink>(tracker: Tracker, endpoint: Endpoint, sink: S) -> Shared<S> {
     let inbound = Inbound::new(tracker.config().max_frame_bytes);
-    Rc::new_cyclic(|this: &Weak<RefCell<Inner>>| {
+    Rc::new_cyclic(|this: &Weak<RefCell<Inner<S>>>| {
         RefCell::new(Inner {
             this: this.clone(),
             tracker,
@@ -254,8 +179,6 @@ pub(crate) fn new(tracker: Tracker, endpoint: Endpoint, sink: Sink) -> Shared {
             wake: None,
             state: ConnectionState::Closed,
             inbound,
-            kinds: Names::new(16),
-            runs: Names::new(4),
             connect_waiters: Vec::new(),
             send_waiters: Vec::new(),
             ready: Vec::new(),
@@ -267,7 +190,7 @@ pub(crate) fn new(tracker: Tracker, endpoint: Endpoint, sink: Sink) -> Shared {
 }
 
 /// Feeds one input to the tracker, runs the drive loop, then delivers the outputs.
-pub(crate) fn input(shared: &Shared, input: Input) {
+pub(crate) fn input<S: Sink>(shared: &Shared<S>, input: Input<S>) {
     {
         // A borrow is never held while user code or a re-entrant input can run, so this
         // cannot fail; if it ever did, the input is dropped rather than panicking.
@@ -282,18 +205,16 @@ pub(crate) fn input(shared: &Shared, input: Input) {
     deliver(shared);
 }
 
-/// A snapshot of the tracker's health, with the stream's own drops added.
-pub(crate) fn health(shared: &Shared) -> Option<(Health, Instant)> {
+/// A snapshot of the tracker's health, with the sink's own drops added.
+pub(crate) fn health<S: Sink>(shared: &Shared<S>) -> Option<(Health, Instant)> {
     let inner = shared.try_borrow().ok()?;
     let mut health = inner.tracker.health();
-    if let Sink::Rust(queue) = &inner.sink {
-        health.dropped_outputs += queue.dropped;
-    }
+    health.dropped_outputs += inner.sink.dropped();
     Some((health, timer::now()))
 }
 
-impl Inner {
-    fn apply(&mut self, now: Instant, input: Input) {
+impl<S: Sink> Inner<S> {
+    fn apply(&mut self, now: Instant, input: Input<S>) {
         match input {
             Input::Socket(generation, event) => {
                 if self.socket.as_ref().map(Link::generation) != Some(generation) {
@@ -398,15 +319,12 @@ impl Inner {
             }
             Output::Acked(ref receipt) => {
                 self.settle_send(receipt.message_id, Ok(receipt.clone()));
-                if matches!(self.sink, Sink::Rust(_)) {
+                if S::ACKS_ARE_OUTPUTS {
                     self.ready.push(Some(Delivery::Output(output)));
                 }
             }
             Output::Event(event) => {
-                let in_frame = match self.sink {
-                    Sink::Js(_) => self.inbound.locate(&event.origin),
-                    Sink::Rust(_) => None,
-                };
+                let in_frame = if S::LOCATES_EVENTS { self.inbound.locate(&event.origin) } else { None };
                 self.ready.push(Some(Delivery::Event(event, in_frame)));
             }
             Output::Recovery(_) => self.ready.push(Some(Delivery::Output(output))),
@@ -425,7 +343,7 @@ impl Inner {
     }
 
     /// Takes the first delivery not yet taken, if any.
-    fn next_ready(&mut self) -> Option<Delivery> {
+    fn next_ready(&mut self) -> Option<Delivery<S>> {
         let next = self.ready.get_mut(self.ready_next).and_then(Option::take);
         if next.is_some() {
             self.ready_next += 1;
@@ -450,52 +368,39 @@ impl Inner {
     }
 
     /// Turns one queued delivery into work to do once the borrow is released.
-    fn prepare(&mut self, delivery: Delivery) -> Option<Job> {
+    fn prepare(&mut self, delivery: Delivery<S>) -> Option<Job<S>> {
         match delivery {
             Delivery::Connected(waiter, result) => Some(Job::Connected(waiter, result)),
             Delivery::Sent(waiter, result) => Some(Job::Sent(waiter, result)),
-            Delivery::Event(event, in_frame) => match &mut self.sink {
-                Sink::Rust(queue) => Some(queue.push(Output::Event(event))),
-                Sink::Js(all) => {
-                    let entries = listeners::of(all, Topic::Event)?;
-                    let value = convert::event(&event, in_frame.as_ref(), &mut self.kinds, &mut self.runs);
-                    Some(Job::Call(entries, value))
-                }
-            },
-            Delivery::Output(output) => match &mut self.sink {
-                Sink::Rust(queue) => Some(queue.push(output)),
-                Sink::Js(all) => {
-                    let entries = listeners::of(all, Topic::of(&output)?)?;
-                    Some(Job::Call(entries, convert::output(&output)))
-                }
-            },
+            Delivery::Event(event, in_frame) => self.sink.event(event, in_frame).map(Job::Output),
+            Delivery::Output(output) => self.sink.output(output).map(Job::Output),
         }
     }
 }
 
 /// A client dropped with outcomes still owed settles them: queued ones with their outcome,
 /// pending ones with `send_failed` (a promise never stays pending forever).
-impl Drop for Inner {
+impl<S: Sink> Drop for Inner<S> {
     fn drop(&mut self) {
         while let Some(delivery) = self.next_ready() {
             match delivery {
-                Delivery::Connected(waiter, result) => waiter.settle(result),
-                Delivery::Sent(waiter, result) => waiter.settle(result),
+                Delivery::Connected(waiter, result) => S::connected(waiter, result),
+                Delivery::Sent(waiter, result) => S::sent(waiter, result),
                 Delivery::Event(..) | Delivery::Output(_) => {}
             }
         }
         for waiter in core::mem::take(&mut self.connect_waiters) {
-            waiter.abandon(DROPPED);
+            S::connected(waiter, Err(abandoned(DROPPED)));
         }
         for (_, waiter) in core::mem::take(&mut self.send_waiters) {
-            waiter.abandon(DROPPED_UNACKED);
+            S::sent(waiter, Err(abandoned(DROPPED_UNACKED)));
         }
     }
 }
 
 /// Delivers queued outputs, one at a time, each with no borrow held. A nested call (from a
 /// callback) returns at once: the outermost call delivers what the nested input queued.
-fn deliver(shared: &Shared) {
+fn deliver<S: Sink>(shared: &Shared<S>) {
     {
         let Ok(mut inner) = shared.try_borrow_mut() else { return };
         if inner.delivering {
@@ -516,11 +421,9 @@ fn deliver(shared: &Shared) {
         };
         match job {
             None => {}
-            Some(Job::Call(entries, value)) => listeners::emit(&entries, &value),
-            Some(Job::Wake(Some(waker))) => waker.wake(),
-            Some(Job::Wake(None)) => {}
-            Some(Job::Connected(waiter, result)) => waiter.settle(result),
-            Some(Job::Sent(waiter, result)) => waiter.settle(result),
+            Some(Job::Output(job)) => S::run(job),
+            Some(Job::Connected(waiter, result)) => S::connected(waiter, result),
+            Some(Job::Sent(waiter, result)) => S::sent(waiter, result),
         }
     }
 }

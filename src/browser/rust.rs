@@ -16,21 +16,22 @@
 //! ```
 
 use alloc::borrow::ToOwned;
-use alloc::boxed::Box;
+use alloc::collections::VecDeque;
 use alloc::rc::{Rc, Weak};
 use alloc::string::String;
 use core::cell::RefCell;
 use core::future::Future;
 use core::pin::Pin;
-use core::task::{Context, Poll};
+use core::task::{Context, Poll, Waker};
 
 use futures_channel::oneshot;
 use futures_core::Stream;
 
-use super::driver::{self, Inner, Input, Queue, Shared, Sink, Waiter};
+use super::driver::{self, Inner, Input, Shared, Sink};
 use super::error::OptionError;
+use super::inbound::InFrame;
 use super::timer;
-use crate::core::{Config, FailureKind, Health, Output, Receipt, Report, SendOptions, Tracker};
+use crate::core::{Config, Event, FailureKind, Health, Output, Receipt, Report, SendOptions, Tracker};
 
 /// Everything a client is made from: where, who, and the tracker's configuration.
 #[derive(Clone, PartialEq, Eq)]
@@ -110,7 +111,7 @@ impl core::fmt::Debug for ClientOptions {
 /// Commands take effect when called (not when their future is first polled). Dropping the
 /// client closes its socket; futures still pending then fail with `send_failed`.
 pub struct Client {
-    shared: Shared,
+    shared: Shared<RustSink>,
 }
 
 impl core::fmt::Debug for Client {
@@ -123,12 +124,69 @@ fn dropped(detail: &str) -> Report {
     Report::new(FailureKind::SendFailed, timer::now(), detail.to_owned())
 }
 
-/// A driver waiter that completes a Rust future through `tx`.
-fn waiter<T: 'static>(tx: oneshot::Sender<Result<T, Report>>) -> Waiter<T> {
-    Waiter::Rust(Box::new(move |result| {
+/// The Rust API's side of the driver: futures completed through oneshot channels, and a
+/// bounded queue of outputs drained by the [`Outputs`] stream (bounded by the core's
+/// `output_queue_cap`).
+pub(crate) struct RustSink {
+    items: VecDeque<Output>,
+    cap: usize,
+    /// Outputs dropped since the stream last reported it.
+    dropped_unreported: u64,
+    /// Outputs dropped in all.
+    dropped: u64,
+    waker: Option<Waker>,
+}
+
+impl RustSink {
+    fn new(cap: usize) -> Self {
+        RustSink { items: VecDeque::new(), cap, dropped_unreported: 0, dropped: 0, waker: None }
+    }
+
+    /// Queues `output` (or counts it dropped when full); the stream is to be woken.
+    fn push(&mut self, output: Output) -> Option<Waker> {
+        if self.items.len() >= self.cap {
+            self.dropped += 1;
+            self.dropped_unreported += 1;
+        } else {
+            self.items.push_back(output);
+        }
+        self.waker.take()
+    }
+}
+
+impl Sink for RustSink {
+    type ConnectWaiter = oneshot::Sender<Result<(), Report>>;
+    type SendWaiter = oneshot::Sender<Result<Receipt, Report>>;
+    /// The stream's waker, if it waits.
+    type Job = Waker;
+
+    const ACKS_ARE_OUTPUTS: bool = true;
+    const LOCATES_EVENTS: bool = false;
+
+    fn connected(waiter: Self::ConnectWaiter, result: Result<(), Report>) {
         // The receiver is gone when the future was dropped: nobody is waiting any more.
-        let _ = tx.send(result);
-    }))
+        let _ = waiter.send(result);
+    }
+
+    fn sent(waiter: Self::SendWaiter, result: Result<Receipt, Report>) {
+        let _ = waiter.send(result);
+    }
+
+    fn event(&mut self, event: Event, _: Option<InFrame>) -> Option<Waker> {
+        self.push(Output::Event(event))
+    }
+
+    fn output(&mut self, output: Output) -> Option<Waker> {
+        self.push(output)
+    }
+
+    fn run(waker: Waker) {
+        waker.wake();
+    }
+
+    fn dropped(&self) -> u64 {
+        self.dropped
+    }
 }
 
 impl Client {
@@ -138,7 +196,7 @@ impl Client {
         let cap = options.config.output_queue_cap;
         let tracker = Tracker::new(options.config).map_err(|e| OptionError::range_error(e.field, e.reason))?;
         let endpoint = driver::websocket(&options.url, options.token.as_deref());
-        let shared = driver::new(tracker, endpoint, Sink::Rust(Queue::new(cap)));
+        let shared = driver::new(tracker, endpoint, RustSink::new(cap));
         Ok(Client { shared })
     }
 
@@ -147,7 +205,7 @@ impl Client {
     /// retrying per its reconnect policy), or if the client is closed first.
     pub fn connect(&self) -> impl Future<Output = Result<(), Report>> + 'static {
         let (tx, rx) = oneshot::channel();
-        driver::input(&self.shared, Input::Connect(waiter(tx)));
+        driver::input(&self.shared, Input::Connect(tx));
         async move { rx.await.unwrap_or_else(|_| Err(dropped(driver::DROPPED))) }
     }
 
@@ -159,7 +217,7 @@ impl Client {
         options: SendOptions,
     ) -> impl Future<Output = Result<Receipt, Report>> + 'static {
         let (tx, rx) = oneshot::channel();
-        driver::input(&self.shared, Input::Send(text.to_owned(), options, waiter(tx)));
+        driver::input(&self.shared, Input::Send(text.to_owned(), options, tx));
         async move { rx.await.unwrap_or_else(|_| Err(dropped(driver::DROPPED_UNACKED))) }
     }
 
@@ -206,7 +264,7 @@ fn blank_health() -> Health {
 
 /// The stream of a [`Client`]'s outputs; ends when the client is dropped.
 pub struct Outputs {
-    shared: Weak<RefCell<Inner>>,
+    shared: Weak<RefCell<Inner<RustSink>>>,
 }
 
 impl Stream for Outputs {
@@ -219,8 +277,7 @@ impl Stream for Outputs {
             cx.waker().wake_by_ref();
             return Poll::Pending;
         };
-        let cap = inner.tracker.config().output_queue_cap;
-        let Sink::Rust(queue) = &mut inner.sink else { return Poll::Ready(None) };
+        let queue = &mut inner.sink;
         if let Some(output) = queue.items.pop_front() {
             return Poll::Ready(Some(output));
         }
@@ -228,7 +285,7 @@ impl Stream for Outputs {
             let mut detail = String::new();
             crate::core::json::push_u64(&mut detail, queue.dropped_unreported);
             detail.push_str(" outputs were dropped because the application did not drain them (outputQueueCap ");
-            crate::core::json::push_u64(&mut detail, cap as u64);
+            crate::core::json::push_u64(&mut detail, queue.cap as u64);
             detail.push(')');
             queue.dropped_unreported = 0;
             return Poll::Ready(Some(Output::Failure(Report::new(FailureKind::MissingEvent, timer::now(), detail))));

@@ -10,7 +10,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
-use super::driver::{self, Inner, Input};
+use super::driver::{self, Inner, Input, Sink};
 use crate::core::Instant;
 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
@@ -68,7 +68,7 @@ pub(crate) struct Timer {
 }
 
 impl Timer {
-    pub(crate) fn new(shared: Weak<core::cell::RefCell<Inner>>) -> Self {
+    pub(crate) fn new<S: Sink>(shared: Weak<core::cell::RefCell<Inner<S>>>) -> Self {
         let callback = Closure::<dyn Fn()>::new(move || {
             if let Some(shared) = shared.upgrade() {
                 driver::input(&shared, Input::Timeout);
@@ -118,7 +118,7 @@ pub(crate) struct WakeListeners {
 }
 
 impl WakeListeners {
-    pub(crate) fn attach(shared: Weak<core::cell::RefCell<Inner>>) -> Self {
+    pub(crate) fn attach<S: Sink>(shared: Weak<core::cell::RefCell<Inner<S>>>) -> Self {
         let callback = Closure::<dyn Fn()>::new(move || {
             if let Some(shared) = shared.upgrade() {
                 driver::input(&shared, Input::Wake);

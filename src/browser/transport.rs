@@ -25,7 +25,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::bytes;
-use super::driver::{self, Inner, Input, SocketEvent};
+use super::driver::{self, Inner, Input, Sink, SocketEvent};
 use crate::core::vecs::take_at;
 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
@@ -94,7 +94,7 @@ pub(crate) struct Link {
 
 /// Hands one event to the driver now, or through the mailbox when the driver is busy (or
 /// earlier events still wait there).
-fn post(shared: &Weak<RefCell<Inner>>, mailbox: &Rc<Mailbox>, generation: u64, event: SocketEvent) {
+fn post<S: Sink>(shared: &Weak<RefCell<Inner<S>>>, mailbox: &Rc<Mailbox>, generation: u64, event: SocketEvent) {
     let Some(strong) = shared.upgrade() else { return };
     let mut queue = mailbox.queue.take();
     let idle = queue.is_empty() && strong.try_borrow_mut().is_ok();
@@ -111,7 +111,7 @@ fn post(shared: &Weak<RefCell<Inner>>, mailbox: &Rc<Mailbox>, generation: u64, e
     }
 }
 
-fn drain(shared: &Weak<RefCell<Inner>>, mailbox: &Rc<Mailbox>) {
+fn drain<S: Sink>(shared: &Weak<RefCell<Inner<S>>>, mailbox: &Rc<Mailbox>) {
     loop {
         let mut queue = mailbox.queue.take();
         let next = take_at(&mut queue, 0);
@@ -128,7 +128,11 @@ fn drain(shared: &Weak<RefCell<Inner>>, mailbox: &Rc<Mailbox>) {
 impl Link {
     /// Opens a connection to `endpoint`. `Err` when the browser or the transport refuses
     /// (the exception is dropped unread: it may quote the subprotocols).
-    pub(crate) fn open(endpoint: &Endpoint, generation: u64, shared: &Weak<RefCell<Inner>>) -> Result<Link, ()> {
+    pub(crate) fn open<S: Sink>(
+        endpoint: &Endpoint,
+        generation: u64,
+        shared: &Weak<RefCell<Inner<S>>>,
+    ) -> Result<Link, ()> {
         let Endpoint { transport, mailbox } = endpoint;
         let open = Rc::new(Cell::new(false));
         let ended = Rc::new(Cell::new(false));
