@@ -154,82 +154,75 @@ pub struct ConfigError {
 /// The most required event types a run can be checked for.
 pub const MAX_REQUIRED_EVENTS: usize = 32;
 
-/// The durations [`Config::validate`] checks to be positive and at most a day, by the names
-/// the JavaScript API spells them (names apart from values: one table in the binary rather
-/// than a name stored next to each value).
-static POSITIVE: [&str; 8] = [
-    "heartbeatIntervalMs",
-    "heartbeatTimeoutMs",
-    "handshakeTimeoutMs",
-    "ackTimeoutMs",
-    "firstEventTimeoutMs",
-    "runStallTimeoutMs",
-    "lateWakeMs",
-    "reconnect.minDelayMs",
-];
+/// Longest duration [`Config::validate`] accepts: one day, in milliseconds.
+const DAY_MS: u64 = 86_400_000;
 
-/// The sizes and caps [`Config::validate`] checks to be between 1 and 2^26, named likewise.
-static CAPS: [&str; 7] = [
-    "maxFrameBytes",
-    "dedupWindow",
-    "sendBufferCap",
-    "pendingCap",
-    "runTableCap",
-    "reorderBufferCap",
-    "outputQueueCap",
-];
+/// The outcome of a sequence of range checks: the error of the first that failed, if any.
+/// Every check is one out-of-line call that records nothing once an earlier check has failed,
+/// so the checks need no branch or copy of an error each.
+struct Checks(Result<(), ConfigError>);
+
+impl Checks {
+    /// Records the error naming `field` (as the JavaScript API spells it) with `reason` unless
+    /// `min <= value <= max` or an earlier check failed.
+    #[inline(never)]
+    fn within(&mut self, field: &'static str, value: u64, min: u64, max: u64, reason: &'static str) {
+        if self.0.is_ok() && (value < min || value > max) {
+            self.0 = Err(ConfigError { field, reason });
+        }
+    }
+
+    /// A duration: greater than zero, then at most [`DAY_MS`].
+    fn duration(&mut self, field: &'static str, value: u64) {
+        self.within(field, value, 1, u64::MAX, "must be greater than zero");
+        self.within(field, value, 0, DAY_MS, "must be at most one day (86400000 ms)");
+    }
+
+    /// A size or a cap: between 1 and 2^26.
+    fn cap(&mut self, field: &'static str, value: usize) {
+        // A `usize` fits a `u64` on every target; a wider one would be out of range anyway.
+        let value = u64::try_from(value).unwrap_or(u64::MAX);
+        self.within(field, value, 1, 1 << 26, "must be between 1 and 67108864");
+    }
+}
 
 impl Config {
-    /// Checks every value; the tracker accepts only a valid configuration.
+    /// Checks every value; the tracker accepts only a valid configuration. The error is that
+    /// of the first value out of range, in this order: the durations (`heartbeatIntervalMs`,
+    /// `heartbeatTimeoutMs`, `handshakeTimeoutMs`, `ackTimeoutMs`, `firstEventTimeoutMs`,
+    /// `runStallTimeoutMs`, `lateWakeMs`, `reconnect.minDelayMs`), `reconnect.maxDelayMs`,
+    /// `reorderWindowMs`, `requiredEvents` (their count, then each one's length), the sizes
+    /// and caps (`maxFrameBytes`, `dedupWindow`, `sendBufferCap`, `pendingCap`, `runTableCap`,
+    /// `reorderBufferCap`, `outputQueueCap`), `maxDepth`.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let err = |field, reason| Err(ConfigError { field, reason });
-        let positive = [
-            self.heartbeat_interval_ms,
-            self.heartbeat_timeout_ms,
-            self.handshake_timeout_ms,
-            self.ack_timeout_ms,
-            self.first_event_timeout_ms,
-            self.run_stall_timeout_ms,
-            self.late_wake_ms,
-            self.reconnect.min_delay_ms,
-        ];
-        for (&field, value) in POSITIVE.iter().zip(positive) {
-            if value == 0 {
-                return err(field, "must be greater than zero");
-            }
-            if value > 86_400_000 {
-                return err(field, "must be at most one day (86400000 ms)");
-            }
+        let mut c = Checks(Ok(()));
+        c.duration("heartbeatIntervalMs", self.heartbeat_interval_ms);
+        c.duration("heartbeatTimeoutMs", self.heartbeat_timeout_ms);
+        c.duration("handshakeTimeoutMs", self.handshake_timeout_ms);
+        c.duration("ackTimeoutMs", self.ack_timeout_ms);
+        c.duration("firstEventTimeoutMs", self.first_event_timeout_ms);
+        c.duration("runStallTimeoutMs", self.run_stall_timeout_ms);
+        c.duration("lateWakeMs", self.late_wake_ms);
+        let reconnect = &self.reconnect;
+        c.duration("reconnect.minDelayMs", reconnect.min_delay_ms);
+        let below = "must not be below reconnect.minDelayMs";
+        c.within("reconnect.maxDelayMs", reconnect.max_delay_ms, reconnect.min_delay_ms, u64::MAX, below);
+        c.within("reorderWindowMs", self.reorder_window_ms, 0, 60_000, "must be at most 60000");
+        let events = &self.required_events;
+        let count = u64::try_from(events.len()).unwrap_or(u64::MAX);
+        c.within("requiredEvents", count, 0, MAX_REQUIRED_EVENTS as u64, "lists more than 32 event types");
+        for event in events {
+            let length = u64::try_from(event.len()).unwrap_or(u64::MAX);
+            c.within("requiredEvents", length, 1, 64, "holds an empty or over-long event type");
         }
-        if self.reconnect.max_delay_ms < self.reconnect.min_delay_ms {
-            return err("reconnect.maxDelayMs", "must not be below reconnect.minDelayMs");
-        }
-        if self.reorder_window_ms > 60_000 {
-            return err("reorderWindowMs", "must be at most 60000");
-        }
-        if self.required_events.len() > MAX_REQUIRED_EVENTS {
-            return err("requiredEvents", "lists more than 32 event types");
-        }
-        if self.required_events.iter().any(|e| e.is_empty() || e.len() > 64) {
-            return err("requiredEvents", "holds an empty or over-long event type");
-        }
-        let caps = [
-            self.max_frame_bytes,
-            self.dedup_window,
-            self.send_buffer_cap,
-            self.pending_cap,
-            self.run_table_cap,
-            self.reorder_buffer_cap,
-            self.output_queue_cap,
-        ];
-        for (&field, value) in CAPS.iter().zip(caps) {
-            if value == 0 || value > (1 << 26) {
-                return err(field, "must be between 1 and 67108864");
-            }
-        }
-        if self.max_depth == 0 || self.max_depth > 128 {
-            return err("maxDepth", "must be between 1 and 128");
-        }
-        Ok(())
+        c.cap("maxFrameBytes", self.max_frame_bytes);
+        c.cap("dedupWindow", self.dedup_window);
+        c.cap("sendBufferCap", self.send_buffer_cap);
+        c.cap("pendingCap", self.pending_cap);
+        c.cap("runTableCap", self.run_table_cap);
+        c.cap("reorderBufferCap", self.reorder_buffer_cap);
+        c.cap("outputQueueCap", self.output_queue_cap);
+        c.within("maxDepth", u64::from(self.max_depth), 1, 128, "must be between 1 and 128");
+        c.0
     }
 }
