@@ -74,7 +74,7 @@ enum Field {
 
 /// The numeric options in the order `client_options` returns them: those of the top level
 /// (`NUMERIC` in JavaScript), then the members of `reconnect` (`RECONNECT`).
-const FIELDS: [Field; 21] = [
+static FIELDS: [Field; 21] = [
     Field::HeartbeatIntervalMs,
     Field::HeartbeatTimeoutMs,
     Field::HandshakeTimeoutMs,
@@ -153,7 +153,7 @@ pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
             }
         }
     }
-    for (at, field) in (5..).zip(FIELDS) {
+    for (at, &field) in (5..).zip(&FIELDS) {
         // Checked in JavaScript: a non-negative safe integer, so `as` is exact.
         if let Some(n) = bytes::number(&checked.get(at)) {
             field.store(&mut config, n as u64);
