@@ -26,7 +26,7 @@ extern "C" {
     /// (a string, `""` meaning none) only with `url`; every numeric option a non-negative safe
     /// integer, at most 2^32 − 1 for sizes and counts. Returns, `undefined` where absent:
     /// `[, , transport, dialect index, requiredEvents, ...numbers]`, the numbers in the order
-    /// of [`FIELDS`]; with a `url`, `transport` is the WebSocket transport of the URL (as
+    /// of [`store`]; with a `url`, `transport` is the WebSocket transport of the URL (as
     /// `websocket` makes it) offering the subprotocols `["jwt-auth", "jwt.<base64url(token)>"]`,
     /// or none without a token.
     #[wasm_bindgen(catch)]
@@ -46,93 +46,45 @@ pub(crate) struct JsClientOptions {
     pub(crate) config: Config,
 }
 
-/// Where a numeric option is stored in the [`Config`].
-#[derive(Clone, Copy)]
-enum Field {
-    HeartbeatIntervalMs,
-    HeartbeatTimeoutMs,
-    HandshakeTimeoutMs,
-    AckTimeoutMs,
-    FirstEventTimeoutMs,
-    RunStallTimeoutMs,
-    ReorderWindowMs,
-    LateWakeMs,
-    DedupWindowMs,
-    JitterSeed,
-    MaxFrameBytes,
-    MaxDepth,
-    DedupWindow,
-    SendBufferCap,
-    PendingCap,
-    RunTableCap,
-    ReorderBufferCap,
-    OutputQueueCap,
-    MinDelayMs,
-    MaxDelayMs,
-    MaxAttempts,
-}
-
-/// The numeric options in the order `client_options` returns them: those of the top level
-/// (`NUMERIC` in JavaScript), then the members of `reconnect` (`RECONNECT`).
-static FIELDS: [Field; 21] = [
-    Field::HeartbeatIntervalMs,
-    Field::HeartbeatTimeoutMs,
-    Field::HandshakeTimeoutMs,
-    Field::AckTimeoutMs,
-    Field::FirstEventTimeoutMs,
-    Field::RunStallTimeoutMs,
-    Field::ReorderWindowMs,
-    Field::LateWakeMs,
-    Field::DedupWindowMs,
-    Field::JitterSeed,
-    Field::MaxFrameBytes,
-    Field::MaxDepth,
-    Field::DedupWindow,
-    Field::SendBufferCap,
-    Field::PendingCap,
-    Field::RunTableCap,
-    Field::ReorderBufferCap,
-    Field::OutputQueueCap,
-    Field::MinDelayMs,
-    Field::MaxDelayMs,
-    Field::MaxAttempts,
-];
-
 /// The dialects by the index `client_options` returns.
 const DIALECTS: [DialectChoice; 3] = [DialectChoice::Auto, DialectChoice::Netra, DialectChoice::Sequenced];
 
-impl Field {
-    /// Stores `wide`; the narrower fields (those of sizes and counts, checked to fit 32 bits)
-    /// get it narrowed.
-    fn store(self, c: &mut Config, wide: u64) {
-        let small = u32::try_from(wide).unwrap_or(u32::MAX);
-        // A `usize` holds any `u32` on every target this code runs on (wasm32 and wider).
-        let size = small as usize;
-        match self {
-            Field::HeartbeatIntervalMs => c.heartbeat_interval_ms = wide,
-            Field::HeartbeatTimeoutMs => c.heartbeat_timeout_ms = wide,
-            Field::HandshakeTimeoutMs => c.handshake_timeout_ms = wide,
-            Field::AckTimeoutMs => c.ack_timeout_ms = wide,
-            Field::FirstEventTimeoutMs => c.first_event_timeout_ms = wide,
-            Field::RunStallTimeoutMs => c.run_stall_timeout_ms = wide,
-            Field::ReorderWindowMs => c.reorder_window_ms = wide,
-            Field::LateWakeMs => c.late_wake_ms = wide,
-            Field::DedupWindowMs => c.dedup_window_ms = wide,
-            Field::JitterSeed => c.jitter_seed = wide,
-            Field::MaxFrameBytes => c.max_frame_bytes = size,
-            Field::MaxDepth => c.max_depth = small,
-            Field::DedupWindow => c.dedup_window = size,
-            Field::SendBufferCap => c.send_buffer_cap = size,
-            Field::PendingCap => c.pending_cap = size,
-            Field::RunTableCap => c.run_table_cap = size,
-            Field::ReorderBufferCap => c.reorder_buffer_cap = size,
-            Field::OutputQueueCap => c.output_queue_cap = size,
-            Field::MinDelayMs => c.reconnect.min_delay_ms = wide,
-            Field::MaxDelayMs => c.reconnect.max_delay_ms = wide,
-            Field::MaxAttempts => c.reconnect.max_attempts = small,
-        }
+/// Stores the numeric option at `index` in the order `client_options` returns them (those of
+/// the top level, `NUMERIC` in JavaScript, then the members of `reconnect`, `RECONNECT`); an
+/// index past them stores nothing. The narrower fields (those of sizes and counts, checked to
+/// fit 32 bits) get `wide` narrowed.
+fn store(c: &mut Config, index: u32, wide: u64) {
+    let small = u32::try_from(wide).unwrap_or(u32::MAX);
+    // A `usize` holds any `u32` on every target this code runs on (wasm32 and wider).
+    let size = small as usize;
+    match index {
+        0 => c.heartbeat_interval_ms = wide,
+        1 => c.heartbeat_timeout_ms = wide,
+        2 => c.handshake_timeout_ms = wide,
+        3 => c.ack_timeout_ms = wide,
+        4 => c.first_event_timeout_ms = wide,
+        5 => c.run_stall_timeout_ms = wide,
+        6 => c.reorder_window_ms = wide,
+        7 => c.late_wake_ms = wide,
+        8 => c.dedup_window_ms = wide,
+        9 => c.jitter_seed = wide,
+        10 => c.max_frame_bytes = size,
+        11 => c.max_depth = small,
+        12 => c.dedup_window = size,
+        13 => c.send_buffer_cap = size,
+        14 => c.pending_cap = size,
+        15 => c.run_table_cap = size,
+        16 => c.reorder_buffer_cap = size,
+        17 => c.output_queue_cap = size,
+        18 => c.reconnect.min_delay_ms = wide,
+        19 => c.reconnect.max_delay_ms = wide,
+        20 => c.reconnect.max_attempts = small,
+        _ => {}
     }
 }
+
+/// How many numeric options `client_options` returns.
+const NUMBERS: u32 = 21;
 
 /// Parses and checks `new ChatClient(options)`; `Err` is the `TypeError` or `RangeError` to
 /// throw.
@@ -153,10 +105,10 @@ pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
             }
         }
     }
-    for (at, &field) in (5..).zip(&FIELDS) {
+    for index in 0..NUMBERS {
         // Checked in JavaScript: a non-negative safe integer, so `as` is exact.
-        if let Some(n) = bytes::number(&checked.get(at)) {
-            field.store(&mut config, n as u64);
+        if let Some(n) = bytes::number(&checked.get(5 + index)) {
+            store(&mut config, index, n as u64);
         }
     }
     Ok(JsClientOptions { endpoint: Endpoint::custom(checked.get(2)), config })
