@@ -238,7 +238,6 @@ impl Sink for JsSink {
     /// The listener entries of a topic, and the value to call them with.
     type Job = (JsValue, JsValue);
 
-    const ACKS_ARE_OUTPUTS: bool = false;
     const LOCATES_EVENTS: bool = true;
 
     fn connected(waiter: Promised, result: Result<(), Report>) {

@@ -42,8 +42,6 @@ pub(crate) trait Sink: Sized + 'static {
     /// Work for the application, done once the borrow of the client is released.
     type Job;
 
-    /// Whether acknowledgements are outputs too (besides settling their `send_message()`).
-    const ACKS_ARE_OUTPUTS: bool;
     /// Whether the driver locates an event's data in its frame's string (see
     /// [`Inbound::locate`]) for [`event`](Self::event).
     const LOCATES_EVENTS: bool;
@@ -72,7 +70,7 @@ pub(crate) const DROPPED: &str = "the client was dropped";
 pub(crate) const DROPPED_UNACKED: &str = "the client was dropped before an acknowledgement";
 
 /// The failure of a waiter whose client is gone (`send_failed`, with `detail`).
-fn abandoned(detail: &str) -> Report {
+pub(crate) fn abandoned(detail: &str) -> Report {
     Report::new(FailureKind::SendFailed, timer::now(), detail.to_owned())
 }
 
@@ -318,10 +316,10 @@ impl<S: Sink> Inner<S> {
                 self.ready.push(Some(Delivery::Output(output)));
             }
             Output::Acked(ref receipt) => {
+                // Also an output: the sink delivers it or not (the JavaScript one has no topic
+                // for it).
                 self.settle_send(receipt.message_id, Ok(receipt.clone()));
-                if S::ACKS_ARE_OUTPUTS {
-                    self.ready.push(Some(Delivery::Output(output)));
-                }
+                self.ready.push(Some(Delivery::Output(output)));
             }
             Output::Event(event) => {
                 let in_frame = if S::LOCATES_EVENTS { self.inbound.locate(&event.origin) } else { None };

@@ -120,10 +120,6 @@ impl core::fmt::Debug for Client {
     }
 }
 
-fn dropped(detail: &str) -> Report {
-    Report::new(FailureKind::SendFailed, timer::now(), detail.to_owned())
-}
-
 /// The Rust API's side of the driver: futures completed through oneshot channels, and a
 /// bounded queue of outputs drained by the [`Outputs`] stream (bounded by the core's
 /// `output_queue_cap`).
@@ -160,7 +156,6 @@ impl Sink for RustSink {
     /// The stream's waker, if it waits.
     type Job = Waker;
 
-    const ACKS_ARE_OUTPUTS: bool = true;
     const LOCATES_EVENTS: bool = false;
 
     fn connected(waiter: Self::ConnectWaiter, result: Result<(), Report>) {
@@ -206,7 +201,7 @@ impl Client {
     pub fn connect(&self) -> impl Future<Output = Result<(), Report>> + 'static {
         let (tx, rx) = oneshot::channel();
         driver::input(&self.shared, Input::Connect(tx));
-        async move { rx.await.unwrap_or_else(|_| Err(dropped(driver::DROPPED))) }
+        async move { rx.await.unwrap_or_else(|_| Err(driver::abandoned(driver::DROPPED))) }
     }
 
     /// Sends a user message (buffered while reconnecting). Resolves with the server's
@@ -218,7 +213,7 @@ impl Client {
     ) -> impl Future<Output = Result<Receipt, Report>> + 'static {
         let (tx, rx) = oneshot::channel();
         driver::input(&self.shared, Input::Send(text.to_owned(), options, tx));
-        async move { rx.await.unwrap_or_else(|_| Err(dropped(driver::DROPPED_UNACKED))) }
+        async move { rx.await.unwrap_or_else(|_| Err(driver::abandoned(driver::DROPPED_UNACKED))) }
     }
 
     /// Every output for the application, in order: events, failures, state changes, recovery

@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use super::json::push_u64;
 use super::output::Receipt;
 use super::report::{Detail, FailureKind, Report};
-use super::time::Instant;
+use super::time::{earliest, Instant};
 
 /// A user message's id, unique within one tracker. On the wire it is `cs-<n>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -239,14 +239,13 @@ impl Messages {
 
     /// The earliest deadline still to come.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        let mut next: Option<Instant> = None;
-        let mut consider = |due: Instant| next = Some(next.map_or(due, |n| n.min(due)));
+        let mut next = None;
         for p in &self.pending {
             if !p.settled {
-                consider(p.ack_deadline);
+                next = earliest(next, p.ack_deadline);
             }
             if let Some(due) = p.first_event_deadline {
-                consider(due);
+                next = earliest(next, due);
             }
         }
         next

@@ -16,7 +16,7 @@ use core::cmp::Reverse;
 use super::dedup::hash_bytes;
 use super::keyset::KeySet;
 use super::report::{Detail, FailureKind, Report, Severity};
-use super::time::Instant;
+use super::time::{earliest, Instant};
 use super::vecs::{put_at, take_at};
 
 /// Tool calls tracked per run; more open at once are not paired.
@@ -525,8 +525,4 @@ fn find(runs: &mut [Box<Run>], serial: u64) -> Option<&mut Run> {
         _ => runs.binary_search_by_key(&serial, |r| r.serial).ok()?,
     };
     runs.get_mut(i).map(|run| &mut **run)
-}
-
-fn earliest(a: Option<Instant>, b: Instant) -> Option<Instant> {
-    Some(a.map_or(b, |a| a.min(b)))
 }

@@ -26,3 +26,9 @@ impl Instant {
         self.0.saturating_sub(earlier.0)
     }
 }
+
+/// The earlier of a deadline that may not be set and one that is: how the core folds the
+/// deadlines of many things into the next one.
+pub(crate) fn earliest(a: Option<Instant>, b: Instant) -> Option<Instant> {
+    Some(a.map_or(b, |a| a.min(b)))
+}

@@ -16,7 +16,7 @@ use super::output::{ConnectionState, Output, Recovery, Transmit, Verdict};
 use super::report::{char_prefix, Detail, FailureKind, Report, SeqRange, Severity};
 use super::runs::{RunEvent, Runs};
 use super::sequence::{Arrival, Sequence};
-use super::time::Instant;
+use super::time::{earliest, Instant};
 
 /// Where the connection is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,9 +84,9 @@ impl Timers {
         self.get(t).is_some_and(|at| at <= now)
     }
     fn earliest(&self) -> Option<Instant> {
-        let mut next: Option<Instant> = None;
+        let mut next = None;
         for &at in self.0.iter().flatten() {
-            next = Some(next.map_or(at, |n| n.min(at)));
+            next = earliest(next, at);
         }
         next
     }
