@@ -175,6 +175,10 @@ export interface Health {
   failures: number;
   wakes: number;
   droppedOutputs: number;
+  /** Content keys pushed out of the duplicate window by `dedupWindow` (a duplicate of one would go unseen). */
+  dedupEvicted: number;
+  /** Bytes the client holds of what the server sent; bounded by the byte budgets (README). */
+  bytesHeld: number;
 }
 
 /** What `connect()` and `sendMessage()` reject with. */

@@ -72,6 +72,8 @@ extern "C" {
         failures: f64,
         wakes: f64,
         dropped_outputs: f64,
+        dedup_evicted: f64,
+        bytes_held: f64,
     ) -> JsValue;
 
     /// A `ChatError` of a report object: an `Error` named `"ChatError"` whose message is the
@@ -202,6 +204,8 @@ pub(crate) fn health(health: &Health, now: Instant) -> JsValue {
         health.failures as f64,
         health.wakes as f64,
         health.dropped_outputs as f64,
+        health.dedup_evicted as f64,
+        health.bytes_held as f64,
     )
 }
 

@@ -221,8 +221,10 @@ impl<S: Sink> Inner<S> {
                 match event {
                     SocketEvent::Open => self.tracker.handle_open(now),
                     SocketEvent::Text(text) => {
-                        let frame = self.inbound.read(text);
-                        self.tracker.handle_frame(now, &frame);
+                        match self.inbound.read(text) {
+                            Ok(frame) => self.tracker.handle_frame(now, frame),
+                            Err(at_least) => self.tracker.handle_oversize_frame(now, at_least),
+                        }
                         self.inbound.handled(self.tracker.frames_received());
                     }
                     SocketEvent::Binary(len) => self.tracker.handle_binary_frame(now, len),

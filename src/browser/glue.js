@@ -58,8 +58,8 @@ export function recovery(verdict, missing, reason, atMs) {
 export function receipt(messageId, runId, latencyMs) {
   return { messageId: 'cs-' + messageId, runId: runId ?? null, latencyMs };
 }
-export function health(state, dialect, received, delivered, duplicates, gaps, pendingAcks, openRuns, heldEvents, lastFrameAgeMs, reconnects, failures, wakes, droppedOutputs) {
-  return { state, dialect: dialect ?? null, received, delivered, duplicates, gaps, pendingAcks, openRuns, heldEvents, lastFrameAgeMs: lastFrameAgeMs < 0 ? null : lastFrameAgeMs, reconnects, failures, wakes, droppedOutputs };
+export function health(state, dialect, received, delivered, duplicates, gaps, pendingAcks, openRuns, heldEvents, lastFrameAgeMs, reconnects, failures, wakes, droppedOutputs, dedupEvicted, bytesHeld) {
+  return { state, dialect: dialect ?? null, received, delivered, duplicates, gaps, pendingAcks, openRuns, heldEvents, lastFrameAgeMs: lastFrameAgeMs < 0 ? null : lastFrameAgeMs, reconnects, failures, wakes, droppedOutputs, dedupEvicted, bytesHeld };
 }
 export function chat_error(report) {
   const error = new Error(report.detail);
@@ -195,6 +195,8 @@ export function client_options(value) {
     const encoded = base64url(token);
     if (url.includes(token) || url.includes(encoded)) fail(TypeError, 'url', 'must not contain the token (it travels as a subprotocol)');
     protocols = ['jwt-auth', 'jwt.' + encoded];
+    // Handed to the core, which redacts it from every text the client emits.
+    out[1] = token;
   }
   out[2] = websocket(url, protocols);
   return out;

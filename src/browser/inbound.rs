@@ -8,7 +8,6 @@
 //! `JSON.parse` of the event's data where [`Origin`] says it stands, so the data never
 //! crosses back out of wasm as UTF-8 to be decoded.
 
-use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
 use wasm_bindgen::JsValue;
@@ -60,23 +59,19 @@ impl Inbound {
         }
     }
 
-    /// The frame `text` as the tracker reads it. A frame too large for the buffer's cap is
-    /// copied out whole instead (the tracker then reports it as oversized).
-    pub(crate) fn read(&mut self, text: JsValue) -> Cow<'_, str> {
+    /// The frame `text` as the tracker reads it, or, for a frame larger than `max_frame_bytes`,
+    /// a lower bound of its length in bytes (its UTF-16 length): such a frame is never copied
+    /// into wasm memory, so a hostile server cannot grow it with oversized frames.
+    pub(crate) fn read(&mut self, text: JsValue) -> Result<&str, usize> {
         self.current = None;
         if self.buffer.is_empty() {
             self.buffer.resize(INITIAL.min(self.max), 0);
         }
-        let written = bytes::encode_growing(&text, &self.memory, &mut self.buffer, self.max);
-        let frame = written.ok().and_then(|e| Some((core::str::from_utf8(self.buffer.get(..e.len)?).ok()?, e)));
-        match frame {
-            Some((frame, encoded)) => {
-                self.current = Some(Current { text, len: encoded.len, ascii: encoded.ascii, ordinal: 0 });
-                Cow::Borrowed(frame)
-            }
-            // Too large for the cap (or, never seen, not UTF-8): read the string the slow way.
-            None => Cow::Owned(bytes::to_string(&text).unwrap_or_default()),
-        }
+        let encoded = bytes::encode_growing(&text, &self.memory, &mut self.buffer, self.max)?;
+        // The encoder writes UTF-8; an empty frame stands in should it ever not be.
+        let frame = self.buffer.get(..encoded.len).and_then(|b| core::str::from_utf8(b).ok()).unwrap_or_default();
+        self.current = Some(Current { text, len: encoded.len, ascii: encoded.ascii, ordinal: 0 });
+        Ok(frame)
     }
 
     /// The tracker has handled the frame last read and counted it as frame `ordinal`.

@@ -15,7 +15,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::bytes;
 use super::transport::Endpoint;
-use crate::core::{Config, DialectChoice, SendOptions};
+use crate::core::{Config, Credential, DialectChoice, SendOptions};
 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
@@ -90,7 +90,7 @@ const NUMBERS: u32 = 21;
 /// throw.
 pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
     let checked = client_options(value)?;
-    let mut config = Config::default();
+    let mut config = Config { credential: bytes::to_string(&checked.get(1)).map(Credential::new), ..Config::default() };
     if let Some(dialect) = bytes::number(&checked.get(3)).and_then(|i| DIALECTS.get(i as usize)) {
         config.dialect = *dialect;
     }

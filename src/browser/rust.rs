@@ -31,7 +31,7 @@ use super::driver::{self, Inner, Input, Shared, Sink};
 use super::error::OptionError;
 use super::inbound::InFrame;
 use super::timer;
-use crate::core::{Config, Event, FailureKind, Health, Output, Receipt, Report, SendOptions, Tracker};
+use crate::core::{Config, Credential, Event, FailureKind, Health, Output, Receipt, Report, SendOptions, Tracker};
 
 /// Everything a client is made from: where, who, and the tracker's configuration.
 #[derive(Clone, PartialEq, Eq)]
@@ -189,7 +189,8 @@ impl Client {
     pub fn new(options: ClientOptions) -> Result<Client, OptionError> {
         options.validate()?;
         let cap = options.config.output_queue_cap;
-        let tracker = Tracker::new(options.config).map_err(|e| OptionError::range_error(e.field, e.reason))?;
+        let config = Config { credential: options.token.clone().map(Credential::new), ..options.config };
+        let tracker = Tracker::new(config).map_err(|e| OptionError::range_error(e.field, e.reason))?;
         let endpoint = driver::websocket(&options.url, options.token.as_deref());
         let shared = driver::new(tracker, endpoint, RustSink::new(cap));
         Ok(Client { shared })
@@ -254,6 +255,7 @@ fn blank_health() -> Health {
         wakes: 0,
         dropped_outputs: 0,
         dedup_evicted: 0,
+        bytes_held: 0,
     }
 }
 

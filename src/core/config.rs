@@ -5,6 +5,9 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
+use super::budget;
+use super::credential::Credential;
+
 /// Which wire dialect to speak. See PROTOCOL.md.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DialectChoice {
@@ -112,6 +115,9 @@ pub struct Config {
     pub output_queue_cap: usize,
     /// Seed for reconnect jitter.
     pub jitter_seed: u64,
+    /// The bearer token, if the client authenticates: the driver offers it as the subprotocol,
+    /// and every text the tracker emits is redacted of it.
+    pub credential: Option<Credential>,
 }
 
 impl Default for Config {
@@ -138,6 +144,7 @@ impl Default for Config {
             reorder_buffer_cap: 1024,
             output_queue_cap: 10_000,
             jitter_seed: 0,
+            credential: None,
         }
     }
 }
@@ -187,6 +194,18 @@ impl Checks {
 }
 
 impl Config {
+    /// The most bytes the tracker holds of what the server sent, whatever the server sends:
+    /// the sum of the byte budgets of its tables (runs, held events, queued outputs, the
+    /// duplicate window). [`Health::bytes_held`](super::Health::bytes_held) stays at or under it.
+    pub fn memory_budget(&self) -> usize {
+        budget::runs(self.run_table_cap)
+            .saturating_add(budget::HELD_EVENT_BYTES)
+            .saturating_add(budget::OUTPUT_QUEUE_BYTES)
+            .saturating_add(budget::dedup(self.dedup_window))
+            // One frame's worth over a budget: a table refuses the entry that crosses it.
+            .saturating_add(self.max_frame_bytes.saturating_mul(2))
+    }
+
     /// Checks every value; the tracker accepts only a valid configuration. The error is that
     /// of the first value out of range, in this order: the durations (`heartbeatIntervalMs`,
     /// `heartbeatTimeoutMs`, `handshakeTimeoutMs`, `ackTimeoutMs`, `firstEventTimeoutMs`,

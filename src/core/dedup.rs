@@ -6,21 +6,38 @@ use super::json::Object;
 use super::keyset::KeySet;
 use super::time::Instant;
 
-/// The content key of an event: a 64-bit hash over its top-level members in wire order, except
-/// the fields that differ between retries of the same event (`attempt`, `recovered`,
-/// `server_id`, `correlation_id`, `retry_count`). It runs on every frame: see [`Fold`].
+/// The members that differ between retries of one event and so never make two frames
+/// different: a retry wrapper re-stamps the time and counts its attempts (PROTOCOL.md).
+pub(crate) const RETRY_FIELDS: [&[u8]; 6] =
+    [b"timestamp", b"attempt", b"retry_count", b"recovered", b"server_id", b"correlation_id"];
+
+fn is_retry_field(key: &[u8]) -> bool {
+    RETRY_FIELDS.contains(&key)
+}
+
+/// The content key of an event: a 64-bit hash over its top-level members in wire order, and
+/// over the body's members in place of the body's text, leaving out the [`RETRY_FIELDS`] at
+/// both levels. It runs on every frame: see [`Fold`].
 pub(crate) fn content_key(object: &Object<'_>) -> u64 {
     let mut hash = Fold::new();
     for slot in object.top_slots() {
-        if matches!(object.key(slot), b"attempt" | b"recovered" | b"server_id" | b"correlation_id" | b"retry_count") {
+        if is_retry_field(object.key(slot)) {
             continue;
         }
-        let (key, value) = (object.raw_key(slot), object.value_bytes(slot));
-        hash.words(key);
-        hash.words(value);
-        // The lengths, so that member and field boundaries count.
-        hash.push(key.len() as u64);
-        hash.push(value.len() as u64);
+        if object.is_body(slot) {
+            hash.member(object.raw_key(slot), b"{");
+            let mut members = 0;
+            for member in object.body_slots() {
+                if !is_retry_field(object.key(member)) {
+                    hash.member(object.raw_key(member), object.value_bytes(member));
+                    members += 1;
+                }
+            }
+            // So that a body's members do not read as top-level ones.
+            hash.push(members);
+        } else {
+            hash.member(object.raw_key(slot), object.value_bytes(slot));
+        }
     }
     hash.finish()
 }
@@ -56,6 +73,15 @@ impl Fold {
     fn push(&mut self, w: u64) {
         let [a, b, c, d] = self.lanes;
         self.lanes = [b, c, d, Self::mix(a, w)];
+    }
+
+    /// Mixes one member in: its key and value, and their lengths, so that member and field
+    /// boundaries count.
+    fn member(&mut self, key: &[u8], value: &[u8]) {
+        self.words(key);
+        self.words(value);
+        self.push(key.len() as u64);
+        self.push(value.len() as u64);
     }
 
     /// Mixes `bytes` in, eight at a time; a short tail is zero-padded, a longer one is the
@@ -111,6 +137,11 @@ impl DedupWindow {
         DedupWindow { order: VecDeque::with_capacity(cap.min(4096)), keys: KeySet::new(), cap, max_age_ms, evicted: 0 }
     }
 
+    /// What the window holds, in bytes (see `budget`).
+    pub(crate) fn bytes(&self) -> usize {
+        super::budget::dedup(self.order.len())
+    }
+
     /// Records `key` at `now`; returns true if it was already in the window.
     pub(crate) fn seen(&mut self, now: Instant, key: u64) -> bool {
         let key = key.max(1); // 0 marks an empty slot
@@ -148,9 +179,13 @@ mod tests {
     fn retries_share_a_key_and_distinct_events_do_not() {
         let a = key(r#"{"type":"tool_completed","data":{"tool":"q"},"timestamp":1.5,"attempt":null}"#);
         let b = key(r#"{"type":"tool_completed","data":{"tool":"q"},"timestamp":1.5,"attempt":2}"#);
-        let c = key(r#"{"type":"tool_completed","data":{"tool":"q"},"timestamp":1.6,"attempt":null}"#);
+        let restamped = key(r#"{"type":"tool_completed","data":{"tool":"q","attempt":3},"timestamp":1.6}"#);
+        let other = key(r#"{"type":"tool_completed","data":{"tool":"r"},"timestamp":1.5,"attempt":null}"#);
+        let moved = key(r#"{"type":"tool_completed","tool":"q","data":{},"timestamp":1.5}"#);
         assert_eq!(a, b);
-        assert_ne!(a, c);
+        assert_eq!(a, restamped);
+        assert_ne!(a, other);
+        assert_ne!(a, moved);
     }
 
     #[test]

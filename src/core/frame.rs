@@ -6,13 +6,23 @@
 
 use alloc::borrow::{Cow, ToOwned};
 use alloc::string::String;
+use core::cell::Cell;
 use core::ops::Range;
 
+use super::budget::MAX_ID_BYTES;
+use super::credential::Credential;
+use super::dedup::hash_bytes;
 use super::json::{push_str, push_u64, Object, Raw, Slot};
 use super::message::{MessageId, SendOptions};
 use super::output::{Event, Origin};
 use super::report::char_prefix;
 use super::time::Instant;
+
+/// How much of a shortened id is kept before its hash.
+const SHORTENED_ID_PREFIX: usize = 200;
+
+/// How many characters of one part of an error frame a report quotes.
+const ERROR_PART_CHARS: usize = 300;
 
 /// A `seq`-like field: absent, a valid integer, or present but not a non-negative integer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,10 +73,25 @@ pub(crate) enum Frame<'a> {
     Event(EventFrame<'a>),
 }
 
+/// What a frame says about its run.
+pub(crate) enum RunId<'a> {
+    /// No `run_id`, or `null` (at the top level a `null` does not hide the body's).
+    Absent,
+    /// A string, or a number taken by its text (`42` is run `"42"`); at most
+    /// [`MAX_ID_BYTES`] long ([`bounded_id`]).
+    Valid(Cow<'a, str>),
+    /// Neither a string nor a number.
+    Invalid,
+}
+
 /// An event frame: everything the detectors and the application need.
 pub(crate) struct EventFrame<'a> {
     pub(crate) kind: Cow<'a, str>,
     pub(crate) run_id: Option<Cow<'a, str>>,
+    /// The frame's `run_id` was neither a string nor a number: the event is not tracked.
+    pub(crate) run_id_invalid: bool,
+    /// The run id or the tool name was longer than [`MAX_ID_BYTES`] and was shortened.
+    pub(crate) shortened: bool,
     pub(crate) tool: Option<Cow<'a, str>>,
     pub(crate) seq: Num,
     pub(crate) session: Option<Cow<'a, str>>,
@@ -130,6 +155,12 @@ impl EventFrame<'_> {
 }
 
 impl Incoming {
+    /// What holding it costs, in bytes: its texts.
+    pub(crate) fn bytes(&self) -> usize {
+        let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        self.kind.len() + self.data.len() + text(&self.run_id) + text(&self.tool)
+    }
+
     /// The event for the application.
     pub(crate) fn into_event(self, at: Instant) -> Event {
         Event {
@@ -168,6 +199,28 @@ enum Key {
 }
 
 const KEYS: usize = Key::SupportCode as usize + 1;
+
+/// Every [`Key`], in declaration order (indexed by `Key as usize`).
+const KEY_ORDER: [Key; KEYS] = [
+    Key::Type,
+    Key::Protocol,
+    Key::Session,
+    Key::HeadSeq,
+    Key::MessageId,
+    Key::RunId,
+    Key::OriginalMessageId,
+    Key::FromSeq,
+    Key::Reason,
+    Key::ToolName,
+    Key::Tool,
+    Key::Seq,
+    Key::Recovered,
+    Key::ErrorCode,
+    Key::Code,
+    Key::ErrorMessage,
+    Key::Message,
+    Key::SupportCode,
+];
 
 /// The name of each [`Key`], in declaration order (indexed by `Key as usize`).
 const KEY_NAMES: [&[u8]; KEYS] = [
@@ -214,23 +267,40 @@ fn key_index(name: &[u8]) -> Option<usize> {
 struct Fields<'o, 'a> {
     object: &'o Object<'a>,
     top: [Option<&'o Slot>; KEYS],
+    /// The first key read that appears twice with different values.
+    conflict: Cell<Option<Key>>,
 }
 
 impl<'o, 'a> Fields<'o, 'a> {
     /// No member found yet; [`Fields::read`] finds them.
     fn new(object: &'o Object<'a>) -> Self {
-        Fields { object, top: [None; KEYS] }
+        Fields { object, top: [None; KEYS], conflict: Cell::new(None) }
     }
 
-    /// Finds the first top-level member of each [`Key`]. Filled in place (the caller's
-    /// `Fields`, not a returned one): the array is too large to copy per frame.
+    /// Finds the first top-level member of each [`Key`], and notes a key repeated with
+    /// another value. Filled in place (the caller's `Fields`, not a returned one): the array
+    /// is too large to copy per frame.
     fn read(&mut self) {
         let object = self.object;
         for slot in object.top_slots() {
-            if let Some(entry) = key_index(object.key(slot)).and_then(|i| self.top.get_mut(i)) {
-                entry.get_or_insert(slot);
+            let Some(index) = key_index(object.key(slot)) else { continue };
+            let Some(entry) = self.top.get_mut(index) else { continue };
+            match entry {
+                None => *entry = Some(slot),
+                Some(first) if object.value_bytes(first) != object.value_bytes(slot) => {
+                    if self.conflict.get().is_none() {
+                        self.conflict.set(KEY_ORDER.get(index).copied());
+                    }
+                }
+                Some(_) => {}
             }
         }
+    }
+
+    /// The name of the first key read that appears twice with different values.
+    fn conflict(&self) -> Option<&'static str> {
+        let key = self.conflict.get()?;
+        KEY_NAMES.get(key as usize).and_then(|name| core::str::from_utf8(name).ok())
     }
 
     /// The top-level member `key`.
@@ -247,10 +317,37 @@ impl<'o, 'a> Fields<'o, 'a> {
         self.top_slot(key).or_else(|| self.body_slot(key))
     }
 
-    /// The first member of the body named `key`.
+    /// The first member of the body named `key` (a later one with another value is noted as
+    /// a conflict).
     fn body_slot(&self, key: Key) -> Option<&'o Slot> {
         let name = *KEY_NAMES.get(key as usize)?;
-        self.object.body_slots().iter().find(|s| self.object.key_is(s, name))
+        let mut named = self.object.body_slots().iter().filter(|s| self.object.key_is(s, name));
+        let first = named.next()?;
+        let value = self.object.value_bytes(first);
+        if named.any(|s| self.object.value_bytes(s) != value) && self.conflict.get().is_none() {
+            self.conflict.set(Some(key));
+        }
+        Some(first)
+    }
+
+    /// The run id: top level, else body; see [`RunId`].
+    fn run_id(&self) -> RunId<'a> {
+        match self.top_slot(Key::RunId).map(|s| self.id_at(s)) {
+            None | Some(RunId::Absent) => self.body_slot(Key::RunId).map_or(RunId::Absent, |s| self.id_at(s)),
+            Some(id) => id,
+        }
+    }
+
+    fn id_at(&self, slot: &Slot) -> RunId<'a> {
+        let raw = self.object.value(slot);
+        if raw.0 == "null" {
+            return RunId::Absent;
+        }
+        match self.object.string(slot) {
+            Some(text) => RunId::Valid(text),
+            None if raw.is_number() => RunId::Valid(Cow::Borrowed(raw.0)),
+            None => RunId::Invalid,
+        }
     }
 
     /// The top-level member `key` as a string.
@@ -268,10 +365,27 @@ impl<'o, 'a> Fields<'o, 'a> {
     }
 }
 
-/// Classifies `object`, a parsed frame; `Err` is a protocol violation's detail.
-pub(crate) fn classify<'a>(object: &Object<'a>) -> Result<Frame<'a>, &'static str> {
+/// A classified frame, and the first member it repeats with another value (the first value
+/// is the one read).
+pub(crate) struct Classified<'a> {
+    pub(crate) frame: Frame<'a>,
+    pub(crate) conflict: Option<&'static str>,
+}
+
+/// Classifies `object`, a parsed frame; `Err` is a protocol violation's detail. Error texts
+/// are redacted of `credential` before they are cut to length.
+pub(crate) fn classify<'a>(
+    object: &Object<'a>,
+    credential: Option<&Credential>,
+) -> Result<Classified<'a>, &'static str> {
     let mut fields = Fields::new(object);
     fields.read();
+    let frame = frame(&fields, credential)?;
+    Ok(Classified { frame, conflict: fields.conflict() })
+}
+
+fn frame<'a>(fields: &Fields<'_, 'a>, credential: Option<&Credential>) -> Result<Frame<'a>, &'static str> {
+    let object = fields.object;
     let kind = match fields.top_slot(Key::Type) {
         None => return Err("frame has no type"),
         Some(slot) => object.string(slot).ok_or("frame type is not a string")?,
@@ -295,13 +409,13 @@ pub(crate) fn classify<'a>(object: &Object<'a>) -> Result<Frame<'a>, &'static st
         }
         "ack" => {
             return Ok(match fields.text(Key::MessageId) {
-                Some(message_id) => Frame::Ack { message_id, run_id: fields.text(Key::RunId) },
+                Some(message_id) => Frame::Ack { message_id, run_id: bounded(fields.text(Key::RunId)).0 },
                 None => Frame::Ignored,
             })
         }
         "system_message" => {
             if let Some(message_id) = fields.field_text(Key::OriginalMessageId) {
-                return Ok(Frame::Ack { message_id, run_id: fields.field_text(Key::RunId) });
+                return Ok(Frame::Ack { message_id, run_id: bounded(fields.field_text(Key::RunId)).0 });
             }
         }
         "resumed" => {
@@ -313,13 +427,23 @@ pub(crate) fn classify<'a>(object: &Object<'a>) -> Result<Frame<'a>, &'static st
         }
         "resume_failed" => return Ok(Frame::ResumeFailed { reason: fields.text(Key::Reason) }),
         "error_message" | "connection_error" | "system_error" | "error" => {
-            return Ok(Frame::Error { detail: error_detail(&fields) })
+            return Ok(Frame::Error { detail: error_detail(fields, credential) })
         }
         _ => {}
     }
+    let (run_id, run_id_invalid) = match fields.run_id() {
+        RunId::Absent => (None, false),
+        RunId::Valid(id) => (Some(id), false),
+        RunId::Invalid => (None, true),
+    };
+    let tool = fields.field_text(Key::ToolName).or_else(|| fields.field_text(Key::Tool));
+    let (run_id, long_run) = bounded(run_id);
+    let (tool, long_tool) = bounded(tool);
     Ok(Frame::Event(EventFrame {
-        run_id: fields.field_text(Key::RunId),
-        tool: fields.field_text(Key::ToolName).or_else(|| fields.field_text(Key::Tool)),
+        run_id,
+        run_id_invalid,
+        shortened: long_run || long_tool,
+        tool,
         seq: fields.num(Key::Seq),
         session: fields.text(Key::Session),
         body: object.body().map_or("{}", |r| r.0),
@@ -329,8 +453,41 @@ pub(crate) fn classify<'a>(object: &Object<'a>) -> Result<Frame<'a>, &'static st
     }))
 }
 
-/// "CODE: message (support SUP-7)" from whichever fields the error frame has.
-fn error_detail(fields: &Fields<'_, '_>) -> String {
+/// `id` if it is at most [`MAX_ID_BYTES`] long; else its first [`SHORTENED_ID_PREFIX`] bytes
+/// (whole characters), `…` and its 64-bit hash in hex, so that distinct long ids stay
+/// distinct. The flag says it was shortened.
+pub(crate) fn bounded_id(id: Cow<'_, str>) -> (Cow<'_, str>, bool) {
+    if id.len() <= MAX_ID_BYTES {
+        return (id, false);
+    }
+    let mut cut = SHORTENED_ID_PREFIX;
+    while !id.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let mut short = String::with_capacity(cut + 20);
+    short.push_str(id.get(..cut).unwrap_or_default());
+    short.push('…');
+    let hash = hash_bytes(id.as_bytes());
+    for shift in (0..16).rev() {
+        let nibble = (hash >> (4 * shift)) & 0xF;
+        short.push(char::from_digit(nibble as u32, 16).unwrap_or('0'));
+    }
+    (Cow::Owned(short), true)
+}
+
+fn bounded(id: Option<Cow<'_, str>>) -> (Option<Cow<'_, str>>, bool) {
+    match id {
+        None => (None, false),
+        Some(id) => {
+            let (id, shortened) = bounded_id(id);
+            (Some(id), shortened)
+        }
+    }
+}
+
+/// "CODE: message (support SUP-7)" from whichever fields the error frame has, each part
+/// redacted of the credential, then cut to [`ERROR_PART_CHARS`].
+fn error_detail(fields: &Fields<'_, '_>, credential: Option<&Credential>) -> String {
     let code = fields.field_text(Key::ErrorCode).or_else(|| fields.field_text(Key::Code));
     let message = fields.field_text(Key::ErrorMessage).or_else(|| fields.field_text(Key::Message));
     let support = fields.field_text(Key::SupportCode);
@@ -341,8 +498,12 @@ fn error_detail(fields: &Fields<'_, '_>) -> String {
     for (sep, part) in [(": ", code), (": ", message), (" support ", support)] {
         if let Some(part) = part {
             out.push_str(sep);
+            let part = match credential {
+                Some(credential) => Cow::Owned(credential.redact(&part).into_owned()),
+                None => part,
+            };
             // Bound what a hostile server can put into a report.
-            out.push_str(char_prefix(&part, 300));
+            out.push_str(char_prefix(&part, ERROR_PART_CHARS));
         }
     }
     out

@@ -164,6 +164,11 @@ impl<'a> Object<'a> {
         self.body_slots().iter().find(|s| self.key_is(s, name.as_bytes())).map(|s| self.value(s))
     }
 
+    /// Whether `slot` is the body's member (its value is the body).
+    pub(crate) fn is_body(&self, slot: &Slot) -> bool {
+        self.body.as_ref().is_some_and(|body| body.start == slot.value.0)
+    }
+
     /// The top-level members' places.
     pub(crate) fn top_slots(&self) -> &[Slot] {
         &self.slots.top
@@ -248,6 +253,11 @@ impl<'a> Raw<'a> {
             "false" => Some(false),
             _ => None,
         }
+    }
+
+    /// Whether the value is a number (validated by the scan: it starts with `-` or a digit).
+    pub fn is_number(self) -> bool {
+        self.0.starts_with(|c: char| c == '-' || c.is_ascii_digit())
     }
 
     /// Whether the value is an object.

@@ -76,7 +76,9 @@ pub(crate) enum Refusal {
 impl Refusal {
     pub(crate) fn detail(self) -> &'static str {
         match self {
-            Refusal::PendingFull => "too many messages awaiting acknowledgement (pendingCap reached)",
+            Refusal::PendingFull => {
+                "too many messages awaiting an acknowledgement or their agent run (pendingCap reached)"
+            }
             Refusal::BufferFull => "send buffer full while disconnected (sendBufferCap reached)",
         }
     }

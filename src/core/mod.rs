@@ -6,7 +6,9 @@
 //! natively on a virtual clock, by the thousands.
 
 mod backoff;
+mod budget;
 mod config;
+mod credential;
 mod dedup;
 mod frame;
 pub mod json;
@@ -21,6 +23,7 @@ mod tracker;
 pub(crate) mod vecs;
 
 pub use config::{Config, ConfigError, Dialect, DialectChoice, Reconnect, MAX_REQUIRED_EVENTS};
+pub use credential::{Credential, AUTH_SUBPROTOCOL, REDACTED};
 pub use message::{MessageId, SendOptions};
 pub use output::{ConnectionState, Event, Origin, Output, Receipt, Recovery, Transmit, Verdict};
 pub use report::{FailureKind, Report, SeqRange, Severity};

@@ -8,19 +8,24 @@
 
 use alloc::borrow::ToOwned;
 use alloc::boxed::Box;
-use alloc::collections::BinaryHeap;
+use alloc::collections::{BinaryHeap, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cmp::Reverse;
 
+use super::budget::{RUN_OVERHEAD, RUN_TOOLS, RUN_TOOL_BYTES, TOOL_OVERHEAD};
 use super::dedup::hash_bytes;
 use super::keyset::KeySet;
-use super::report::{Detail, FailureKind, Report, Severity};
+use super::report::{char_prefix, Detail, FailureKind, Report, Severity};
 use super::time::{earliest, Instant};
 use super::vecs::{put_at, take_at};
 
-/// Tool calls tracked per run; more open at once are not paired.
-const TOOLS_PER_RUN: usize = 16;
+/// Runs remembered after they leave the table, so that a late copy of one of their events is
+/// not taken for a new run.
+const RETIRED_RUNS: usize = 4096;
+
+/// How many characters of an event type a report quotes.
+const KIND_CHARS: usize = 64;
 
 const AGENT_STARTED: &str = "agent_started";
 const AGENT_COMPLETED: &str = "agent_completed";
@@ -46,6 +51,11 @@ struct Run {
     open_tools: Vec<String>,
     /// `tool_completed` without a prior `tool_executing`, and when it came.
     orphan_completions: Vec<(String, Instant)>,
+    /// The bytes of the tool names in `open_tools` and `orphan_completions`.
+    tool_bytes: usize,
+    /// More tools than [`RUN_TOOLS`] or [`RUN_TOOL_BYTES`] allow: this run's tools are no
+    /// longer paired (said once, as a `protocol_violation`).
+    tools_unpaired: bool,
     /// When the terminal event came, and whether it was an error.
     closed: Option<(Instant, bool)>,
     /// Final checks done; the run is kept only to recognise late events.
@@ -92,6 +102,45 @@ impl Run {
         self.seen & 1u32.checked_shl(index as u32).unwrap_or(0) != 0
     }
 
+    /// What the run holds, in bytes (see `budget`).
+    fn bytes(&self) -> usize {
+        let tools = self.open_tools.len() + self.orphan_completions.len();
+        RUN_OVERHEAD + self.id.len() + self.tool_bytes + tools * TOOL_OVERHEAD
+    }
+
+    /// Records a tool name in `open_tools` (or, `at` given, in `orphan_completions`) if the
+    /// run's tool budget allows; past it, stops pairing the run's tools and says so.
+    fn hold_tool(&mut self, now: Instant, tool: &str, at: Option<Instant>, out: &mut Vec<Report>) -> bool {
+        if self.tools_unpaired {
+            return false;
+        }
+        let count = self.open_tools.len() + self.orphan_completions.len();
+        if count >= RUN_TOOLS || self.tool_bytes + tool.len() > RUN_TOOL_BYTES {
+            self.tools_unpaired = true;
+            self.open_tools.clear();
+            self.orphan_completions.clear();
+            self.tool_bytes = 0;
+            let detail = Detail::new("more than ")
+                .num(RUN_TOOLS as u64)
+                .text(" tool calls (or ")
+                .num(RUN_TOOL_BYTES as u64)
+                .text(" bytes of tool names) open at once: this run's tools are no longer paired");
+            out.push(self.report(FailureKind::ProtocolViolation, now, detail));
+            return false;
+        }
+        self.tool_bytes += tool.len();
+        match at {
+            None => self.open_tools.push(tool.to_owned()),
+            Some(at) => self.orphan_completions.push((tool.to_owned(), at)),
+        }
+        true
+    }
+
+    /// Forgets a tool name's bytes (its entry was taken out).
+    fn release_tool(&mut self, tool: &str) {
+        self.tool_bytes = self.tool_bytes.saturating_sub(tool.len());
+    }
+
     /// Final checks of a closed run: tools still open, required events absent. Finishes it.
     fn close_checks(&mut self, now: Instant, required: &[String], out: &mut Vec<Report>) {
         let error = self.closed.is_some_and(|(_, error)| error);
@@ -99,9 +148,10 @@ impl Run {
             let detail = Detail::new("the run closed with tool ").text(&tool).text(" still executing");
             out.push(self.report(FailureKind::ToolUnfinished, now, detail));
         }
+        self.tool_bytes = 0;
         for (i, name) in required.iter().enumerate() {
             let excused = (name == AGENT_STARTED && self.started) || (name == AGENT_COMPLETED && error);
-            if !self.saw(i) && !excused {
+            if !self.saw(i) && !excused && !repeated(required, i) {
                 let detail = Detail::new("required event ").text(name).text(" never came before the run closed");
                 out.push(self.report(FailureKind::MissingEvent, now, detail));
             }
@@ -121,6 +171,7 @@ impl Run {
         }
         for (tool, at) in core::mem::take(&mut self.orphan_completions) {
             if at.plus(reorder_ms) <= now {
+                self.release_tool(&tool);
                 let detail = Detail::new("tool_completed for ").text(&tool).text(" came without its tool_executing");
                 out.push(self.report(FailureKind::MissingEvent, now, detail));
             } else {
@@ -142,7 +193,7 @@ impl Run {
                 // A second silence as long: the run is abandoned.
                 let silent = now.since(self.last_activity);
                 for (i, name) in required.iter().enumerate() {
-                    if !(self.saw(i) || name == AGENT_STARTED && self.started) {
+                    if !(self.saw(i) || name == AGENT_STARTED && self.started || repeated(required, i)) {
                         let detail = Detail::new("required event ")
                             .text(name)
                             .text(" never came: run silent for ")
@@ -156,6 +207,21 @@ impl Run {
             None => {}
         }
     }
+}
+
+impl Run {
+    /// The run leaves the table before its deadlines: every wait still pending is decided
+    /// now, as if its window had ended — a loss it was waiting on is reported, not forgotten —
+    /// and a closed run gets its final checks.
+    fn settle(&mut self, now: Instant, required: &[String], out: &mut Vec<Report>) {
+        // A window of zero ends every wait now; stalls are not decided early.
+        self.expire(now, required, 0, u64::MAX, out);
+    }
+}
+
+/// Whether `required[index]` repeats an entry before it (a repeated entry is required once).
+fn repeated(required: &[String], index: usize) -> bool {
+    required.get(..index).zip(required.get(index)).is_some_and(|(before, name)| before.contains(name))
 }
 
 /// The run table. Bounded by `cap`: finished runs leave first; if every run is open, the one
@@ -178,6 +244,10 @@ pub(crate) struct Runs {
     /// The index of the run of the last event observed; stale once runs leave the table, so
     /// only a hint, checked against the id.
     recent: usize,
+    /// Keys of the runs that left the table, oldest first; at most [`RETIRED_RUNS`].
+    retired: VecDeque<u64>,
+    /// The same keys, for lookups.
+    retired_keys: KeySet,
     cap: usize,
     reorder_ms: u64,
     stall_ms: u64,
@@ -201,6 +271,8 @@ impl Runs {
             due: Vec::new(),
             keys: KeySet::new(),
             recent: 0,
+            retired: VecDeque::new(),
+            retired_keys: KeySet::new(),
             cap,
             reorder_ms,
             stall_ms,
@@ -249,6 +321,12 @@ impl Runs {
         let mut new_run = false;
         let index = match self.index_of(event.run_id) {
             Ok(i) => i,
+            Err(key) if self.retired_keys.contains(key) => {
+                let kind = char_prefix(event.kind, KIND_CHARS);
+                let detail = Detail::new(kind).text(" arrived after its run had closed and left the run table");
+                out.push(Report::new(FailureKind::OutOfOrder, now, detail.done()).run(Some(event.run_id)));
+                return (Observed { new_run, deadline }, usize::MAX);
+            }
             Err(key) => {
                 self.make_room(now, required, out);
                 new_run = true;
@@ -260,6 +338,8 @@ impl Runs {
                     start_missing_since: None,
                     open_tools: Vec::new(),
                     orphan_completions: Vec::new(),
+                    tool_bytes: 0,
+                    tools_unpaired: false,
                     closed: None,
                     finished: false,
                     last_activity: now,
@@ -283,7 +363,7 @@ impl Runs {
         if run.finished || (run.closed.is_some() && !Self::may_follow_close(run, event)) {
             out.push(report(
                 FailureKind::OutOfOrder,
-                Detail::new(event.kind).text(" arrived after its run had closed"),
+                Detail::new(char_prefix(event.kind, KIND_CHARS)).text(" arrived after its run had closed"),
             ));
             return (Observed { new_run, deadline }, index);
         }
@@ -304,26 +384,27 @@ impl Runs {
                 let tool = event.tool.unwrap_or("");
                 if let Some(i) = run.orphan_completions.iter().position(|(t, _)| t == tool) {
                     take_at(&mut run.orphan_completions, i);
+                    run.release_tool(tool);
                     out.push(report(
                         FailureKind::OutOfOrder,
                         Detail::new("tool_executing for ").text(tool).text(" arrived after its tool_completed"),
                     ));
-                } else if run.open_tools.len() < TOOLS_PER_RUN {
-                    run.open_tools.push(tool.to_owned());
+                } else {
+                    run.hold_tool(now, tool, None, out);
                 }
             }
             TOOL_COMPLETED => {
                 let tool = event.tool.unwrap_or("");
                 if let Some(i) = run.open_tools.iter().position(|t| t == tool) {
                     take_at(&mut run.open_tools, i);
+                    run.release_tool(tool);
                     if run.closed.is_some() {
                         out.push(report(
                             FailureKind::OutOfOrder,
                             Detail::new("tool_completed for ").text(tool).text(" arrived after its run closed"),
                         ));
                     }
-                } else if run.orphan_completions.len() < TOOLS_PER_RUN {
-                    run.orphan_completions.push((tool.to_owned(), now));
+                } else if run.hold_tool(now, tool, Some(now), out) {
                     deadline = earliest(deadline, now.plus(reorder_ms));
                 }
             }
@@ -358,9 +439,11 @@ impl Runs {
         found.ok_or(key)
     }
 
-    /// After the terminal event only the completion of a still-open tool may come.
+    /// After the terminal event only the completion of a still-open tool may come (any
+    /// completion, once the run's tools are no longer paired).
     fn may_follow_close(run: &Run, event: &RunEvent<'_>) -> bool {
-        event.kind == TOOL_COMPLETED && run.open_tools.iter().any(|t| Some(t.as_str()) == event.tool)
+        event.kind == TOOL_COMPLETED
+            && (run.tools_unpaired || run.open_tools.iter().any(|t| Some(t.as_str()) == event.tool))
     }
 
     /// The index of the run whose last event is the oldest (the first of equals).
@@ -374,8 +457,9 @@ impl Runs {
         oldest.map(|(i, _)| i)
     }
 
-    /// Frees a slot if the table is full: a finished run if any; else a closed run, whose
-    /// final checks run now; else the run silent longest, with a `run_stalled` warning.
+    /// Frees a slot if the table is full: a finished run if any; else a closed run; else the
+    /// run silent longest, with a `run_stalled` warning. The run leaving is settled first:
+    /// what it was waiting on is decided now, so that no loss leaves with it.
     fn make_room(&mut self, now: Instant, required: &[String], out: &mut Vec<Report>) {
         if self.runs.len() < self.cap {
             return;
@@ -391,16 +475,28 @@ impl Runs {
         // when it is full.
         let mut run = self.runs.remove(i);
         self.keys.remove(run.key);
+        self.retire(run.key);
         if run.finished {
             return;
         }
-        if run.closed.is_some() {
-            run.close_checks(now, required, out);
-            return;
+        let open = run.open();
+        run.settle(now, required, out);
+        if open {
+            let detail =
+                Detail::new("run table full (runTableCap ").num(self.cap as u64).text("): stopped watching this run");
+            out.push(run.report(FailureKind::RunStalled, now, detail).severity(Severity::Warning));
         }
-        let detail =
-            Detail::new("run table full (runTableCap ").num(self.cap as u64).text("): stopped watching this run");
-        out.push(run.report(FailureKind::RunStalled, now, detail).severity(Severity::Warning));
+    }
+
+    /// Remembers that the run keyed `key` left the table.
+    fn retire(&mut self, key: u64) {
+        if self.retired.len() >= RETIRED_RUNS {
+            if let Some(old) = self.retired.pop_front() {
+                self.retired_keys.remove(old);
+            }
+        }
+        self.retired.push_back(key);
+        self.retired_keys.insert(key);
     }
 
     /// Reports every deadline that has passed and drops finished runs past their retention.
@@ -439,14 +535,18 @@ impl Runs {
         due.clear();
         self.due = due;
         if retired {
-            let keys = &mut self.keys;
+            let mut leaving = Vec::new();
             self.runs.retain(|r| {
                 let keep = !(r.finished && r.last_activity.plus(retention_ms) <= now);
                 if !keep {
-                    keys.remove(r.key);
+                    leaving.push(r.key);
                 }
                 keep
             });
+            for key in leaving {
+                self.keys.remove(key);
+                self.retire(key);
+            }
         }
         self.next_deadline()
     }
@@ -512,6 +612,11 @@ impl Runs {
     /// Runs not yet closed.
     pub(crate) fn open_count(&self) -> usize {
         self.runs.iter().filter(|r| r.open()).count()
+    }
+
+    /// What the table holds, in bytes (see `budget`).
+    pub(crate) fn bytes(&self) -> usize {
+        self.runs.iter().map(|r| r.bytes()).sum::<usize>() + self.retired.len() * 2 * core::mem::size_of::<u64>()
     }
 }
 

@@ -10,6 +10,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::budget::HELD_EVENT_BYTES;
 use super::frame::Incoming;
 use super::output::Verdict;
 use super::report::{Detail, FailureKind, Report, SeqRange};
@@ -136,7 +137,7 @@ impl Sequence {
         if self.deadline.is_none() {
             self.deadline = Some(now.plus(window_ms));
         }
-        if self.held.len() > self.held_cap {
+        if self.held.len() > self.held_cap || self.held.bytes > HELD_EVENT_BYTES {
             // No room to wait: the hole is declared now.
             self.deadline = Some(now);
         }
@@ -190,7 +191,7 @@ impl Sequence {
     pub(crate) fn expire(&mut self, now: Instant, out: &mut Vec<Report>) -> Vec<Incoming> {
         self.deadline = None;
         self.reorder_reported = false;
-        let held = core::mem::take(&mut self.held.0);
+        let held = self.held.take();
         let mut ready = Vec::with_capacity(held.len());
         for (seq, event) in held.into_iter().rev() {
             if seq < self.next {
@@ -310,17 +311,26 @@ impl Sequence {
     pub(crate) fn held(&self) -> usize {
         self.held.len()
     }
+
+    /// The bytes of the events held for reordering.
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.held.bytes
+    }
 }
 
 /// Events held for reordering, sorted by `seq`, highest first, so that the next in order pops
 /// off the end (few, and rarely any: a sorted vector beats a tree here, in speed and in code
 /// size).
 #[derive(Default)]
-struct Held(Vec<(u64, Incoming)>);
+struct Held {
+    events: Vec<(u64, Incoming)>,
+    /// The bytes of their texts ([`Incoming::bytes`]).
+    bytes: usize,
+}
 
 impl Held {
     fn find(&self, seq: u64) -> Result<usize, usize> {
-        self.0.binary_search_by(|(held, _)| seq.cmp(held))
+        self.events.binary_search_by(|(held, _)| seq.cmp(held))
     }
 
     fn contains(&self, seq: u64) -> bool {
@@ -329,33 +339,45 @@ impl Held {
 
     fn insert(&mut self, seq: u64, event: Incoming) {
         if let Err(at) = self.find(seq) {
-            put_at(&mut self.0, at, (seq, event));
+            self.bytes += event.bytes();
+            put_at(&mut self.events, at, (seq, event));
         }
     }
 
     fn remove(&mut self, seq: u64) -> Option<Incoming> {
         let at = self.find(seq).ok()?;
-        take_at(&mut self.0, at).map(|(_, event)| event)
+        let (_, event) = take_at(&mut self.events, at)?;
+        self.bytes = self.bytes.saturating_sub(event.bytes());
+        Some(event)
     }
 
     /// The first event, if its `seq` passes `test`.
     fn pop_first_if(&mut self, test: impl FnOnce(u64) -> bool) -> Option<Incoming> {
-        let (seq, _) = self.0.last()?;
+        let (seq, _) = self.events.last()?;
         if !test(*seq) {
             return None;
         }
-        self.0.pop().map(|(_, event)| event)
+        let (_, event) = self.events.pop()?;
+        self.bytes = self.bytes.saturating_sub(event.bytes());
+        Some(event)
     }
 
     fn len(&self) -> usize {
-        self.0.len()
+        self.events.len()
     }
 
     fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.events.is_empty()
     }
 
     fn clear(&mut self) {
-        self.0.clear();
+        self.events.clear();
+        self.bytes = 0;
+    }
+
+    /// Takes every held event, highest `seq` first.
+    fn take(&mut self) -> Vec<(u64, Incoming)> {
+        self.bytes = 0;
+        core::mem::take(&mut self.events)
     }
 }

@@ -1,15 +1,17 @@
 //! The tracker: one chat connection's delivery state, driven by its caller.
 
-use alloc::borrow::ToOwned;
+use alloc::borrow::{Cow, ToOwned};
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
 use super::backoff::Jitter;
+use super::budget::{MAX_ID_BYTES, OUTPUT_QUEUE_BYTES};
 use super::config::{Config, ConfigError, Dialect, DialectChoice};
+use super::credential::Credential;
 use super::dedup::{content_key, DedupWindow};
-use super::frame::{self, classify, EventFrame, Frame, Incoming, Num};
+use super::frame::{self, classify, Classified, EventFrame, Frame, Incoming, Num};
 use super::json::{Object, Slots};
 use super::message::{MessageId, Messages, SendOptions};
 use super::output::{ConnectionState, Output, Recovery, Transmit, Verdict};
@@ -62,6 +64,15 @@ enum Timer {
 }
 
 const TIMERS: usize = 6;
+
+/// How many characters of a close reason a report quotes (a close reason has at most 123 bytes).
+const CLOSE_REASON_CHARS: usize = 123;
+
+/// How many characters of a `resume_failed` reason a report quotes.
+const RESUME_REASON_CHARS: usize = 100;
+
+/// How many characters of an event type a report quotes.
+const KIND_CHARS: usize = 64;
 
 #[derive(Default)]
 struct Timers([Option<Instant>; TIMERS]);
@@ -139,6 +150,9 @@ pub struct Health {
     pub dropped_outputs: u64,
     /// Content keys pushed out of the duplicate window by its cap.
     pub dedup_evicted: u64,
+    /// Bytes held of what the server sent (runs, held events, queued outputs, the duplicate
+    /// window); at most [`Config::memory_budget`].
+    pub bytes_held: usize,
 }
 
 /// One chat connection's delivery tracker: a deterministic, sans-IO state machine.
@@ -184,8 +198,10 @@ pub struct Tracker {
     phase: Phase,
     state: ConnectionState,
     ever_opened: bool,
-    /// Failed attempts since the connection was last open.
+    /// Failed attempts since a connection last proved healthy.
     attempt: u32,
+    /// When the current connection opened, if it is open.
+    opened_at: Option<Instant>,
     timers: Timers,
     jitter: Jitter,
     sequence: Sequence,
@@ -196,6 +212,8 @@ pub struct Tracker {
     messages: Messages,
     transmits: VecDeque<Transmit>,
     outputs: VecDeque<Output>,
+    /// The bytes of the events and reports in `outputs` (see `budget`).
+    output_bytes: usize,
     /// Reports produced by the detectors during one input, before they become outputs.
     findings: Vec<Report>,
     /// Outputs dropped since the last report of it.
@@ -220,6 +238,7 @@ impl Tracker {
             state: ConnectionState::Closed,
             ever_opened: false,
             attempt: 0,
+            opened_at: None,
             timers: Timers::default(),
             jitter: Jitter::new(config.jitter_seed),
             sequence: Sequence::new(config.reorder_buffer_cap),
@@ -234,6 +253,7 @@ impl Tracker {
             messages: Messages::new(config.pending_cap, config.send_buffer_cap),
             transmits: VecDeque::new(),
             outputs: VecDeque::new(),
+            output_bytes: 0,
             findings: Vec::new(),
             dropped_unreported: 0,
             last_frame_at: None,
@@ -274,6 +294,7 @@ impl Tracker {
             wakes: self.stats.wakes,
             dropped_outputs: self.stats.dropped_outputs,
             dedup_evicted: self.dedup.evicted,
+            bytes_held: self.runs.bytes() + self.sequence.held_bytes() + self.output_bytes + self.dedup.bytes(),
         }
     }
 
@@ -358,7 +379,9 @@ impl Tracker {
         } else {
             " (unclean)"
         });
-        let detail = if reason.is_empty() { detail } else { detail.text(": ").text(char_prefix(reason, 123)) };
+        let reason = self.redact(reason);
+        let detail =
+            if reason.is_empty() { detail } else { detail.text(": ").text(char_prefix(&reason, CLOSE_REASON_CHARS)) };
         let report = Report::new(FailureKind::ConnectionLost, now, detail.done());
         self.connection_down(now, report);
     }
@@ -421,27 +444,25 @@ impl Tracker {
 
     /// One text frame from the server.
     pub fn handle_frame(&mut self, now: Instant, text: &str) {
-        self.stats.received += 1;
-        self.last_frame_at = Some(now);
-        // Any frame is a sign of life.
-        self.timers.set(Timer::Liveness, None);
-        if self.phase == Phase::Open {
-            self.timers.set(Timer::Ping, Some(now.plus(self.config.heartbeat_interval_ms)));
-        }
+        self.frame_arrived(now);
         if text.len() > self.config.max_frame_bytes {
-            let detail = Detail::new("frame of ")
-                .num(text.len() as u64)
-                .text(" bytes exceeds maxFrameBytes ")
-                .num(self.config.max_frame_bytes as u64);
-            self.violation(now, detail.done());
+            self.oversize(now, text.len());
         } else {
             let buffer = core::mem::take(&mut self.parse_buffer);
             match Object::parse_in(text, self.config.max_depth, buffer) {
                 Err(e) => self.violation(now, e.as_str().to_owned()),
                 Ok(object) => {
-                    match classify(&object) {
+                    match classify(&object, self.config.credential.as_ref()) {
                         Err(detail) => self.violation(now, detail.to_owned()),
-                        Ok(frame) => self.on_frame(now, frame, &object),
+                        Ok(Classified { frame, conflict }) => {
+                            if let Some(key) = conflict {
+                                let detail = Detail::new("the frame repeats ")
+                                    .text(key)
+                                    .text(" with another value; the first one is used");
+                                self.violation(now, detail.done());
+                            }
+                            self.on_frame(now, frame, &object)
+                        }
                     }
                     self.parse_buffer = object.into_buffer();
                 }
@@ -450,18 +471,47 @@ impl Tracker {
         self.flush_findings();
     }
 
+    /// Whether a text frame of `utf16_len` UTF-16 code units (JavaScript's `length`) may be
+    /// within `max_frame_bytes`: a driver asks before copying the frame out of JavaScript, and
+    /// hands one that may not to [`handle_oversize_frame`](Self::handle_oversize_frame)
+    /// instead. Its UTF-8 form has at least as many bytes as code units.
+    pub fn frame_may_fit(&self, utf16_len: usize) -> bool {
+        utf16_len <= self.config.max_frame_bytes
+    }
+
+    /// A text frame of at least `len` bytes arrived that the driver did not copy because it
+    /// exceeds `max_frame_bytes`: a sign of life, and a `protocol_violation`.
+    pub fn handle_oversize_frame(&mut self, now: Instant, len: usize) {
+        self.frame_arrived(now);
+        self.oversize(now, len);
+        self.flush_findings();
+    }
+
     /// One binary frame from the server, of `len` bytes: a sign of life, and a
     /// `protocol_violation` (every frame must be text).
     pub fn handle_binary_frame(&mut self, now: Instant, len: usize) {
+        self.frame_arrived(now);
+        let detail = Detail::new("binary frame of ").num(len as u64).text(" bytes; frames must be text");
+        self.violation(now, detail.done());
+        self.flush_findings();
+    }
+
+    /// What any frame means before it is read: the connection is alive.
+    fn frame_arrived(&mut self, now: Instant) {
         self.stats.received += 1;
         self.last_frame_at = Some(now);
         self.timers.set(Timer::Liveness, None);
         if self.phase == Phase::Open {
             self.timers.set(Timer::Ping, Some(now.plus(self.config.heartbeat_interval_ms)));
         }
-        let detail = Detail::new("binary frame of ").num(len as u64).text(" bytes; frames must be text");
+    }
+
+    fn oversize(&mut self, now: Instant, len: usize) {
+        let detail = Detail::new("frame of ")
+            .num(len as u64)
+            .text(" bytes exceeds maxFrameBytes ")
+            .num(self.config.max_frame_bytes as u64);
         self.violation(now, detail.done());
-        self.flush_findings();
     }
 
     // ---- outputs -------------------------------------------------------------------------
@@ -474,6 +524,7 @@ impl Tracker {
     /// The next output for the driver or the application.
     pub fn poll_output(&mut self) -> Option<Output> {
         if let Some(output) = self.outputs.pop_front() {
+            self.output_bytes = self.output_bytes.saturating_sub(output_bytes(&output));
             return Some(output);
         }
         if self.dropped_unreported == 0 {
@@ -538,6 +589,11 @@ impl Tracker {
             self.timers.set(t, None);
         }
         self.sequence.suspend();
+        // Only a connection that proved healthy earns a fresh set of attempts: a server that
+        // accepts and closes at once must not be retried at the shortest delay forever.
+        if self.opened_at.take().is_some_and(|at| now.since(at) >= self.config.heartbeat_interval_ms) {
+            self.attempt = 0;
+        }
         self.attempt = self.attempt.saturating_add(1);
         let max = self.config.reconnect.max_attempts;
         if self.attempt > max {
@@ -584,7 +640,7 @@ impl Tracker {
             self.stats.reconnects += 1;
         }
         self.ever_opened = true;
-        self.attempt = 0;
+        self.opened_at = Some(now);
         self.set_state(ConnectionState::Open);
         if let Some(recovery) = recovery {
             self.push_output(Output::Recovery(recovery));
@@ -665,7 +721,10 @@ impl Tracker {
                 }
                 let (session, head) = self.fallback_session.take().unwrap_or((None, 0));
                 let missing = self.sequence.resume_failed(session, head);
-                let reason = reason.map_or_else(|| "resume failed".to_owned(), |r| char_prefix(&r, 100).to_owned());
+                let reason = reason.map_or_else(
+                    || "resume failed".to_owned(),
+                    |r| char_prefix(&self.redact(&r), RESUME_REASON_CHARS).to_owned(),
+                );
                 self.resume_lost(now, missing, &reason);
             }
             Frame::Error { detail } => {
@@ -770,9 +829,19 @@ impl Tracker {
     }
 
     fn on_event(&mut self, now: Instant, event: EventFrame<'_>, object: &Object<'_>) {
+        if event.run_id_invalid {
+            self.violation(now, "run_id is neither a string nor a number; the event is delivered untracked".to_owned());
+        }
+        if event.shortened {
+            let detail = Detail::new("a run_id or tool name longer than ")
+                .num(MAX_ID_BYTES as u64)
+                .text(" bytes; it is tracked shortened");
+            self.violation(now, detail.done());
+        }
         if self.dialect != Some(Dialect::Sequenced) {
             if self.dedup.seen(now, content_key(object)) {
-                let detail = Detail::new(&event.kind).text(" arrived again (same content); delivered once");
+                let detail = Detail::new(char_prefix(&event.kind, KIND_CHARS))
+                    .text(" arrived again (same content); delivered once");
                 let run_id = event.run_id.as_deref();
                 self.findings.push(Report::new(FailureKind::Duplicate, now, detail.done()).run(run_id));
                 return;
@@ -872,12 +941,33 @@ impl Tracker {
         self.outputs.push_back(output);
     }
 
+    /// Queues an event or a report for the application, unless the queue is over its cap or
+    /// its byte budget: then it is dropped and counted (reported by `poll_output`). A message's
+    /// outcome (its acknowledgement, or a report naming it) is never dropped: it settles a
+    /// promise, and there are at most `pending_cap` of them.
     fn push_output(&mut self, output: Output) {
-        if self.outputs.len() >= self.config.output_queue_cap {
+        let outcome = match &output {
+            Output::Acked(_) => true,
+            Output::Failure(report) => report.message_id.is_some(),
+            _ => false,
+        };
+        let bytes = output_bytes(&output);
+        let full = self.outputs.len() >= self.config.output_queue_cap
+            || self.output_bytes.saturating_add(bytes) > OUTPUT_QUEUE_BYTES;
+        if full && !outcome {
             self.stats.dropped_outputs += 1;
             self.dropped_unreported += 1;
         } else {
+            self.output_bytes += bytes;
             self.outputs.push_back(output);
+        }
+    }
+
+    /// `text` with the credential redacted, if there is one.
+    fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        match &self.config.credential {
+            Some(credential) => credential.redact(text),
+            None => Cow::Borrowed(text),
         }
     }
 
@@ -886,7 +976,10 @@ impl Tracker {
         if self.findings.is_empty() {
             return;
         }
-        for report in core::mem::take(&mut self.findings) {
+        for mut report in core::mem::take(&mut self.findings) {
+            if let Some(credential) = &self.config.credential {
+                redact_report(credential, &mut report);
+            }
             self.stats.failures += 1;
             match report.kind {
                 FailureKind::Duplicate => self.stats.duplicates += 1,
@@ -894,6 +987,27 @@ impl Tracker {
                 _ => {}
             }
             self.push_output(Output::Failure(report));
+        }
+    }
+}
+
+/// What an output costs the queue's byte budget: the texts it carries.
+fn output_bytes(output: &Output) -> usize {
+    match output {
+        Output::Event(event) => event.kind.len() + event.data.len() + event.run_id.as_ref().map_or(0, String::len),
+        Output::Failure(report) => report.detail.len() + report.run_id.as_ref().map_or(0, String::len),
+        _ => 0,
+    }
+}
+
+/// Removes the credential from the texts of `report` that may quote the server.
+fn redact_report(credential: &Credential, report: &mut Report) {
+    if let Cow::Owned(detail) = credential.redact(&report.detail) {
+        report.detail = detail;
+    }
+    if let Some(run_id) = report.run_id.as_mut() {
+        if let Cow::Owned(redacted) = credential.redact(run_id) {
+            *run_id = redacted;
         }
     }
 }
