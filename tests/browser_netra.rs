@@ -38,6 +38,11 @@ async fn netra_triple_send() {
 }
 
 #[wasm_bindgen_test]
+async fn netra_retry_restamped() {
+    scenarios::retry_restamped(D).await;
+}
+
+#[wasm_bindgen_test]
 async fn netra_reorder() {
     scenarios::reorder(D).await;
 }

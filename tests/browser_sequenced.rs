@@ -38,6 +38,11 @@ async fn sequenced_triple_send() {
 }
 
 #[wasm_bindgen_test]
+async fn sequenced_retry_restamped() {
+    scenarios::retry_restamped(D).await;
+}
+
+#[wasm_bindgen_test]
 async fn sequenced_reorder() {
     scenarios::reorder(D).await;
 }

@@ -78,6 +78,15 @@ pub fn netra_event(step: &Step, ctx: &RunCtx) -> Value {
     }
 }
 
+/// Rebuilds a sent event as the #373 retry wrapper's variant does for attempt `attempt`: a
+/// fresh `timestamp` and the `attempt` counter (PROTOCOL.md: neither makes it another event).
+pub fn restamp(frame: &mut Value, attempt: u32) {
+    if let Some(members) = frame.as_object_mut() {
+        members.insert("timestamp".into(), json!(epoch_now() + f64::from(attempt) / 1000.0));
+        members.insert("attempt".into(), json!(attempt));
+    }
+}
+
 /// A sequenced agent event before stamping: `type`, top-level `run_id`, body under `data`.
 /// [`crate::session::Session`] adds `session` and `seq`.
 pub fn sequenced_event(step: &Step, ctx: &RunCtx) -> Value {

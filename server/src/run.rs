@@ -122,6 +122,15 @@ impl Run {
                     }
                     self.log(&format!("triple_send: sent {} three times", step.kind()));
                 }
+                Scenario::RetryRestamped => {
+                    let mut frame = self.outlet.emit(body, None);
+                    for attempt in 2..=3 {
+                        sleep(params.retry).await;
+                        frames::restamp(&mut frame, attempt);
+                        self.outlet.send(&frame);
+                    }
+                    self.log(&format!("retry_restamped: sent {} three times, re-stamped", step.kind()));
+                }
                 _ => {
                     self.outlet.emit(body, None);
                 }

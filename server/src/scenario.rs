@@ -17,6 +17,7 @@ pub enum Scenario {
     DropTail,
     Duplicate,
     TripleSend,
+    RetryRestamped,
     Reorder,
     Stall,
     HalfOpen,
@@ -33,12 +34,13 @@ pub enum Scenario {
 }
 
 /// Every scenario with its query-parameter name.
-const NAMES: [(&str, Scenario); 18] = [
+const NAMES: [(&str, Scenario); 19] = [
     ("clean", Scenario::Clean),
     ("drop", Scenario::Drop),
     ("drop_tail", Scenario::DropTail),
     ("duplicate", Scenario::Duplicate),
     ("triple_send", Scenario::TripleSend),
+    ("retry_restamped", Scenario::RetryRestamped),
     ("reorder", Scenario::Reorder),
     ("stall", Scenario::Stall),
     ("half_open", Scenario::HalfOpen),

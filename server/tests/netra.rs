@@ -186,6 +186,34 @@ async fn triple_send_repeats_each_event_retry_ms_apart() -> TestResult {
 }
 
 #[tokio::test]
+async fn retry_restamped_rebuilds_each_copy_with_a_new_timestamp_and_attempt() -> TestResult {
+    let addr = server().await?;
+    let (mut client, _) = open(addr, "scenario=retry_restamped&k=0&m=0&retry_ms=20").await?;
+    client.user_message(false, "cs-1").await?;
+    client.json().await?;
+    let mut copies = Vec::new();
+    for _ in 0..3 {
+        copies.push(client.json().await?);
+    }
+    assert_eq!(copies[1]["attempt"], 2);
+    assert_eq!(copies[2]["attempt"], 3);
+    assert_ne!(copies[0]["timestamp"], copies[1]["timestamp"]);
+    let stripped: Vec<_> = copies
+        .into_iter()
+        .map(|mut v| {
+            if let Some(members) = v.as_object_mut() {
+                members.remove("timestamp");
+                members.remove("attempt");
+            }
+            v
+        })
+        .collect();
+    assert_eq!(stripped[0], stripped[1]);
+    assert_eq!(stripped[1], stripped[2]);
+    Ok(())
+}
+
+#[tokio::test]
 async fn reorder_swaps_the_tool_pair() -> TestResult {
     let addr = server().await?;
     let (mut client, _) = open(addr, "scenario=reorder").await?;

@@ -81,6 +81,16 @@ pub async fn triple_send(d: &str) {
     assert_eq!(h.rec.failures.len(), 12, "two copies of each of six events");
 }
 
+/// The retry wrapper's rebuilt variant: each copy re-stamped with a fresh `timestamp` and an
+/// `attempt` counter. Still one event each, the copies duplicates (PROTOCOL.md, retry fields).
+pub async fn retry_restamped(d: &str) {
+    let mut h = started(d, "scenario=retry_restamped&retry_ms=30", config()).await;
+    h.expect_kinds(&["duplicate"], 10_000, |r| r.completed() && r.failures.len() >= 12).await;
+    assert_golden(&h.rec, sequenced(d));
+    assert_eq!(h.rec.failures.len(), 12, "two copies of each of six events");
+    assert_eq!(h.client.health().duplicates, 12);
+}
+
 pub async fn reorder(d: &str) {
     let mut h = started(d, "scenario=reorder", config()).await;
     h.expect_kinds(&["out_of_order"], 10_000, Rec::completed).await;

@@ -29,12 +29,13 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// The reference server's scenarios (server/README.md).
-const SCENARIOS: [&str; 18] = [
+const SCENARIOS: [&str; 19] = [
     "clean",
     "drop",
     "drop_tail",
     "duplicate",
     "triple_send",
+    "retry_restamped",
     "reorder",
     "stall",
     "half_open",
@@ -541,11 +542,12 @@ fn junit_error(message: &str) -> String {
 // ------------------------------------------------------------------ cargo xtask test steps
 
 /// The scenarios `cargo xtask test` checks, with the failure kind each must report.
-pub const MATRIX: [(&str, Option<&str>); 7] = [
+pub const MATRIX: [(&str, Option<&str>); 8] = [
     ("clean", None),
     ("drop", Some("missing_event")),
     ("drop_tail", Some("run_stalled")),
     ("triple_send", Some("duplicate")),
+    ("retry_restamped", Some("duplicate")),
     ("stall", Some("run_stalled")),
     ("half_open", Some("heartbeat_timeout")),
     ("no_ack", Some("ack_timeout")),
