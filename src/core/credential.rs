@@ -49,7 +49,7 @@ impl Credential {
 
     /// Whether `text` holds the token in any of the forms [`redact`](Self::redact) removes.
     pub fn appears_in(&self, text: &str) -> bool {
-        self.forms().iter().any(|form| text.contains(form.as_str()))
+        self.forms().iter().any(|form| find(text, form).is_some())
     }
 
     /// `text` with every occurrence of the token — raw, base64url, or standard base64 with or
@@ -57,15 +57,16 @@ impl Credential {
     pub fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let mut out = Cow::Borrowed(text);
         for form in self.forms() {
-            if out.contains(form.as_str()) {
-                out = Cow::Owned(out.replace(form.as_str(), REDACTED));
+            if let Some(replaced) = replace_all(&out, &form) {
+                out = Cow::Owned(replaced);
             }
         }
         out
     }
 
-    /// The forms of the token a server may echo, longest first (so that a form is not left
-    /// half-replaced by a shorter one inside it); none for an empty token.
+    /// The forms of the token a server may echo, longest first, so that a form is not left
+    /// half-replaced by a shorter one inside it (base64 is longer than what it encodes, and
+    /// padding only adds); none for an empty token.
     fn forms(&self) -> Vec<String> {
         if self.token.is_empty() {
             return Vec::new();
@@ -73,10 +74,36 @@ impl Credential {
         let standard = base64(self.token.as_bytes(), Alphabet::Standard);
         let unpadded = standard.trim_end_matches('=').into();
         let mut forms = Vec::from([standard, unpadded, self.encoded.clone(), self.token.clone()]);
-        forms.sort_by_key(|form| core::cmp::Reverse(form.len()));
         forms.dedup();
         forms
     }
+}
+
+/// Where `needle` (not empty) first occurs in `text`. Both are UTF-8, so a match starts and
+/// ends on character boundaries.
+fn find(text: &str, needle: &str) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
+    text.as_bytes().windows(needle.len()).position(|window| window == needle.as_bytes())
+}
+
+/// `text` with every `needle` replaced by [`REDACTED`], if it held one.
+fn replace_all(text: &str, needle: &str) -> Option<String> {
+    let mut at = find(text, needle)?;
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        out.push_str(rest.get(..at).unwrap_or_default());
+        out.push_str(REDACTED);
+        rest = rest.get(at + needle.len()..).unwrap_or_default();
+        match find(rest, needle) {
+            Some(next) => at = next,
+            None => break,
+        }
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 impl fmt::Debug for Credential {
