@@ -24,7 +24,8 @@ use super::inbound::{InFrame, Inbound};
 use super::timer::{self, Timer, WakeListeners};
 use super::transport::{Endpoint, Link};
 use crate::core::{
-    ConnectionState, Event, FailureKind, Health, Instant, MessageId, Output, Receipt, Report, SendOptions, Tracker,
+    ConnectionState, Credential, Event, FailureKind, Health, Instant, MessageId, Output, Receipt, Report, SendOptions,
+    Tracker, AUTH_SUBPROTOCOL,
 };
 
 /// The state shared by the client handle and the closures (which hold it weakly).
@@ -154,10 +155,10 @@ pub(crate) struct Inner<S: Sink> {
     pub(crate) sink: S,
 }
 
-/// The WebSocket endpoint for `url`, offering the token as a subprotocol.
-pub(crate) fn websocket(url: &str, token: Option<&str>) -> Endpoint {
-    let protocols = match token {
-        Some(token) => Array::of2(&JsValue::from_str("jwt-auth"), &JsValue::from_str(&auth_protocol(token))),
+/// The WebSocket endpoint for `url`, offering the credential as a subprotocol.
+pub(crate) fn websocket(url: &str, credential: Option<&Credential>) -> Endpoint {
+    let protocols = match credential {
+        Some(c) => Array::of2(&JsValue::from_str(AUTH_SUBPROTOCOL), &JsValue::from_str(&c.subprotocol())),
         None => Array::new(),
     };
     Endpoint::websocket(&JsValue::from_str(url), &protocols)
@@ -425,61 +426,5 @@ fn deliver<S: Sink>(shared: &Shared<S>) {
             Some(Job::Connected(waiter, result)) => S::connected(waiter, result),
             Some(Job::Sent(waiter, result)) => S::sent(waiter, result),
         }
-    }
-}
-
-/// `"jwt." + base64url(token)` without padding.
-fn auth_protocol(token: &str) -> String {
-    let mut out = String::with_capacity(4 + token.len().div_ceil(3) * 4);
-    out.push_str("jwt.");
-    push_base64url(&mut out, token);
-    out
-}
-
-/// The token as the subprotocol carries it (for the check that a URL does not contain it).
-pub(crate) fn encoded_token(token: &str) -> String {
-    let mut out = String::with_capacity(token.len().div_ceil(3) * 4);
-    push_base64url(&mut out, token);
-    out
-}
-
-/// Appends base64url(`token`) without padding.
-fn push_base64url(out: &mut String, token: &str) {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let symbol = |index: u32| char::from(ALPHABET.get((index & 63) as usize).copied().unwrap_or(b'A'));
-    for chunk in token.as_bytes().chunks(3) {
-        let (b0, b1, b2) = match *chunk {
-            [a] => (a, None, None),
-            [a, b] => (a, Some(b), None),
-            [a, b, c] => (a, Some(b), Some(c)),
-            _ => continue,
-        };
-        let n = u32::from(b0) << 16 | u32::from(b1.unwrap_or(0)) << 8 | u32::from(b2.unwrap_or(0));
-        out.push(symbol(n >> 18));
-        out.push(symbol(n >> 12));
-        if b1.is_some() {
-            out.push(symbol(n >> 6));
-        }
-        if b2.is_some() {
-            out.push(symbol(n));
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::encoded_token;
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    #[wasm_bindgen_test]
-    fn base64url_without_padding() {
-        assert_eq!(encoded_token(""), "");
-        assert_eq!(encoded_token("f"), "Zg");
-        assert_eq!(encoded_token("fo"), "Zm8");
-        assert_eq!(encoded_token("foo"), "Zm9v");
-        assert_eq!(encoded_token("foob"), "Zm9vYg");
-        assert_eq!(encoded_token("\u{fb}\u{ff}"), "w7vDvw");
-        assert_eq!(encoded_token("??>"), "Pz8-");
-        assert_eq!(encoded_token("???"), "Pz8_");
     }
 }

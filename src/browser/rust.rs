@@ -81,7 +81,8 @@ impl ClientOptions {
             return Err(OptionError::type_error("url", "must not have a fragment (#)"));
         }
         if let Some(token) = token {
-            if contains(url, token) || contains(url, &driver::encoded_token(token)) {
+            let credential = Credential::new(token);
+            if contains(url, token) || contains(url, credential.encoded()) {
                 return Err(OptionError::type_error("url", "must not contain the token (it travels as a subprotocol)"));
             }
         }
@@ -189,9 +190,10 @@ impl Client {
     pub fn new(options: ClientOptions) -> Result<Client, OptionError> {
         options.validate()?;
         let cap = options.config.output_queue_cap;
-        let config = Config { credential: options.token.clone().map(Credential::new), ..options.config };
+        let credential = options.token.clone().map(Credential::new);
+        let endpoint = driver::websocket(&options.url, credential.as_ref());
+        let config = Config { credential, ..options.config };
         let tracker = Tracker::new(config).map_err(|e| OptionError::range_error(e.field, e.reason))?;
-        let endpoint = driver::websocket(&options.url, options.token.as_deref());
         let shared = driver::new(tracker, endpoint, RustSink::new(cap));
         Ok(Client { shared })
     }

@@ -30,11 +30,6 @@ impl Credential {
         Credential { token, encoded }
     }
 
-    /// The token as given.
-    pub fn token(&self) -> &str {
-        &self.token
-    }
-
     /// The token as the subprotocol encodes it: base64url without padding.
     pub fn encoded(&self) -> &str {
         &self.encoded
