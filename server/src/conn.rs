@@ -11,7 +11,7 @@ use tokio::time::{sleep_until, timeout, Instant};
 
 use crate::frames::{self, RunCtx};
 use crate::outbound::{self, Out, Outlet, Sink};
-use crate::params::{Dialect, Params};
+use crate::params::{Dialect, Params, RunIdForm};
 use crate::run::{self, Run};
 use crate::scenario::{ConnFault, Scenario};
 use crate::session::{Registry, Session};
@@ -22,6 +22,8 @@ const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// The per-connection state the client's frames act on.
 struct Conn {
     id: u64,
+    /// The server process's nonce: run ids differ between processes as session ids do.
+    nonce: u64,
     params: Arc<Params>,
     registry: Arc<Registry>,
     /// This connection's own outbound queue.
@@ -50,10 +52,18 @@ enum Next {
 
 /// Serves connection `id` until the socket ends or a fault ends it. `session_id` names the
 /// fresh session a sequenced connection starts on.
-pub async fn serve(mut socket: WebSocket, id: u64, params: Arc<Params>, registry: Arc<Registry>, session_id: String) {
+pub async fn serve(
+    mut socket: WebSocket,
+    id: u64,
+    nonce: u64,
+    params: Arc<Params>,
+    registry: Arc<Registry>,
+    session_id: String,
+) {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut conn = Conn {
         id,
+        nonce,
         params: Arc::clone(&params),
         registry,
         tx,
@@ -64,6 +74,9 @@ pub async fn serve(mut socket: WebSocket, id: u64, params: Arc<Params>, registry
         flooded: false,
     };
     conn.handshake(session_id);
+    if params.scenario == Scenario::CloseAfterHandshake {
+        let _ = conn.tx.send(Out::Fault(ConnFault::CloseCode));
+    }
     let mut muted = false;
     let mut idle_deadline = Instant::now() + params.heartbeat;
     loop {
@@ -113,6 +126,24 @@ pub async fn serve(mut socket: WebSocket, id: u64, params: Arc<Params>, registry
         session.detach(id);
     }
     eprintln!("conn {id}: closed");
+}
+
+/// `many_runs`: the message's run (which loses its `tool_executing`), then `count` clean runs
+/// back to back, each with a run id of its own: a long session that fills the client's run
+/// table while the lossy run is still within its reorder window.
+async fn many_runs(first: Run) {
+    let clean = Arc::new(Params { scenario: Scenario::Clean, ..(*first.params).clone() });
+    let (outlet, base, ctx, conn) = (first.outlet.clone(), first.ctx.run_id.clone(), first.ctx.clone(), first.conn);
+    first.perform().await;
+    eprintln!("conn {conn}: fault many_runs: {} more runs", clean.count);
+    for i in 1..=clean.count {
+        if !outlet.is_open() {
+            return;
+        }
+        let ctx = RunCtx { run_id: format!("{base}_{i}"), ..ctx.clone() };
+        let run = Run { params: Arc::clone(&clean), outlet: outlet.clone(), ctx, number: i + 1, fault: None, conn };
+        run.perform().await;
+    }
 }
 
 /// Sends the `close_code` scenario's close frame and waits briefly for the client's reply.
@@ -205,7 +236,7 @@ impl Conn {
         self.runs += 1;
         let number = self.runs;
         let ctx = RunCtx {
-            run_id: format!("run_{}_{number}", self.id),
+            run_id: self.run_id(number),
             thread_id,
             user_id: self.user_id.clone(),
             agent_name: run::agent_name(self.params.seed, number),
@@ -233,7 +264,20 @@ impl Conn {
         }
         let fault = if number == 1 && !self.resumed { scenario.conn_fault() } else { None };
         let run = Run { params: Arc::clone(&self.params), outlet, ctx, number, fault, conn: self.id };
-        tokio::spawn(run.perform());
+        if scenario == Scenario::ManyRuns {
+            tokio::spawn(many_runs(run));
+        } else {
+            tokio::spawn(run.perform());
+        }
+    }
+
+    /// The id of the connection's `number`-th run: `run_<nonce>_<conn>_<number>`, or with
+    /// `run_id=number` the same three as digits.
+    fn run_id(&self, number: u64) -> String {
+        match self.params.run_id {
+            RunIdForm::Number => format!("{}{:06}{number:04}", self.nonce, self.id),
+            RunIdForm::Text | RunIdForm::Null => format!("run_{:x}_{}_{number}", self.nonce, self.id),
+        }
     }
 
     /// `resume {session, last_seq}`: continue a known session (replaying what the client

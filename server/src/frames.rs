@@ -4,6 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
+use crate::params::RunIdForm;
 use crate::scenario::GOLDEN_EVENTS;
 
 /// The `server_id` the reference server stamps on netra control frames.
@@ -23,8 +24,8 @@ pub struct RunCtx {
 pub enum Step {
     Started,
     Thinking { step: u32, of: u32, reasoning: &'static str },
-    ToolExecuting { tool: &'static str },
-    ToolCompleted { tool: &'static str },
+    ToolExecuting { tool: String },
+    ToolCompleted { tool: String },
     Completed,
 }
 
@@ -75,6 +76,37 @@ pub fn netra_event(step: &Step, ctx: &RunCtx) -> Value {
             "data": {"run_id": ctx.run_id, "thread_id": ctx.thread_id, "result": {"summary": "done"}},
             "timestamp": epoch_now(), "critical": true, "attempt": null
         }),
+    }
+}
+
+/// Rewrites an event's run id in the form `form` asks for: a JSON number (the id must be all
+/// digits), or an added top-level `null` beside a body `run_id`.
+pub fn shape_run_id(frame: &mut Value, form: RunIdForm) {
+    let Some(members) = frame.as_object_mut() else {
+        return;
+    };
+    match form {
+        RunIdForm::Text => {}
+        RunIdForm::Number => {
+            to_number(members);
+            if let Some(Value::Object(body)) = members.get_mut("data") {
+                to_number(body);
+            }
+        }
+        RunIdForm::Null => {
+            let in_body = members.get("data").is_some_and(|d| d.get("run_id").is_some());
+            if in_body && !members.contains_key("run_id") {
+                members.insert("run_id".into(), Value::Null);
+            }
+        }
+    }
+}
+
+/// Turns a digits-only string `run_id` member into a number.
+fn to_number(members: &mut serde_json::Map<String, Value>) {
+    let number = members.get("run_id").and_then(Value::as_str).and_then(|id| id.parse::<u64>().ok());
+    if let Some(number) = number {
+        members.insert("run_id".into(), json!(number));
     }
 }
 
@@ -171,6 +203,54 @@ pub fn error_frames() -> [Value; 2] {
     ]
 }
 
+/// `conflicting_keys`: the frame's text with a second, different `run_id` member appended, so
+/// a reader that takes the first value sees the right run and one that takes the last does not.
+pub fn with_conflicting_run_id(frame: &Value) -> String {
+    let text = frame.to_string();
+    match text.strip_suffix('}') {
+        Some(open) => format!("{open},\"run_id\":\"not_this_run\"}}"),
+        None => text,
+    }
+}
+
+/// The token a client offered, in the forms a careless server quotes back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Echo {
+    /// The token itself.
+    pub raw: String,
+    /// Its base64url form, as it travelled in the `jwt.` subprotocol.
+    pub encoded: String,
+}
+
+/// `echo_token`: an `error_message` quoting the raw token and a `connection_error` whose
+/// support code is the whole subprotocol, as the deployed backend's error paths do.
+pub fn echo_frames(echo: Option<&Echo>) -> [Value; 2] {
+    let (raw, encoded) = echo.map_or(("", ""), |e| (e.raw.as_str(), e.encoded.as_str()));
+    [
+        json!({"type": "error_message", "error_code": "AUTH_EXPIRED",
+               "error_message": format!("token {raw} has expired"), "details": {"token": raw}}),
+        json!({"type": "connection_error",
+               "data": {"message": "Re-authenticate", "support_code": format!("jwt.{encoded}")}}),
+    ]
+}
+
+/// `huge_frame`: an `agent_thinking` of `run_id` padded to `bytes` bytes of JSON text.
+pub fn padded_thinking(run_id: &str, bytes: usize) -> String {
+    let head = format!("{{\"type\":\"agent_thinking\",\"run_id\":\"{run_id}\",\"data\":{{\"padding\":\"");
+    let tail = "\"}}";
+    let pad = bytes.saturating_sub(head.len() + tail.len());
+    format!("{head}{}{tail}", "x".repeat(pad))
+}
+
+/// `huge_names`: the `i`-th `tool_executing` of `run_id`, its tool name unique and the frame
+/// `bytes` bytes long.
+pub fn huge_tool_frame(run_id: &str, i: u64, bytes: usize) -> String {
+    let head = format!("{{\"type\":\"tool_executing\",\"run_id\":\"{run_id}\",\"payload\":{{\"tool_name\":\"t{i}_");
+    let tail = "\"}}";
+    let pad = bytes.saturating_sub(head.len() + tail.len());
+    format!("{head}{}{tail}", "n".repeat(pad))
+}
+
 /// Size of the oversized frame in the `malformed` scenario.
 const OVERSIZED_BYTES: usize = 2 * 1024 * 1024;
 /// Nesting depth of the deep frame in the `malformed` scenario.
@@ -187,10 +267,7 @@ pub fn malformed_frames(session: &str, run_id: &str) -> Vec<String> {
         "[".repeat(DEEP_NESTING),
         "]".repeat(DEEP_NESTING)
     );
-    let head = format!("{{\"type\":\"agent_thinking\",\"run_id\":\"{run_id}\",\"data\":{{\"padding\":\"");
-    let tail = "\"}}";
-    let pad = OVERSIZED_BYTES.saturating_sub(head.len() + tail.len());
-    let oversized = format!("{head}{}{tail}", "x".repeat(pad));
+    let oversized = padded_thinking(run_id, OVERSIZED_BYTES);
     vec!["not json".to_owned(), "[1,2]".to_owned(), r#"{"type":42}"#.to_owned(), seq_text.to_string(), deep, oversized]
 }
 

@@ -16,8 +16,13 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use tower_http::services::ServeDir;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
 use crate::conn;
+use crate::frames::Echo;
 use crate::params::Params;
+use crate::scenario::Scenario;
 use crate::session::Registry;
 
 /// How many connections `/debug/connections` remembers.
@@ -25,6 +30,9 @@ const DEBUG_HISTORY: usize = 200;
 
 /// Subprotocol prefixes that carry a token (the token itself is never logged).
 const TOKEN_PREFIXES: [&str; 3] = ["jwt.", "jwt-auth.", "bearer."];
+
+/// The longest reason a WebSocket close frame carries (RFC 6455, 5.5: 125 bytes of payload).
+const MAX_CLOSE_REASON: usize = 123;
 
 /// State shared by every request.
 struct App {
@@ -71,13 +79,19 @@ async fn upgrade(
     uri: Uri,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let params = match Params::parse(&query) {
-        Ok(params) => Arc::new(params),
+    let mut params = match Params::parse(&query) {
+        Ok(params) => params,
         Err(err) => return (StatusCode::BAD_REQUEST, err).into_response(),
     };
     let offered: Vec<String> =
         upgrade.requested_protocols().filter_map(|p| p.to_str().ok()).map(str::to_owned).collect();
     let token = offered.iter().any(|p| TOKEN_PREFIXES.iter().any(|prefix| p.starts_with(prefix)));
+    if params.scenario == Scenario::EchoToken {
+        params.token = offered.iter().find_map(|p| echo_of(p));
+        let raw = params.token.as_ref().map_or("", |echo| echo.raw.as_str());
+        params.close_reason = close_reason(&format!("token {raw} rejected"));
+    }
+    let params = Arc::new(params);
     let id = app.next_conn.fetch_add(1, Ordering::Relaxed);
     {
         let mut history = app.history.lock().unwrap_or_else(|p| p.into_inner());
@@ -101,7 +115,26 @@ async fn upgrade(
     );
     let registry = Arc::clone(&app.registry);
     let session_id = format!("s-{:x}-{id}", app.nonce);
-    upgrade.protocols(["jwt-auth"]).on_upgrade(move |socket| conn::serve(socket, id, params, registry, session_id))
+    let nonce = app.nonce;
+    upgrade
+        .protocols(["jwt-auth"])
+        .on_upgrade(move |socket| conn::serve(socket, id, nonce, params, registry, session_id))
+}
+
+/// The token carried by a `jwt.<base64url(token)>` subprotocol, if `protocol` is one.
+fn echo_of(protocol: &str) -> Option<Echo> {
+    let encoded = protocol.strip_prefix("jwt.")?;
+    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(encoded).ok()?).ok()?;
+    Some(Echo { raw, encoded: encoded.to_owned() })
+}
+
+/// `reason` cut to what a close frame carries (123 bytes), on a character boundary.
+fn close_reason(reason: &str) -> String {
+    let mut end = reason.len().min(MAX_CLOSE_REASON);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    reason.get(..end).unwrap_or_default().to_owned()
 }
 
 /// Sets the exact MIME type for the file types the SDK needs (`.mjs` and `.wasm` in

@@ -76,9 +76,10 @@ impl Outlet {
         }
     }
 
-    /// Sends a frame that is not a run event (junk, errors): never numbered.
-    pub fn send_raw(&self, text: String) {
-        self.forward(Out::Text(text, None));
+    /// Sends a frame that is not a run event (junk, errors): never numbered. The permit, if
+    /// any, is held until the frame is written.
+    pub fn send_raw(&self, text: String, permit: Option<OwnedSemaphorePermit>) {
+        self.forward(Out::Text(text, permit));
     }
 
     /// Asks the connection that currently carries this outlet to inject `fault`. For

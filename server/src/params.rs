@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::frames::Echo;
 use crate::scenario::{Scenario, GOLDEN_EVENTS};
 
 /// The wire dialect of a connection.
@@ -20,6 +21,17 @@ impl Dialect {
             Dialect::Sequenced => "sequenced",
         }
     }
+}
+
+/// How run ids are written in events (the `run_id` query parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunIdForm {
+    /// `"run_id": "run_…"`.
+    Text,
+    /// `"run_id": 1234`: a JSON number (the run's id is then all digits).
+    Number,
+    /// netra events that carry `run_id` in their body also get a top-level `"run_id": null`.
+    Null,
 }
 
 /// Everything a connection is configured with, parsed from its `/ws` query.
@@ -50,6 +62,13 @@ pub struct Params {
     pub count: u64,
     /// Index of the run event after which a connection-level fault fires.
     pub after: usize,
+    /// `huge_frame`: the frame's size; `huge_names`: each frame's size.
+    pub bytes: usize,
+    /// How events write their run id.
+    pub run_id: RunIdForm,
+    /// `echo_token`: the token the client offered, to quote back (set from the upgrade's
+    /// subprotocols, not the query).
+    pub token: Option<Echo>,
 }
 
 impl Params {
@@ -98,9 +117,22 @@ impl Params {
             skip_event,
             count: number(query, "count", 100_000)?,
             after: number(query, "after", 2)?,
+            bytes: number(query, "bytes", DEFAULT_BYTES)?.min(MAX_BYTES),
+            run_id: match get("run_id").unwrap_or("text") {
+                "text" => RunIdForm::Text,
+                "number" => RunIdForm::Number,
+                "null" => RunIdForm::Null,
+                other => return Err(format!("parameter run_id: {other:?} is not text, number or null")),
+            },
+            token: None,
         })
     }
 }
+
+/// `bytes` unless given: a frame well over the client's default `maxFrameBytes` (1 MiB).
+const DEFAULT_BYTES: usize = 24 * 1024 * 1024;
+/// Cap on `bytes`.
+const MAX_BYTES: usize = 64 * 1024 * 1024;
 
 /// Durations are capped at one day.
 const MAX_MS: u64 = 86_400_000;

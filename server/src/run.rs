@@ -27,6 +27,10 @@ const THOUGHTS: [&str; 5] = [
 const JUNK_AFTER: usize = 1;
 /// Frames a flood may have queued but not yet written.
 const FLOOD_BACKLOG: usize = 256;
+/// `huge_names`: frames queued but not yet written (each up to `bytes` long).
+const HUGE_BACKLOG: usize = 4;
+/// `huge_names`: the runs its frames are spread over.
+const HOG_RUNS: u64 = 300;
 
 /// One run to perform.
 pub struct Run {
@@ -55,10 +59,19 @@ fn plan(params: &Params, number: u64) -> Vec<Step> {
         let reasoning = rng.pick(&THOUGHTS);
         steps.push(Step::Thinking { step, of: params.thinking, reasoning });
     }
-    for _ in 0..params.tools {
-        let tool = rng.pick(&TOOLS);
-        steps.push(Step::ToolExecuting { tool });
-        steps.push(Step::ToolCompleted { tool });
+    let parallel = params.scenario == Scenario::ParallelTools;
+    // Parallel calls are told apart by name, as a backend's tool-call ids would.
+    let tools: Vec<String> = (0..params.tools)
+        .map(|i| if parallel { format!("{}_{i}", rng.pick(&TOOLS)) } else { rng.pick(&TOOLS).to_owned() })
+        .collect();
+    if parallel {
+        steps.extend(tools.iter().map(|tool| Step::ToolExecuting { tool: tool.clone() }));
+        steps.extend(tools.into_iter().map(|tool| Step::ToolCompleted { tool }));
+    } else {
+        for tool in tools {
+            steps.push(Step::ToolExecuting { tool: tool.clone() });
+            steps.push(Step::ToolCompleted { tool });
+        }
     }
     steps.push(Step::Completed);
     if params.scenario == Scenario::Skip {
@@ -79,6 +92,8 @@ impl Run {
         let first_exec = steps.iter().position(|s| matches!(s, Step::ToolExecuting { .. }));
         let first_done = steps.iter().position(|s| matches!(s, Step::ToolCompleted { .. }));
         let mut held: Option<Value> = None;
+        // late_retry: every frame as sent, for the late copies.
+        let mut sent: Vec<Value> = Vec::new();
         for (index, step) in steps.iter().enumerate() {
             let wait = match (index, scenario) {
                 (0, Scenario::Slow) => {
@@ -92,12 +107,20 @@ impl Run {
             if !self.outlet.is_open() {
                 return;
             }
-            let body = match params.dialect {
+            let mut body = match params.dialect {
                 Dialect::Netra => frames::netra_event(step, &self.ctx),
                 Dialect::Sequenced => frames::sequenced_event(step, &self.ctx),
             };
+            frames::shape_run_id(&mut body, params.run_id);
             match scenario {
                 Scenario::Drop if Some(index) == first_exec => self.lose(step),
+                Scenario::ManyRuns if Some(index) == first_exec => self.lose(step),
+                Scenario::ConflictingKeys if index == JUNK_AFTER => {
+                    let text = frames::with_conflicting_run_id(&self.outlet.stamp(body));
+                    self.outlet.send_raw(text, None);
+                    self.log("conflicting_keys: sent a frame with a second, different run_id");
+                }
+                Scenario::LateRetry => sent.push(self.outlet.emit(body, None)),
                 Scenario::DropTail if *step == Step::Completed => self.lose(step),
                 Scenario::Reorder if Some(index) == first_exec && first_done.is_some() => {
                     held = Some(self.outlet.stamp(body));
@@ -136,7 +159,7 @@ impl Run {
                 }
             }
             if index == JUNK_AFTER {
-                self.send_junk();
+                self.send_junk().await;
             }
             if index == params.after {
                 if let Some(fault) = self.fault {
@@ -148,6 +171,13 @@ impl Run {
                 return;
             }
         }
+        if !sent.is_empty() {
+            sleep(params.delay).await;
+            self.log(&format!("late_retry: sending all {} events again", sent.len()));
+            for frame in &sent {
+                self.outlet.send(frame);
+            }
+        }
     }
 
     /// `drop`/`drop_tail`: the event is never sent (sequenced: its `seq` is consumed).
@@ -156,16 +186,39 @@ impl Run {
         self.log(&format!("{}: {} not sent{seq}", self.params.scenario, step.kind()));
     }
 
-    /// `malformed`/`error`: the extra frames sent after event [`JUNK_AFTER`], never numbered.
-    fn send_junk(&self) {
-        let frames: Vec<String> = match self.params.scenario {
+    /// `malformed`/`error`/`echo_token`/`huge_frame`/`huge_names`: the extra frames sent after
+    /// event [`JUNK_AFTER`], never numbered.
+    async fn send_junk(&self) {
+        let params = &self.params;
+        let frames: Vec<String> = match params.scenario {
             Scenario::Malformed => frames::malformed_frames(self.outlet.session_id(), &self.ctx.run_id),
             Scenario::Error => frames::error_frames().iter().map(Value::to_string).collect(),
+            Scenario::EchoToken => frames::echo_frames(params.token.as_ref()).iter().map(Value::to_string).collect(),
+            Scenario::HugeFrame => vec![frames::padded_thinking(&self.ctx.run_id, params.bytes)],
+            Scenario::HugeNames => return self.send_huge_names().await,
             _ => return,
         };
-        self.log(&format!("{}: sending {} extra frames", self.params.scenario, frames.len()));
+        self.log(&format!("{}: sending {} extra frames", params.scenario, frames.len()));
         for text in frames {
-            self.outlet.send_raw(text);
+            self.outlet.send_raw(text, None);
+        }
+    }
+
+    /// `huge_names`: `count` `tool_executing` frames, each `bytes` long with a tool name of its
+    /// own, spread over [`HOG_RUNS`] runs that never end; at most [`FLOOD_BACKLOG`] queued.
+    async fn send_huge_names(&self) {
+        let params = &self.params;
+        self.log(&format!("huge_names: sending {} frames of {} bytes", params.count, params.bytes));
+        let backlog = Arc::new(Semaphore::new(HUGE_BACKLOG));
+        for i in 0..params.count {
+            let Ok(permit) = Arc::clone(&backlog).acquire_owned().await else {
+                return;
+            };
+            if !self.outlet.is_open() {
+                return;
+            }
+            let run_id = format!("hog_{}", i % HOG_RUNS);
+            self.outlet.send_raw(frames::huge_tool_frame(&run_id, i, params.bytes), Some(permit));
         }
     }
 
@@ -183,8 +236,8 @@ pub async fn flood(params: Arc<Params>, outlet: Outlet, ctx: RunCtx, conn: u64) 
     let cycle_steps = [
         Step::Started,
         Step::Thinking { step: 1, of: 1, reasoning: "Flooding" },
-        Step::ToolExecuting { tool: "flood_tool" },
-        Step::ToolCompleted { tool: "flood_tool" },
+        Step::ToolExecuting { tool: "flood_tool".to_owned() },
+        Step::ToolCompleted { tool: "flood_tool".to_owned() },
         Step::Completed,
     ];
     let mut ctx = ctx;

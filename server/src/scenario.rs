@@ -31,10 +31,18 @@ pub enum Scenario {
     Skip,
     Slow,
     Flood,
+    ParallelTools,
+    ManyRuns,
+    LateRetry,
+    ConflictingKeys,
+    HugeFrame,
+    HugeNames,
+    EchoToken,
+    CloseAfterHandshake,
 }
 
 /// Every scenario with its query-parameter name.
-const NAMES: [(&str, Scenario); 19] = [
+const NAMES: [(&str, Scenario); 27] = [
     ("clean", Scenario::Clean),
     ("drop", Scenario::Drop),
     ("drop_tail", Scenario::DropTail),
@@ -54,6 +62,14 @@ const NAMES: [(&str, Scenario); 19] = [
     ("skip", Scenario::Skip),
     ("slow", Scenario::Slow),
     ("flood", Scenario::Flood),
+    ("parallel_tools", Scenario::ParallelTools),
+    ("many_runs", Scenario::ManyRuns),
+    ("late_retry", Scenario::LateRetry),
+    ("conflicting_keys", Scenario::ConflictingKeys),
+    ("huge_frame", Scenario::HugeFrame),
+    ("huge_names", Scenario::HugeNames),
+    ("echo_token", Scenario::EchoToken),
+    ("close_after_handshake", Scenario::CloseAfterHandshake),
 ];
 
 impl Scenario {
@@ -70,6 +86,7 @@ impl Scenario {
             Scenario::CloseCode => Some(ConnFault::CloseCode),
             Scenario::Restart => Some(ConnFault::Restart),
             Scenario::ResumePartial => Some(ConnFault::ResumePartial),
+            Scenario::EchoToken => Some(ConnFault::CloseCode),
             _ => None,
         }
     }

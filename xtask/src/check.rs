@@ -29,7 +29,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// The reference server's scenarios (server/README.md).
-const SCENARIOS: [&str; 19] = [
+const SCENARIOS: [&str; 27] = [
     "clean",
     "drop",
     "drop_tail",
@@ -49,6 +49,14 @@ const SCENARIOS: [&str; 19] = [
     "skip",
     "slow",
     "flood",
+    "parallel_tools",
+    "many_runs",
+    "late_retry",
+    "conflicting_keys",
+    "huge_frame",
+    "huge_names",
+    "echo_token",
+    "close_after_handshake",
 ];
 
 /// Deadlines (ms) for the local reference server: every fault shows within seconds.
