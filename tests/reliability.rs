@@ -162,6 +162,20 @@ fn a_retry_copy_after_the_dedup_window_is_not_a_new_run() {
     h.advance(120_000);
     assert!(h.seen.failures.iter().all(|f| f.severity == Severity::Warning), "{:?}", h.seen.failures);
     assert_eq!(h.count("duplicate") + h.count("out_of_order"), 2, "{:?}", h.seen.failures);
+    assert_eq!(h.seen.events.len(), frames.len(), "the late copies are not delivered again");
+}
+
+#[test]
+fn every_late_copy_of_a_closed_run_is_one_warning_and_not_delivered() {
+    let mut h = netra(Config { dedup_window_ms: 200, ..test_config() });
+    let frames = netra_run("r");
+    play(&mut h, &frames);
+    h.advance(1_000);
+    play(&mut h, &frames);
+    h.advance(120_000);
+    assert_eq!(h.kinds(), vec!["out_of_order"; frames.len()], "{:?}", h.seen.failures);
+    assert!(h.seen.failures.iter().all(|f| f.severity == Severity::Warning));
+    assert_eq!(h.seen.events.len(), frames.len(), "delivered once each");
 }
 
 #[test]
@@ -304,4 +318,24 @@ fn the_netra_ack_helper_still_acknowledges() {
     let id = h.send("hi");
     h.frame(&netra_ack(id));
     assert_eq!(h.seen.acks.len(), 1);
+}
+
+#[test]
+fn a_run_evicted_while_open_resumes_without_a_false_report_or_withheld_events() {
+    let mut h = netra(Config { run_table_cap: 4, ..test_config() });
+    let a = netra_run("a");
+    play(&mut h, &a[..2]);
+    for other in ["b", "c", "d", "e"] {
+        h.advance(10);
+        h.frame(&netra_run(other)[0]);
+    }
+    // "e" took the slot of "a", silent longest; "a" goes on and takes the slot of "b".
+    h.advance(10);
+    play(&mut h, &a[2..]);
+    h.advance(1_000);
+    assert_eq!(h.kinds(), ["run_stalled", "run_stalled"], "{:?}", h.seen.failures);
+    assert!(h.seen.failures.iter().all(|f| f.severity == Severity::Warning));
+    let runs: Vec<_> = h.seen.failures.iter().map(|f| f.run_id.as_deref()).collect();
+    assert_eq!(runs, [Some("a"), Some("b")]);
+    assert_eq!(h.seen.events.len(), a.len() + 4, "every event of \"a\" delivered");
 }

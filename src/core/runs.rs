@@ -244,10 +244,13 @@ pub(crate) struct Runs {
     /// The index of the run of the last event observed; stale once runs leave the table, so
     /// only a hint, checked against the id.
     recent: usize,
-    /// Keys of the runs that left the table, oldest first; at most [`RETIRED_RUNS`].
-    retired: VecDeque<u64>,
-    /// The same keys, for lookups.
+    /// Keys of the runs that left the table, oldest first, and whether each had closed; at
+    /// most [`RETIRED_RUNS`].
+    retired: VecDeque<(u64, bool)>,
+    /// The keys of those that had closed: a later event of one is a late copy or straggler.
     retired_keys: KeySet,
+    /// The keys of those evicted while still open: a later event of one resumes watching it.
+    evicted_keys: KeySet,
     cap: usize,
     reorder_ms: u64,
     stall_ms: u64,
@@ -260,6 +263,9 @@ pub(crate) struct Observed {
     pub(crate) new_run: bool,
     /// A deadline this event created; the caller's timer must fire no later.
     pub(crate) deadline: Option<Instant>,
+    /// The event came after its run had closed (a late copy, or a straggler): it is reported
+    /// as `out_of_order` and must not be delivered, so a finished turn never reopens.
+    pub(crate) withheld: bool,
 }
 
 impl Runs {
@@ -273,6 +279,7 @@ impl Runs {
             recent: 0,
             retired: VecDeque::new(),
             retired_keys: KeySet::new(),
+            evicted_keys: KeySet::new(),
             cap,
             reorder_ms,
             stall_ms,
@@ -323,18 +330,21 @@ impl Runs {
             Ok(i) => i,
             Err(key) if self.retired_keys.contains(key) => {
                 let kind = char_prefix(event.kind, KIND_CHARS);
-                let detail = Detail::new(kind).text(" arrived after its run had closed and left the run table");
+                let detail =
+                    Detail::new(kind).text(" arrived after its run had closed and left the run table; not delivered");
                 out.push(Report::new(FailureKind::OutOfOrder, now, detail.done()).run(Some(event.run_id)));
-                return (Observed { new_run, deadline }, usize::MAX);
+                return (Observed { new_run, deadline, withheld: true }, usize::MAX);
             }
             Err(key) => {
+                // A run evicted while open was started (or already judged): no second report.
+                let resumed = self.evicted_keys.contains(key);
                 self.make_room(now, required, out);
-                new_run = true;
+                new_run = !resumed;
                 self.runs.push(Box::new(Run {
                     id: event.run_id.to_owned(),
                     key,
                     seen: 0,
-                    started: false,
+                    started: resumed,
                     start_missing_since: None,
                     open_tools: Vec::new(),
                     orphan_completions: Vec::new(),
@@ -354,7 +364,9 @@ impl Runs {
             }
         };
         self.recent = index;
-        let Some(run) = self.runs.get_mut(index) else { return (Observed { new_run, deadline }, index) };
+        let Some(run) = self.runs.get_mut(index) else {
+            return (Observed { new_run, deadline, withheld: false }, index);
+        };
         let report = |kind: FailureKind, detail: Detail| Report::new(kind, now, detail.done()).run(Some(event.run_id));
         run.seen |= bit;
         run.last_activity = now;
@@ -363,9 +375,10 @@ impl Runs {
         if run.finished || (run.closed.is_some() && !Self::may_follow_close(run, event)) {
             out.push(report(
                 FailureKind::OutOfOrder,
-                Detail::new(char_prefix(event.kind, KIND_CHARS)).text(" arrived after its run had closed"),
+                Detail::new(char_prefix(event.kind, KIND_CHARS))
+                    .text(" arrived after its run had closed; not delivered"),
             ));
-            return (Observed { new_run, deadline }, index);
+            return (Observed { new_run, deadline, withheld: true }, index);
         }
 
         match event.kind {
@@ -423,7 +436,7 @@ impl Runs {
             run.start_missing_since = Some(now);
             deadline = earliest(deadline, now.plus(reorder_ms));
         }
-        (Observed { new_run, deadline }, index)
+        (Observed { new_run, deadline, withheld: false }, index)
     }
 
     /// The index of run `id` in the table, or the key of an absent one. Most events belong to
@@ -475,7 +488,7 @@ impl Runs {
         // when it is full.
         let mut run = self.runs.remove(i);
         self.keys.remove(run.key);
-        self.retire(run.key);
+        self.retire(run.key, !run.open());
         if run.finished {
             return;
         }
@@ -488,15 +501,23 @@ impl Runs {
         }
     }
 
-    /// Remembers that the run keyed `key` left the table.
-    fn retire(&mut self, key: u64) {
+    /// Remembers that the run keyed `key` left the table, `closed` or evicted while open.
+    fn retire(&mut self, key: u64, closed: bool) {
         if self.retired.len() >= RETIRED_RUNS {
-            if let Some(old) = self.retired.pop_front() {
-                self.retired_keys.remove(old);
+            if let Some((old, was_closed)) = self.retired.pop_front() {
+                self.remembered(was_closed).remove(old);
             }
         }
-        self.retired.push_back(key);
-        self.retired_keys.insert(key);
+        self.retired.push_back((key, closed));
+        self.remembered(closed).insert(key);
+    }
+
+    fn remembered(&mut self, closed: bool) -> &mut KeySet {
+        if closed {
+            &mut self.retired_keys
+        } else {
+            &mut self.evicted_keys
+        }
     }
 
     /// Reports every deadline that has passed and drops finished runs past their retention.
@@ -545,7 +566,7 @@ impl Runs {
             });
             for key in leaving {
                 self.keys.remove(key);
-                self.retire(key);
+                self.retire(key, true);
             }
         }
         self.next_deadline()
@@ -616,7 +637,8 @@ impl Runs {
 
     /// What the table holds, in bytes (see `budget`).
     pub(crate) fn bytes(&self) -> usize {
-        self.runs.iter().map(|r| r.bytes()).sum::<usize>() + self.retired.len() * 2 * core::mem::size_of::<u64>()
+        self.runs.iter().map(|r| r.bytes()).sum::<usize>()
+            + self.retired.len() * (core::mem::size_of::<(u64, bool)>() + core::mem::size_of::<u64>())
     }
 }
 

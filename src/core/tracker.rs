@@ -888,20 +888,24 @@ impl Tracker {
 
     /// Delivers an event that was held.
     fn deliver(&mut self, now: Instant, event: Incoming) {
-        self.watch(now, &event.kind, event.run_id.as_deref(), event.tool.as_deref(), event.seq.is_some());
-        self.push_output(Output::Event(event.into_event(now)));
+        if self.watch(now, &event.kind, event.run_id.as_deref(), event.tool.as_deref(), event.seq.is_some()) {
+            self.push_output(Output::Event(event.into_event(now)));
+        }
     }
 
     /// Delivers an event straight from its frame.
     fn deliver_frame(&mut self, now: Instant, event: EventFrame<'_>) {
-        self.watch(now, &event.kind, event.run_id.as_deref(), event.tool.as_deref(), event.seq().is_some());
-        self.push_output(Output::Event(event.into_event(now, self.stats.received)));
+        if self.watch(now, &event.kind, event.run_id.as_deref(), event.tool.as_deref(), event.seq().is_some()) {
+            self.push_output(Output::Event(event.into_event(now, self.stats.received)));
+        }
     }
 
     /// What delivering an event entails besides the output: the run watchdog, and the
-    /// cumulative ack of sequenced events.
-    fn watch(&mut self, now: Instant, kind: &str, run_id: Option<&str>, tool: Option<&str>, sequenced: bool) {
-        self.stats.delivered += 1;
+    /// cumulative ack of sequenced events. Returns whether the event is delivered: not when
+    /// it came after its run had closed (reported `out_of_order`; a sequenced one still
+    /// counts as received for the ack).
+    fn watch(&mut self, now: Instant, kind: &str, run_id: Option<&str>, tool: Option<&str>, sequenced: bool) -> bool {
+        let mut deliver = true;
         if let Some(run_id) = run_id {
             let run_event = RunEvent { kind, run_id, tool };
             let observed = self.runs.observe(now, &run_event, &self.config.required_events, &mut self.findings);
@@ -911,12 +915,17 @@ impl Tracker {
             if let Some(deadline) = observed.deadline {
                 self.timers.lower(Timer::Runs, deadline);
             }
+            deliver = !observed.withheld;
+        }
+        if deliver {
+            self.stats.delivered += 1;
         }
         if sequenced && self.sequence.delivered() {
             if let Some(seq) = self.sequence.take_ack() {
                 self.transmit(frame::seq_ack(seq), None);
             }
         }
+        deliver
     }
 
     // ---- plumbing ------------------------------------------------------------------------
