@@ -5,6 +5,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::convert::{self, Names};
+use super::crash;
 use super::driver::{self, Input, Shared, Sink};
 use super::inbound::InFrame;
 use super::listeners::{self, Topic};
@@ -13,10 +14,6 @@ use crate::core::{Event, Output, Receipt, Report, Tracker};
 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
-    /// A new `Error("chat-sentinel: client busy")`: what a call throws if it finds the client's
-    /// state borrowed (never seen: no user code runs while the driver holds it).
-    fn busy() -> JsValue;
-
     /// A new promise and the functions that settle it: `[promise, resolve, reject]`.
     fn deferred() -> Array;
 }
@@ -27,7 +24,8 @@ const TYPES: &str = r#"
 export type FailureKind =
   | "seq_gap" | "tail_gap" | "duplicate" | "out_of_order" | "ack_timeout" | "no_response"
   | "run_stalled" | "tool_unfinished" | "missing_event" | "heartbeat_timeout"
-  | "connection_lost" | "recovery_failed" | "server_error" | "protocol_violation" | "send_failed";
+  | "connection_lost" | "recovery_failed" | "server_error" | "protocol_violation" | "send_failed"
+  | "client_crashed";
 export type Severity = "warning" | "critical";
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 export type DialectName = "netra" | "sequenced";
@@ -287,6 +285,7 @@ impl ChatClient {
         let listeners = Array::new();
         let sink = JsSink { listeners: listeners.clone(), kinds: Names::new(16), runs: Names::new(4) };
         let shared = driver::new(tracker, options.endpoint, sink);
+        crash::watch_client(&listeners);
         Ok(ChatClient { shared, listeners })
     }
 
@@ -302,6 +301,9 @@ impl ChatClient {
     /// if the client is closed first.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn connect(&self) -> Promise {
+        if let Err(crashed) = crash::check() {
+            return Promise::reject(&crashed);
+        }
         let (waiter, promise) = Promised::new();
         driver::input(&self.shared, Input::Connect(waiter));
         promise
@@ -315,6 +317,7 @@ impl ChatClient {
         #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "SendMessageOptions")] options: JsValue,
     ) -> Result<Promise, JsValue> {
+        crash::check()?;
         let (text, options) = options::send(&text, &options)?;
         let (waiter, promise) = Promised::new();
         driver::input(&self.shared, Input::Send(text, options, waiter));
@@ -324,13 +327,22 @@ impl ChatClient {
     /// A snapshot of state and counters.
     #[wasm_bindgen(unchecked_return_type = "Health")]
     pub fn health(&self) -> Result<JsValue, JsValue> {
-        let (health, now) = driver::health(&self.shared).ok_or_else(busy)?;
+        crash::check()?;
+        let (health, now) = driver::health(&self.shared).ok_or_else(crash::trapped)?;
         Ok(convert::health(&health, now))
     }
 
     /// Closes the connection and stops every timer and listener of the page; messages without
     /// an outcome fail with `send_failed`. `connect()` may be called again.
     pub fn close(&self) {
-        driver::input(&self.shared, Input::Close);
+        if crash::check().is_ok() {
+            driver::input(&self.shared, Input::Close);
+        }
+    }
+}
+
+impl Drop for ChatClient {
+    fn drop(&mut self) {
+        crash::unwatch(&self.listeners);
     }
 }

@@ -192,8 +192,11 @@ pub(crate) fn new<S: Sink>(tracker: Tracker, endpoint: Endpoint, sink: S) -> Sha
 pub(crate) fn input<S: Sink>(shared: &Shared<S>, input: Input<S>) {
     {
         // A borrow is never held while user code or a re-entrant input can run, so this
-        // cannot fail; if it ever did, the input is dropped rather than panicking.
+        // fails only after a trap; the input is then dropped rather than panicking.
         let Ok(mut inner) = shared.try_borrow_mut() else {
+            // Only a trap in the middle of an earlier input leaves the state borrowed: the
+            // module is dead, and the page must hear it.
+            let _ = super::crash::trapped();
             input.abandon();
             return;
         };

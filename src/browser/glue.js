@@ -34,9 +34,59 @@ export function ascii_string(memory, at, len) {
   return s;
 }
 
-// ---- client.rs
-export function busy() {
-  return new Error('chat-sentinel: client busy');
+// ---- crash.rs
+let trap = null;
+let crashReport = null;
+const watched = new Map();
+const unsettled = new Set();
+const sockets = new Set();
+function crashError() {
+  return chat_error({ ...crashReport, atMs: performance.now() });
+}
+function stop(error) {
+  if (trap !== null) return;
+  trap = error;
+  console.error('chat-sentinel: the WebAssembly module trapped; every client has stopped', error);
+  for (const ws of sockets) {
+    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+    try { ws.close(CRASH_CLOSE_CODE, 'client crashed'); } catch (_) {}
+  }
+  sockets.clear();
+  for (const reject of unsettled) reject(crashError());
+  unsettled.clear();
+  const report = { ...crashReport, detail: crashReport.detail + ' (' + String(error && error.message) + ')', atMs: performance.now() };
+  for (const [listeners, closed] of watched) {
+    const failure = listeners[TOPICS.indexOf('failure')];
+    if (failure) emit(failure, report);
+    const state = listeners[TOPICS.indexOf('state')];
+    if (state) emit(state, closed);
+  }
+  watched.clear();
+}
+const CRASH_CLOSE_CODE = 4000;
+export function guard(f) {
+  return function guarded(...args) {
+    if (trap !== null) return undefined;
+    try { return f.apply(this, args); } catch (e) {
+      if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+      stop(e);
+      return undefined;
+    }
+  };
+}
+export function watch(listeners, report, closed) {
+  crashReport = report;
+  watched.set(listeners, closed);
+}
+export function unwatch(listeners) {
+  watched.delete(listeners);
+}
+export function trapped() {
+  stop(new Error('a call found the client locked by an earlier trap'));
+  return crashError();
+}
+export function check() {
+  if (trap !== null) throw crashError();
 }
 
 // ---- convert.rs
@@ -74,7 +124,9 @@ export function chat_error(report) {
 export function deferred() {
   let resolve, reject;
   const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
-  return [promise, resolve, reject];
+  unsettled.add(reject);
+  const settle = (f) => (value) => { unsettled.delete(reject); f(value); };
+  return [promise, settle(resolve), settle(reject)];
 }
 
 // ---- listeners.rs
@@ -226,7 +278,7 @@ export function wake_listeners(listener, add) {
 
 // ---- transport.rs
 export function callbacks(open, message, closed) {
-  return { open, message, closed: (code, reason, wasClean) => closed([code, reason, wasClean]) };
+  return { open: guard(open), message: guard(message), closed: guard((code, reason, wasClean) => closed([code, reason, wasClean])) };
 }
 export function method(object, name) {
   if (typeof object !== 'object' || object === null) return undefined;
@@ -241,10 +293,11 @@ export function websocket(url, protocols) {
   return {
     connect(callbacks) {
       const ws = new WebSocket(url, protocols);
+      sockets.add(ws);
       ws.binaryType = 'arraybuffer';
       ws.onopen = () => callbacks.open();
       ws.onmessage = (event) => callbacks.message(event.data);
-      ws.onclose = (event) => callbacks.closed(event.code, event.reason, event.wasClean);
+      ws.onclose = (event) => { sockets.delete(ws); callbacks.closed(event.code, event.reason, event.wasClean); };
       ws.onerror = () => {};
       return {
         send(text) {
@@ -252,6 +305,7 @@ export function websocket(url, protocols) {
           ws.send(text);
         },
         close(code, reason) {
+          sockets.delete(ws);
           ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
           if (ws.readyState < 2) ws.close(code, reason);
         },

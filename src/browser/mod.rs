@@ -23,7 +23,9 @@
 //! What is cheaper or smaller in JavaScript lives in one module, `src/browser/glue.js`, which
 //! each Rust module imports with `#[wasm_bindgen(module = …)]` and documents: the WebSocket as
 //! a transport, option checks, the object literals of events and reports, the listener calls,
-//! and the frame's copy into wasm memory. It makes no protocol decision either.
+//! and the frame's copy into wasm memory. It makes no protocol decision either. It also keeps
+//! what the page must hear if the module ever traps (`crash`): every client then raises one
+//! critical `client_crashed` report, and every unsettled promise is rejected with it.
 //!
 //! # Background tabs and sleep
 //! Browsers throttle timers in background tabs (to once a minute under Chrome's intensive
@@ -41,6 +43,7 @@
 mod bytes;
 mod client;
 mod convert;
+mod crash;
 mod driver;
 mod error;
 mod inbound;

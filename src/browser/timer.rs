@@ -10,6 +10,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
+use super::crash;
 use super::driver::{self, Inner, Input, Sink};
 use crate::core::Instant;
 
@@ -47,7 +48,7 @@ pub(crate) fn queue_microtask(task: impl FnOnce() + 'static) {
             task();
         }
     });
-    queue_microtask_js(&callback.into_js_value());
+    queue_microtask_js(&crash::guard(&callback.into_js_value()));
 }
 
 /// `performance.now()` as the core's [`Instant`] (whole milliseconds since the page's origin).
@@ -62,7 +63,9 @@ const MAX_DELAY_MS: u64 = 0x7fff_ffff;
 
 /// The driver's single timer, re-armed only when the tracker's next deadline comes earlier.
 pub(crate) struct Timer {
-    callback: Closure<dyn Fn()>,
+    /// Kept alive for `handler`, its guarded form (see `crash`), which `setTimeout` calls.
+    _callback: Closure<dyn Fn()>,
+    handler: JsValue,
     /// The deadline the pending `setTimeout` is for, and its handle.
     armed: Option<(Instant, JsValue)>,
 }
@@ -74,7 +77,8 @@ impl Timer {
                 driver::input(&shared, Input::Timeout);
             }
         });
-        Timer { callback, armed: None }
+        let handler = crash::guard(callback.as_ref());
+        Timer { _callback: callback, handler, armed: None }
     }
 
     /// Makes sure a timeout fires no later than `deadline`. A pending timeout that fires
@@ -91,7 +95,7 @@ impl Timer {
         }
         // One extra millisecond absorbs the rounding of `now` to whole milliseconds.
         let delay = at.since(now).saturating_add(1).min(MAX_DELAY_MS);
-        let handle = set_timeout(self.callback.as_ref(), delay as f64);
+        let handle = set_timeout(&self.handler, delay as f64);
         self.armed = Some((at, handle));
     }
 
@@ -114,7 +118,9 @@ impl Drop for Timer {
 /// global scope. Each makes the driver call `handle_timeout(now)`, which the core treats as a
 /// wake when its deadlines are far overdue. Listening stops when this is dropped.
 pub(crate) struct WakeListeners {
-    callback: Closure<dyn Fn()>,
+    /// Kept alive for `listener`, its guarded form (see `crash`), which the page calls.
+    _callback: Closure<dyn Fn()>,
+    listener: JsValue,
 }
 
 impl WakeListeners {
@@ -124,13 +130,14 @@ impl WakeListeners {
                 driver::input(&shared, Input::Wake);
             }
         });
-        wake_listeners(callback.as_ref(), true);
-        WakeListeners { callback }
+        let listener = crash::guard(callback.as_ref());
+        wake_listeners(&listener, true);
+        WakeListeners { _callback: callback, listener }
     }
 }
 
 impl Drop for WakeListeners {
     fn drop(&mut self) {
-        wake_listeners(self.callback.as_ref(), false);
+        wake_listeners(&self.listener, false);
     }
 }

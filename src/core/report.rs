@@ -18,7 +18,8 @@ pub enum FailureKind {
     TailGap,
     /// An event arrived again; it was delivered once.
     Duplicate,
-    /// An event arrived out of its order; it was delivered.
+    /// An event arrived out of its order (it was delivered), or after its run had closed (it
+    /// was not).
     OutOfOrder,
     /// A sent user message was not acknowledged in time.
     AckTimeout,
@@ -43,11 +44,15 @@ pub enum FailureKind {
     ProtocolViolation,
     /// A user message could not be sent.
     SendFailed,
+    /// The client itself stopped: the browser driver's WebAssembly module trapped. Never
+    /// produced by the tracker; the JavaScript side raises it, once, on every client, and
+    /// rejects every unsettled promise with it (README, "If the module dies").
+    ClientCrashed,
 }
 
 impl FailureKind {
     /// Every kind, in declaration order.
-    pub const ALL: [FailureKind; 15] = [
+    pub const ALL: [FailureKind; 16] = [
         FailureKind::SeqGap,
         FailureKind::TailGap,
         FailureKind::Duplicate,
@@ -63,6 +68,7 @@ impl FailureKind {
         FailureKind::ServerError,
         FailureKind::ProtocolViolation,
         FailureKind::SendFailed,
+        FailureKind::ClientCrashed,
     ];
 
     /// The stable snake_case name.
@@ -83,6 +89,7 @@ impl FailureKind {
             FailureKind::ServerError => "server_error",
             FailureKind::ProtocolViolation => "protocol_violation",
             FailureKind::SendFailed => "send_failed",
+            FailureKind::ClientCrashed => "client_crashed",
         }
     }
 
