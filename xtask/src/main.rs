@@ -6,6 +6,7 @@
 mod bench;
 mod build;
 mod check;
+mod fuzz;
 mod serve;
 mod server;
 mod setup;
@@ -27,9 +28,10 @@ commands:
   serve [--port P]    build, then run the reference server on http://127.0.0.1:P/
                       (default 8080; 0 picks a free port) until Ctrl-C
   demo [--port P]     same as serve
-  test                everything CI runs: setup, native tests, build, then against a live
+  test                everything CI runs: setup, native tests, a fuzz smoke run, build, then against a live
                       reference server: browser wasm tests, JS page tests, page tests,
                       the check matrix and a quick bench
+  fuzz [--seconds N]  run each cargo-fuzz target of fuzz/ for N seconds (default 300)
   bench [--quick] [--flood N]
                       measure SDK vs floor, core ns/event, bundle, memory, detection
                       latency, startup; print a table and write BENCHMARKS.md
@@ -71,6 +73,11 @@ fn dispatch(args: &[String]) -> Res<()> {
             test::run()
         }
         "check" => check::run(&mut opts),
+        "fuzz" => {
+            let seconds = opts.value("--seconds")?.unwrap_or(fuzz::DEFAULT_SECONDS);
+            opts.done()?;
+            fuzz::run(seconds)
+        }
         "bench" => {
             let quick = opts.flag("--quick");
             let flood = opts.value("--flood")?;

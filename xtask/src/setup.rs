@@ -15,6 +15,8 @@ pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const PLAYWRIGHT: (&str, &str) = ("playwright-core", "1.64");
 const BINARYEN: (&str, &str) = ("binaryen", "132");
 const TERSER: (&str, &str) = ("terser", "5");
+/// The cargo-fuzz release installed.
+const CARGO_FUZZ: &str = "0.13.2";
 
 /// Everything: wasm tools, browser, node tools.
 pub fn run() -> Res<()> {
@@ -123,6 +125,21 @@ fn wasm_bindgen_cli() -> Res<()> {
             .args(["install", "wasm-bindgen-cli", "--version"])
             .arg(&version)
             .arg("--root")
+            .arg(util::tools_dir()),
+    )
+}
+
+/// cargo-fuzz, for `cargo xtask fuzz` and the fuzz smoke step, into target/tools.
+pub fn cargo_fuzz() -> Res<()> {
+    let bin = util::tools_bin().join("cargo-fuzz");
+    if let Some(have) = util::output_of(Command::new(&bin).args(["fuzz", "--version"])) {
+        println!("setup: {} present in target/tools", have.trim());
+        return Ok(());
+    }
+    println!("setup: installing cargo-fuzz {CARGO_FUZZ} into target/tools (takes a minute)");
+    util::run(
+        util::cargo()
+            .args(["install", "cargo-fuzz", "--locked", "--version", CARGO_FUZZ, "--root"])
             .arg(util::tools_dir()),
     )
 }

@@ -2,11 +2,12 @@
 //!
 //! 1. setup (all tools)
 //! 2. native tests: `cargo test --workspace`
-//! 3. build (release, into pkg/)
-//! 4. start the reference server on a free port (stopped at the end, whatever happens)
-//! 5. browser wasm tests: `cargo test -p chat-sentinel --target wasm32-unknown-unknown --tests`,
+//! 3. fuzz smoke: each cargo-fuzz target for `fuzz::SMOKE_SECONDS` (see `fuzz`)
+//! 4. build (release, into pkg/)
+//! 5. start the reference server on a free port (stopped at the end, whatever happens)
+//! 6. browser wasm tests: `cargo test -p chat-sentinel --target wasm32-unknown-unknown --tests`,
 //!    with `CHAT_SENTINEL_SERVER=127.0.0.1:PORT` (read by the tests at compile time)
-//! 6. JS page tests: `node tests/js/run.mjs <url of each tests/js/*.test.html>`
+//! 7. JS page tests: `node tests/js/run.mjs <url of each tests/js/*.test.html>`
 //!
 //! Then a summary of every step and the summed test counts; non-zero exit if any step failed.
 
@@ -107,7 +108,7 @@ const SERVER_STEPS: [&str; 5] = ["browser wasm tests", "JS page tests", "page te
 fn run_steps(report: &mut Report) {
     let t = Instant::now();
     if !report.record("setup", t, untested(setup::run())) {
-        for name in ["native tests", "build", "server"].into_iter().chain(SERVER_STEPS) {
+        for name in ["native tests", "fuzz smoke", "build", "server"].into_iter().chain(SERVER_STEPS) {
             report.skip(name, "setup failed");
         }
         return;
@@ -115,6 +116,9 @@ fn run_steps(report: &mut Report) {
 
     let t = Instant::now();
     report.record("native tests", t, native_tests());
+
+    let t = Instant::now();
+    report.record("fuzz smoke", t, untested(crate::fuzz::run(crate::fuzz::SMOKE_SECONDS)));
 
     let t = Instant::now();
     if !report.record("build", t, untested(build::run(false).map(|_| ()))) {
