@@ -7,7 +7,9 @@
 //!   run, or the message that started it gets `no_response`);
 //! - exactly once: no event reaches the application twice (sequenced: and in order);
 //! - no false positives: a fault-free schedule produces no report at all;
-//! - bounded memory: the tracker's tables stay within their caps;
+//! - bounded memory: the tracker's tables stay within their caps, and its bytes within
+//!   `Config::memory_budget()`;
+//! - parallel tool calls (up to 24 open at once in a run) raise nothing when fault-free;
 //! - every user message ends in exactly one outcome.
 //!
 //! `SIM_SEEDS=N` runs N seeds (default 2000); `SIM_SEED=S` runs only seed S, printing its trace.
@@ -141,6 +143,12 @@ struct RunPlan {
     gaps: Vec<u64>,
     abandoned: bool,
 }
+
+/// Tool names of a run's parallel calls.
+const PARALLEL_TOOLS: [&str; 24] = [
+    "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10", "p11", "p12", "p13", "p14", "p15", "p16", "p17",
+    "p18", "p19", "p20", "p21", "p22", "p23",
+];
 
 const CONFIG_RECONNECT: Reconnect = Reconnect { min_delay_ms: 100, max_delay_ms: 2_000, max_attempts: 20 };
 
@@ -344,9 +352,16 @@ impl Sim {
         for _ in 0..self.rng.below(3) {
             steps.push(("agent_thinking", None));
         }
-        for tool in ["search", "query"].iter().take(self.rng.below(3) as usize) {
-            steps.push(("tool_executing", Some(*tool)));
-            steps.push(("tool_completed", Some(*tool)));
+        if self.rng.chance(150) {
+            // Parallel tool calls: every one opens before any completes.
+            let n = 2 + self.rng.below(PARALLEL_TOOLS.len() as u64 - 1) as usize;
+            steps.extend(PARALLEL_TOOLS.iter().take(n).map(|t| ("tool_executing", Some(*t))));
+            steps.extend(PARALLEL_TOOLS.iter().take(n).map(|t| ("tool_completed", Some(*t))));
+        } else {
+            for tool in ["search", "query"].iter().take(self.rng.below(3) as usize) {
+                steps.push(("tool_executing", Some(*tool)));
+                steps.push(("tool_completed", Some(*tool)));
+            }
         }
         steps.push(("agent_completed", None));
         let gaps = steps.iter().map(|_| 20 + self.rng.below(300)).collect();
@@ -587,6 +602,7 @@ impl Sim {
             self.drain();
             let health = self.tracker.health();
             assert!(health.held_events <= 1024 && health.open_runs <= 8 && health.pending_acks <= 256);
+            assert!(health.bytes_held <= self.tracker.config().memory_budget(), "{} B held", health.bytes_held);
         }
     }
 
@@ -652,8 +668,9 @@ impl Sim {
             };
             let lost = |kind: &str| events.iter().any(|g| g.kind == kind && !delivered.contains(&g.eid));
             let mut visible = lost("agent_started") || lost("agent_completed");
-            for i in 0..2 {
-                // One half of a tool pair lost while the other half arrived.
+            for i in 0..PARALLEL_TOOLS.len() {
+                // One half of a tool pair lost while the other half arrived (the i-th
+                // completion is the i-th call's, parallel calls too).
                 visible |= got("tool_executing", i) != got("tool_completed", i);
             }
             let plan_complete = events.iter().any(|g| g.kind == "agent_completed");
