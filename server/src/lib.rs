@@ -27,7 +27,8 @@ pub use scenario::GOLDEN_EVENTS;
 /// Where and what to serve.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// A loopback address; anything else is refused.
+    /// A loopback address, or a private one (a test's own network namespace); a public
+    /// address is refused.
     pub host: IpAddr,
     /// 0 picks a free port.
     pub port: u16,
@@ -42,17 +43,23 @@ impl Default for Config {
 }
 
 /// Binds the server and returns its address and the future that serves it (until an I/O
-/// error). Fails if the host is not a loopback address or the port cannot be bound.
+/// error). Fails if the host is a public address or the port cannot be bound.
 pub async fn start(config: Config) -> io::Result<(SocketAddr, impl Future<Output = io::Result<()>> + Send)> {
-    if !config.host.is_loopback() {
+    let private = match config.host {
+        IpAddr::V4(v4) => v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(_) => false,
+    };
+    if !config.host.is_loopback() && !private {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("refusing to bind {}: loopback only", config.host),
+            format!("refusing to bind {}: loopback or private addresses only", config.host),
         ));
     }
     let listener = TcpListener::bind((config.host, config.port)).await?;
     let addr = listener.local_addr()?;
-    let nonce = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() & 0xff_ffff);
+    // Differs between two processes, also when one restarts the other within a second.
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let nonce = (since.as_secs() << 20 ^ u64::from(since.subsec_nanos()) ^ u64::from(std::process::id())) & 0xff_ffff;
     let app = http::router(&config.root, nonce);
     Ok((addr, async move { axum::serve(listener, app).await }))
 }

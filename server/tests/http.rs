@@ -115,11 +115,13 @@ fn binary_prints_its_address_and_serves() -> TestResult {
 }
 
 #[test]
-fn binary_refuses_a_non_loopback_host() -> TestResult {
-    let output =
-        Command::new(env!("CARGO_BIN_EXE_chat-sentinel-server")).args(["--port", "0", "--host", "0.0.0.0"]).output()?;
-    assert!(!output.status.success());
-    assert!(output.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("loopback only"));
+fn binary_refuses_a_public_or_wildcard_host() -> TestResult {
+    for host in ["0.0.0.0", "8.8.8.8", "::"] {
+        let output =
+            Command::new(env!("CARGO_BIN_EXE_chat-sentinel-server")).args(["--port", "0", "--host", host]).output()?;
+        assert!(!output.status.success(), "{host}");
+        assert!(output.stdout.is_empty());
+        assert!(String::from_utf8_lossy(&output.stderr).contains("loopback or private addresses only"), "{host}");
+    }
     Ok(())
 }

@@ -7,6 +7,7 @@ mod bench;
 mod build;
 mod check;
 mod fuzz;
+mod net;
 mod serve;
 mod server;
 mod setup;
@@ -30,7 +31,7 @@ commands:
   demo [--port P]     same as serve
   test                everything CI runs: setup, native tests, a fuzz smoke run, build, then against a live
                       reference server: browser wasm tests, JS page tests, page tests,
-                      the check matrix and a quick bench
+                      the check matrix, a quick bench and the network faults (root only)
   fuzz [--seconds N]  run each cargo-fuzz target of fuzz/ for N seconds (default 300)
   bench [--quick] [--flood N]
                       measure SDK vs floor, core ns/event, bundle, memory, detection

@@ -8,6 +8,9 @@
 //! 6. browser wasm tests: `cargo test -p chat-sentinel --target wasm32-unknown-unknown --tests`,
 //!    with `CHAT_SENTINEL_SERVER=127.0.0.1:PORT` (read by the tests at compile time)
 //! 7. JS page tests: `node tests/js/run.mjs <url of each tests/js/*.test.html>`
+//! 8. page tests, the check matrix and a quick bench
+//! 9. network faults: `node tests/net/faults.mjs` (root only; skipped with the reason
+//!    elsewhere, see `net`)
 //!
 //! Then a summary of every step and the summed test counts; non-zero exit if any step failed.
 
@@ -103,7 +106,8 @@ pub fn run() -> Res<()> {
 }
 
 /// The steps that need the built package and a running server, in order.
-const SERVER_STEPS: [&str; 5] = ["browser wasm tests", "JS page tests", "page tests", "check matrix", "quick bench"];
+const SERVER_STEPS: [&str; 6] =
+    ["browser wasm tests", "JS page tests", "page tests", "check matrix", "quick bench", "network faults"];
 
 fn run_steps(report: &mut Report) {
     let t = Instant::now();
@@ -155,9 +159,24 @@ fn run_steps(report: &mut Report) {
     report.record("check matrix", t, crate::check::matrix());
     let t = Instant::now();
     report.record("quick bench", t, untested(crate::bench::quick(&server)));
+    let t = Instant::now();
+    match crate::net::unavailable() {
+        Some(why) => report.skip("network faults", &why),
+        None => {
+            report.record("network faults", t, net_faults());
+        }
+    }
 
     // Stops the server now, before the summary (Drop also covers panics and early returns).
     drop(server);
+}
+
+/// The network faults (see `net`): their own server, in a namespace.
+fn net_faults() -> Tested {
+    match crate::net::command() {
+        Ok(mut c) => step_result(util::run_step(&mut c, crate::net::TIMEOUT), "node tests/net/faults.mjs"),
+        Err(e) => untested(Err(e)),
+    }
 }
 
 /// Test counts seen by a step, and whether it passed.
