@@ -23,11 +23,13 @@ pub fn unavailable() -> Option<String> {
     }
     if (util::which("ip").is_none() || util::which("iptables").is_none()) && util::which("apt-get").is_some() {
         println!("network faults: installing iproute2 and iptables with apt-get");
-        let installed = util::run(
-            util::cmd("apt-get")
-                .args(["install", "-y", "--no-install-recommends", "iproute2", "iptables"])
-                .env("DEBIAN_FRONTEND", "noninteractive"),
-        );
+        let apt = || {
+            let mut c = util::cmd("apt-get");
+            c.env("DEBIAN_FRONTEND", "noninteractive");
+            c
+        };
+        let installed = util::run(apt().arg("update"))
+            .and_then(|()| util::run(apt().args(["install", "-y", "--no-install-recommends", "iproute2", "iptables"])));
         if let Err(e) = installed {
             return Some(format!("could not install iproute2 and iptables: {e}"));
         }
