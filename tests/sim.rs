@@ -10,6 +10,8 @@
 //! - bounded memory: the tracker's tables stay within their caps, and its bytes within
 //!   `Config::memory_budget()`;
 //! - parallel tool calls (up to 24 open at once in a run) raise nothing when fault-free;
+//! - late copies of a whole run after the dedup window (the retry wrapper) are never
+//!   delivered again once the run closed;
 //! - every user message ends in exactly one outcome.
 //!
 //! `SIM_SEEDS=N` runs N seeds (default 2000); `SIM_SEED=S` runs only seed S, printing its trace.
@@ -61,11 +63,14 @@ struct Faults {
     half_open_at: Option<u64>,
     restart_at: Option<u64>,
     replay_cap: usize,
+    /// Per mille of runs whose every frame is sent again once the run completed, after the
+    /// dedup window (the retry wrapper's late copies).
+    late_copies: u64,
 }
 
 impl Faults {
     fn any(&self) -> bool {
-        self.drop + self.duplicate + self.reorder > 0
+        self.drop + self.duplicate + self.reorder + self.late_copies > 0
             || !self.disconnects.is_empty()
             || self.half_open_at.is_some()
             || self.restart_at.is_some()
@@ -139,10 +144,17 @@ struct Sim {
 
 struct RunPlan {
     id: String,
+    /// The frames sent so far, for late copies.
+    sent: Vec<String>,
+    /// Its frames were sent again after the dedup window.
+    late_copied: bool,
     steps: Vec<(&'static str, Option<&'static str>)>,
     gaps: Vec<u64>,
     abandoned: bool,
 }
+
+/// The dedup window of the simulated client: late copies come after it.
+const DEDUP_WINDOW_MS: u64 = 3_000;
 
 /// Tool names of a run's parallel calls.
 const PARALLEL_TOOLS: [&str; 24] = [
@@ -176,6 +188,9 @@ impl Sim {
             if rng.chance(300) {
                 faults.replay_cap = 1 + rng.below(8) as usize;
             }
+            if rng.chance(200) {
+                faults.late_copies = 300 + rng.below(700);
+            }
         }
         let config = Config {
             dialect: if dialect == Dialect::Netra { DialectChoice::Netra } else { DialectChoice::Sequenced },
@@ -190,6 +205,7 @@ impl Sim {
             jitter_seed: seed,
             run_table_cap: 8,
             dedup_window: 64,
+            dedup_window_ms: DEDUP_WINDOW_MS,
             ..Config::default()
         };
         let mut sends = VecDeque::new();
@@ -271,6 +287,19 @@ impl Sim {
         self.put(at, Wire::ToClient(gen, frame));
     }
 
+    /// Every frame of a completed netra run again, after the client's dedup window.
+    fn send_late_copies(&mut self, run: usize) {
+        let Some(gen) = self.conn else { return };
+        let at = self.now + DEDUP_WINDOW_MS + 500 + self.rng.below(1_000);
+        self.runs[run].late_copied = true;
+        for frame in self.runs[run].sent.clone() {
+            if self.trace {
+                println!("{:>6} late copy at {at}: {frame}", self.now);
+            }
+            self.put(at, Wire::ToClient(gen, frame));
+        }
+    }
+
     fn drop_connection(&mut self, notify_client: bool) {
         if let Some(gen) = self.conn.take() {
             self.wire
@@ -329,7 +358,11 @@ impl Sim {
         } else {
             let frame = self.event_frame(&g, tool);
             self.generated.push(g);
+            self.runs[run].sent.push(frame.clone());
             self.send_to_client(frame, true);
+        }
+        if kind == "agent_completed" && self.rng.chance(self.faults.late_copies) {
+            self.send_late_copies(run);
         }
         if let Some(next) = self.runs[run].gaps.get(step).copied() {
             if step + 1 < self.runs[run].steps.len() {
@@ -365,7 +398,7 @@ impl Sim {
         }
         steps.push(("agent_completed", None));
         let gaps = steps.iter().map(|_| 20 + self.rng.below(300)).collect();
-        self.runs.push(RunPlan { id, steps, gaps, abandoned: false });
+        self.runs.push(RunPlan { id, sent: Vec::new(), late_copied: false, steps, gaps, abandoned: false });
         self.order += 1;
         self.script.push(Reverse((self.now + 30, self.order, index, 0)));
     }
@@ -612,10 +645,22 @@ impl Sim {
         if !self.faulty {
             assert!(kinds.is_empty(), "false positive: {kinds:?} ({ctx})");
         }
-        // Exactly once.
+        // Exactly once. One exception, by design: a late copy (after the dedup window) of an
+        // event whose run never closed for the client (its agent_completed was lost) cannot be
+        // told from a new event, and is delivered.
+        let first_at = |eid: u64| self.delivered.iter().position(|(e, _)| *e == eid);
+        let closed_before = |run: &str, at: usize| {
+            self.generated
+                .iter()
+                .filter(|g| g.run == run && g.kind == "agent_completed")
+                .any(|g| first_at(g.eid).is_some_and(|i| i < at))
+        };
         let mut seen = BTreeSet::new();
-        for (eid, _) in &self.delivered {
-            assert!(seen.insert(*eid), "eid {eid} delivered twice ({ctx})");
+        for (at, (eid, _)) in self.delivered.iter().enumerate() {
+            let copied_open = self.generated.iter().find(|g| g.eid == *eid).is_some_and(|g| {
+                self.runs.iter().any(|r| r.id == g.run && r.late_copied) && !closed_before(&g.run, at)
+            });
+            assert!(seen.insert(*eid) || copied_open, "eid {eid} delivered twice ({ctx})");
         }
         // Every message has exactly one outcome.
         for (id, n) in &self.outcomes {
