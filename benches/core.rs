@@ -53,7 +53,7 @@ fn round(dialect: DialectChoice, handshake: &str, frames: &[String], events: usi
     let mut tracker = Tracker::new(config).expect("valid");
     let t0 = Instant::from_millis(0);
     tracker.connect(t0);
-    tracker.handle_open(t0);
+    tracker.handle_open(t0, "");
     tracker.handle_frame(t0, handshake);
     while tracker.poll_output().is_some() {}
     let start = Clock::now();

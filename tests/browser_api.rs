@@ -152,7 +152,7 @@ async fn connect_rejects_on_the_first_failure_and_keeps_retrying() {
     // An unknown scenario: the server refuses the upgrade with HTTP 400.
     let mut h = Harness::new("dialect=netra&scenario=no_such_scenario", config());
     let error = h.client.connect().await.expect_err("the upgrade is refused");
-    assert_eq!(error.kind, FailureKind::ConnectionLost);
+    assert_eq!(error.kind, FailureKind::ConnectFailed);
     assert!(!contains_token(&error.detail));
     assert!(
         h.until(2_000, |r| r.states.contains(&ConnectionState::Reconnecting)).await,
@@ -207,5 +207,5 @@ async fn an_undrained_stream_reports_its_drops() {
     let report = h.rec.failures.iter().find(|f| f.kind == FailureKind::MissingEvent).expect("the drop is reported");
     assert!(report.detail.contains("outputQueueCap 4"), "{}", report.detail);
     assert_eq!(h.rec.kinds().into_iter().collect::<Vec<_>>(), ["missing_event"]);
-    assert_eq!(h.rec.events.len() + h.rec.states.len() + h.rec.receipts.len(), 4);
+    assert_eq!(h.rec.events.len() + h.rec.states.len() + h.rec.receipts.len() + h.rec.turns.len(), 4);
 }

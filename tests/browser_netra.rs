@@ -101,3 +101,33 @@ async fn netra_abrupt_close() {
 async fn netra_close_code() {
     scenarios::connection_lost(D, "scenario=close_code&code=4001&reason=going+away").await;
 }
+
+#[wasm_bindgen_test]
+async fn netra_no_ack_strict() {
+    scenarios::no_ack_strict(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_silent() {
+    scenarios::silent(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_started_thrice() {
+    scenarios::started_thrice(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_upgrade_500() {
+    scenarios::upgrade_500(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_cleanup_close() {
+    scenarios::cleanup_close(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_echo_protocol() {
+    scenarios::echo_protocol(D).await;
+}

@@ -111,3 +111,33 @@ async fn sequenced_restart() {
 async fn sequenced_resume_partial() {
     scenarios::resume_partial(D).await;
 }
+
+#[wasm_bindgen_test]
+async fn sequenced_no_ack_strict() {
+    scenarios::no_ack_strict(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn sequenced_silent() {
+    scenarios::silent(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn sequenced_started_thrice() {
+    scenarios::started_thrice(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn sequenced_upgrade_500() {
+    scenarios::upgrade_500(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn sequenced_cleanup_close() {
+    scenarios::cleanup_close(D).await;
+}
+
+#[wasm_bindgen_test]
+async fn sequenced_echo_protocol() {
+    scenarios::echo_protocol(D).await;
+}

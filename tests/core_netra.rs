@@ -5,7 +5,7 @@
 mod common;
 
 use chat_sentinel::core::{
-    Config, ConnectionState, DialectChoice, FailureKind, Reconnect, SendOptions, Severity, Tracker, Verdict,
+    Config, ConnectionState, DialectChoice, FailureKind, Reconnect, SendOptions, Severity, Tracker, TurnState, Verdict,
 };
 use common::*;
 
@@ -158,7 +158,8 @@ fn an_event_after_the_run_closed_is_out_of_order() {
 
 #[test]
 fn unacknowledged_message_without_a_run_times_out_and_gets_no_response() {
-    let mut h = netra();
+    let mut h = Harness::new(Config { dialect: DialectChoice::Netra, require_explicit_ack: true, ..test_config() });
+    h.open(NETRA_HANDSHAKE);
     let id = h.send("hello");
     h.advance(1_999);
     assert!(h.kinds().is_empty());
@@ -309,7 +310,7 @@ fn a_lost_connection_reconnects_with_backoff_and_flushes_the_buffer() {
 }
 
 #[test]
-fn giving_up_fails_every_pending_message() {
+fn giving_up_ends_every_pending_message_sent_or_not() {
     let mut h =
         Harness::new(Config { reconnect: Reconnect { max_attempts: 1, ..Reconnect::default() }, ..test_config() });
     h.open(NETRA_HANDSHAKE);
@@ -318,10 +319,17 @@ fn giving_up_fails_every_pending_message() {
     let buffered = h.send("buffered");
     h.advance_until(|h| h.seen.connects == 2, 60_000);
     h.closed(1006, false);
-    assert_eq!(h.kinds(), ["connection_lost", "connection_lost", "send_failed", "send_failed"]);
-    assert_eq!(h.seen.failures[1].severity, Severity::Critical);
+    // The reconnect never opened; the message on the wire is unacknowledged, not unsent; both
+    // are consequences of the one loss, the connection given up.
+    assert_eq!(h.kinds(), ["connection_lost", "connect_failed", "unacknowledged", "send_failed"]);
+    let severities: Vec<_> = h.seen.failures.iter().map(|f| f.severity).collect();
+    assert_eq!(severities, [Severity::Warning, Severity::Critical, Severity::Warning, Severity::Warning]);
+    let incident = h.seen.failures[1].incident;
+    assert!(incident.is_some() && h.seen.failures[2..].iter().all(|f| f.incident == incident));
     let ids: Vec<_> = h.seen.failures[2..].iter().map(|f| f.message_id).collect();
     assert_eq!(ids, [Some(sent), Some(buffered)]);
+    let ends: Vec<_> = h.seen.turns.iter().filter(|t| t.state.is_final()).map(|t| (t.message_id, t.state)).collect();
+    assert_eq!(ends, [(sent, TurnState::Incomplete), (buffered, TurnState::Failed)]);
     assert_eq!(h.seen.states.last(), Some(&ConnectionState::Closed));
     // After that, sending fails at once.
     h.send("late");
@@ -342,11 +350,13 @@ fn every_message_ends_in_exactly_one_outcome() {
     h.advance(10_000);
     h.tracker.close(h.at());
     h.drain();
+    // The first of an acknowledgement and the message's failures is its outcome; after it
+    // only a `no_response` may follow (the turn's own verdict).
     let outcome = |id| {
         let acks = h.seen.acks.iter().filter(|r| r.message_id == id).count();
-        let fails =
-            h.seen.failures.iter().filter(|f| f.message_id == Some(id) && f.kind != FailureKind::NoResponse).count();
-        acks + fails
+        let fails: Vec<_> = h.seen.failures.iter().filter(|f| f.message_id == Some(id)).map(|f| f.kind).collect();
+        let settling = fails.iter().filter(|k| **k != FailureKind::NoResponse).count();
+        acks + settling + usize::from(acks + settling == 0 && fails.first() == Some(&FailureKind::NoResponse))
     };
     for id in [acked, timed_out, unsendable] {
         assert_eq!(outcome(id), 1, "{id:?}: {:?}", h.kinds());
@@ -376,7 +386,7 @@ fn caps_hold_and_are_reported() {
     // Output queue: an application that does not drain loses events, and is told.
     let mut t = Tracker::new(Config { output_queue_cap: 8, ..test_config() }).unwrap();
     t.connect(chat_sentinel::core::Instant::from_millis(0));
-    t.handle_open(chat_sentinel::core::Instant::from_millis(0));
+    t.handle_open(chat_sentinel::core::Instant::from_millis(0), "");
     t.handle_frame(chat_sentinel::core::Instant::from_millis(0), NETRA_HANDSHAKE);
     for i in 0..20 {
         let frame = format!(r#"{{"type":"stream_chunk","data":{{"i":{i}}}}}"#);
@@ -415,14 +425,14 @@ fn both_envelope_generations_are_read() {
 }
 
 #[test]
-fn no_handshake_is_a_heartbeat_timeout_and_connect_is_retried() {
+fn no_handshake_is_a_failed_connect_and_connect_is_retried() {
     let mut h = Harness::new(test_config());
     h.tracker.connect(h.at());
-    h.tracker.handle_open(h.at());
+    h.tracker.handle_open(h.at(), "");
     h.drain();
     h.advance(1_000);
-    assert_eq!(h.kinds(), ["heartbeat_timeout"]);
-    assert!(h.seen.failures[0].detail.starts_with("no handshake"));
+    assert_eq!(h.kinds(), ["connect_failed"]);
+    assert!(h.seen.failures[0].detail.starts_with("the connection never opened: the socket opened but no handshake"));
     h.reopen(NETRA_HANDSHAKE);
     assert_eq!(h.seen.states, [ConnectionState::Connecting, ConnectionState::Reconnecting, ConnectionState::Open]);
 }

@@ -70,7 +70,7 @@ fn mutated_frames_never_panic_and_caps_hold() {
         let mut tracker = Tracker::new(config.clone()).unwrap();
         let mut now = 0;
         tracker.connect(Instant::from_millis(now));
-        tracker.handle_open(Instant::from_millis(now));
+        tracker.handle_open(Instant::from_millis(now), "");
         tracker.handle_frame(Instant::from_millis(now), &handshake);
         for i in 0..100_000 {
             now += rng.below(20) as u64;
@@ -81,7 +81,7 @@ fn mutated_frames_never_panic_and_caps_hold() {
             match i % 997 {
                 0 => tracker.handle_closed(t, 1006, &frame, false),
                 1 => {
-                    tracker.handle_open(t);
+                    tracker.handle_open(t, "");
                     tracker.handle_frame(t, &handshake);
                 }
                 2 => {
@@ -97,7 +97,7 @@ fn mutated_frames_never_panic_and_caps_hold() {
             if i % 7 == 0 {
                 while let Some(o) = tracker.poll_output() {
                     if let Output::Connect = o {
-                        tracker.handle_open(t);
+                        tracker.handle_open(t, "");
                     }
                 }
             }

@@ -207,7 +207,7 @@ fn a_tiny_output_queue_never_loses_an_outcome() {
     let mut t = Tracker::new(Config { output_queue_cap: 1, ..test_config() }).unwrap();
     let at = chat_sentinel::core::Instant::from_millis;
     t.connect(at(0));
-    t.handle_open(at(0));
+    t.handle_open(at(0), "");
     t.handle_frame(at(0), NETRA_HANDSHAKE);
     let ids: Vec<_> = (0..20).map(|i| t.send_user_message(at(1), &format!("m{i}"), SendOptions::default())).collect();
     t.close(at(2));

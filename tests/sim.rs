@@ -25,7 +25,8 @@ mod common;
 
 use chat_sentinel::core::json::Object;
 use chat_sentinel::core::{
-    Config, DialectChoice, FailureKind, Instant, MessageId, Output, Reconnect, Report, SendOptions, Tracker, Verdict,
+    Config, DialectChoice, FailureKind, Instant, MessageId, Output, Reconnect, Report, SendOptions, Severity, Tracker,
+    Verdict,
 };
 
 /// SplitMix64.
@@ -134,6 +135,8 @@ struct Sim {
     delivered: Vec<(u64, Option<u64>)>,
     reports: Vec<(Report, u64)>,
     outcomes: HashMap<MessageId, u32>,
+    /// Final turn states seen, per message.
+    turn_ends: HashMap<MessageId, u32>,
     message_runs: HashMap<MessageId, String>,
     /// Every frame handed to the tracker, by ordinal − 1 (to check each event's origin).
     frames: Vec<String>,
@@ -238,6 +241,7 @@ impl Sim {
             delivered: Vec::new(),
             reports: Vec::new(),
             outcomes: HashMap::new(),
+            turn_ends: HashMap::new(),
             message_runs: HashMap::new(),
             frames: Vec::new(),
             client_session: None,
@@ -505,7 +509,7 @@ impl Sim {
                 format!(r#"{{"type":"connection_established","protocol":"sequenced","session":"s{sid}","head_seq":0}}"#)
             }
         };
-        self.tracker.handle_open(self.at());
+        self.tracker.handle_open(self.at(), "");
         self.send_to_client(handshake, false);
     }
 
@@ -531,17 +535,42 @@ impl Sim {
                 }
                 Output::Failure(r) => {
                     if self.trace {
-                        println!("{:>6} FAILURE {} {:?} {:?} {}", self.now, r.kind.as_str(), r.run_id, r.seq, r.detail);
+                        println!(
+                            "{:>6} FAILURE {} {} {:?} {:?} {:?} {}",
+                            self.now,
+                            r.kind.as_str(),
+                            r.severity.as_str(),
+                            r.incident,
+                            r.run_id,
+                            r.seq,
+                            r.detail
+                        );
                     }
                     if let Some(id) = r.message_id {
-                        if matches!(r.kind, FailureKind::AckTimeout | FailureKind::SendFailed) {
-                            *self.outcomes.entry(id).or_default() += 1;
+                        // `no_response` is the outcome of a message it finds without one (netra
+                        // infers acks from the first event, so there it comes instead of an
+                        // `ack_timeout`).
+                        let n = self.outcomes.entry(id).or_default();
+                        let settles = matches!(
+                            r.kind,
+                            FailureKind::AckTimeout | FailureKind::SendFailed | FailureKind::Unacknowledged
+                        );
+                        if settles || (r.kind == FailureKind::NoResponse && *n == 0) {
+                            *n += 1;
                         }
                     }
                     let session = self.client_session.unwrap_or(0);
                     self.reports.push((r, session));
                 }
                 Output::Acked(receipt) => *self.outcomes.entry(receipt.message_id).or_default() += 1,
+                Output::Turn(turn) => {
+                    if self.trace {
+                        println!("{:>6} turn {:?} {:?} {:?}", self.now, turn.message_id, turn.state, turn.incident);
+                    }
+                    if turn.state.is_final() {
+                        *self.turn_ends.entry(turn.message_id).or_default() += 1;
+                    }
+                }
                 Output::Recovery(r) => {
                     if self.trace {
                         println!("{:>6} recovery {:?} {:?}", self.now, r.verdict, r.missing);
@@ -665,6 +694,21 @@ impl Sim {
         // Every message has exactly one outcome.
         for (id, n) in &self.outcomes {
             assert_eq!(*n, 1, "message {id:?} has {n} outcomes ({ctx}) {kinds:?}");
+        }
+        // A turn ends once at most (it may still be running when the simulation stops).
+        for (id, n) in &self.turn_ends {
+            assert_eq!(*n, 1, "turn {id:?} ended {n} times ({ctx})");
+        }
+        // One loss, one critical report: every critical report opens its own incident, and
+        // no run has two.
+        let mut incidents = BTreeSet::new();
+        let mut broken_runs = BTreeSet::new();
+        for (r, _) in self.reports.iter().filter(|(r, _)| r.severity == Severity::Critical) {
+            let incident = r.incident.expect("a critical report has an incident");
+            assert!(incidents.insert(incident), "two critical reports of incident {incident:?} ({ctx}) {kinds:?}");
+            if let Some(run) = &r.run_id {
+                assert!(broken_runs.insert(run.clone()), "two critical reports about run {run} ({ctx}) {kinds:?}");
+            }
         }
         match self.dialect {
             Dialect::Sequenced => self.check_sequenced(&seen, &ctx),

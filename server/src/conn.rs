@@ -242,6 +242,18 @@ impl Conn {
             agent_name: run::agent_name(self.params.seed, number),
         };
         let scenario = self.params.scenario;
+        match scenario {
+            Scenario::Silent => {
+                eprintln!("conn {}: fault silent: message {message_id} dropped unanswered", self.id);
+                return;
+            }
+            Scenario::CleanupClose if number == 1 => {
+                eprintln!("conn {}: fault cleanup_close: receive loop ends on message {message_id}", self.id);
+                let _ = self.tx.send(Out::Fault(ConnFault::CloseCode));
+                return;
+            }
+            _ => {}
+        }
         if scenario == Scenario::NoAck {
             eprintln!("conn {}: fault no_ack: message {message_id} not acknowledged", self.id);
         } else {

@@ -91,6 +91,10 @@ async fn upgrade(
         let raw = params.token.as_ref().map_or("", |echo| echo.raw.as_str());
         params.close_reason = close_reason(&format!("token {raw} rejected"));
     }
+    if params.scenario == Scenario::CleanupClose {
+        params.close_code = CLEANUP_CLOSE_CODE;
+        CLEANUP_CLOSE_REASON.clone_into(&mut params.close_reason);
+    }
     let params = Arc::new(params);
     let id = app.next_conn.fetch_add(1, Ordering::Relaxed);
     {
@@ -113,13 +117,25 @@ async fn upgrade(
         params.seed,
         if token { "present" } else { "absent" }
     );
+    if params.scenario == Scenario::Upgrade500 {
+        eprintln!("conn {id}: fault upgrade_500: upgrade refused with HTTP 500");
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
+    }
+    // echo_protocol: the later Netra builds accept the client's own `jwt.<token>` subprotocol.
+    let accepted = match params.scenario {
+        Scenario::EchoProtocol => offered.iter().find(|p| p.starts_with("jwt.")).cloned(),
+        _ => None,
+    }
+    .unwrap_or_else(|| "jwt-auth".to_owned());
     let registry = Arc::clone(&app.registry);
     let session_id = format!("s-{:x}-{id}", app.nonce);
     let nonce = app.nonce;
-    upgrade
-        .protocols(["jwt-auth"])
-        .on_upgrade(move |socket| conn::serve(socket, id, nonce, params, registry, session_id))
+    upgrade.protocols([accepted]).on_upgrade(move |socket| conn::serve(socket, id, nonce, params, registry, session_id))
 }
+
+/// `cleanup_close`: the close the deployed backend sends when its receive loop dies.
+const CLEANUP_CLOSE_CODE: u16 = 1000;
+const CLEANUP_CLOSE_REASON: &str = "main cleanup";
 
 /// The token carried by a `jwt.<base64url(token)>` subprotocol, if `protocol` is one.
 fn echo_of(protocol: &str) -> Option<Echo> {

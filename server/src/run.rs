@@ -25,6 +25,9 @@ const THOUGHTS: [&str; 5] = [
 
 /// Index of the run event after which `malformed` and `error` send their extra frames.
 const JUNK_AFTER: usize = 1;
+/// `started_thrice`: the waits before the second and third copy of `agent_started` (the
+/// deployed retry wrapper's 0 s, +1 s, +3 s).
+const STARTED_THRICE_RETRIES: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(2)];
 /// Frames a flood may have queued but not yet written.
 const FLOOD_BACKLOG: usize = 256;
 /// `huge_names`: frames queued but not yet written (each up to `bytes` long).
@@ -113,6 +116,15 @@ impl Run {
             };
             frames::shape_run_id(&mut body, params.run_id);
             match scenario {
+                Scenario::StartedThrice => {
+                    let frame = self.outlet.emit(body, None);
+                    for wait in STARTED_THRICE_RETRIES {
+                        sleep(wait).await;
+                        self.outlet.send(&frame);
+                    }
+                    self.log("started_thrice: agent_started sent three times, then the run aborted");
+                    return;
+                }
                 Scenario::Drop if Some(index) == first_exec => self.lose(step),
                 Scenario::ManyRuns if Some(index) == first_exec => self.lose(step),
                 Scenario::ConflictingKeys if index == JUNK_AFTER => {

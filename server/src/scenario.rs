@@ -39,10 +39,15 @@ pub enum Scenario {
     HugeNames,
     EchoToken,
     CloseAfterHandshake,
+    Silent,
+    StartedThrice,
+    Upgrade500,
+    CleanupClose,
+    EchoProtocol,
 }
 
 /// Every scenario with its query-parameter name.
-const NAMES: [(&str, Scenario); 27] = [
+const NAMES: [(&str, Scenario); 32] = [
     ("clean", Scenario::Clean),
     ("drop", Scenario::Drop),
     ("drop_tail", Scenario::DropTail),
@@ -70,6 +75,11 @@ const NAMES: [(&str, Scenario); 27] = [
     ("huge_names", Scenario::HugeNames),
     ("echo_token", Scenario::EchoToken),
     ("close_after_handshake", Scenario::CloseAfterHandshake),
+    ("silent", Scenario::Silent),
+    ("started_thrice", Scenario::StartedThrice),
+    ("upgrade_500", Scenario::Upgrade500),
+    ("cleanup_close", Scenario::CleanupClose),
+    ("echo_protocol", Scenario::EchoProtocol),
 ];
 
 impl Scenario {

@@ -10,12 +10,17 @@ use super::driver::{self, Input, Shared, Sink};
 use super::inbound::InFrame;
 use super::listeners::{self, Topic};
 use super::options;
-use crate::core::{Event, Output, Receipt, Report, Tracker};
+use crate::core::{Event, Output, Receipt, Report, Tracker, Turn};
 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
     /// A new promise and the functions that settle it: `[promise, resolve, reject]`.
     fn deferred() -> Array;
+
+    /// The `MessageHandle` of `sendMessage`: the `acknowledged` promise itself, with
+    /// `messageId` (`"cs-<n>"`), `acknowledged` and `completed` set on it. Neither promise
+    /// raises an unhandled rejection (its failure is emitted to the listeners too).
+    fn message_handle(acknowledged: &Promise, message_id: f64, completed: &Promise) -> Promise;
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -24,12 +29,18 @@ const TYPES: &str = r#"
 export type FailureKind =
   | "seq_gap" | "tail_gap" | "duplicate" | "out_of_order" | "ack_timeout" | "no_response"
   | "run_stalled" | "tool_unfinished" | "missing_event" | "heartbeat_timeout"
-  | "connection_lost" | "recovery_failed" | "server_error" | "protocol_violation" | "send_failed"
-  | "client_crashed";
+  | "connection_lost" | "connect_failed" | "recovery_failed" | "server_error" | "protocol_violation"
+  | "send_failed" | "unacknowledged" | "credential_echoed" | "client_crashed";
 export type Severity = "warning" | "critical";
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 export type DialectName = "netra" | "sequenced";
 export type RecoveryVerdict = "full" | "partial" | "none";
+/**
+ * Where a message's turn stands. `complete`, `incomplete` and `failed` are final: every turn
+ * ends in exactly one of them.
+ */
+export type TurnState =
+  | "queued" | "sent" | "acknowledged" | "running" | "complete" | "incomplete" | "failed";
 
 /** An inclusive range of sequence numbers; `to` is absent when the end is unknown. */
 export interface SeqRange { from: number; to?: number; }
@@ -49,8 +60,11 @@ export interface ReconnectOptions {
  * client has let a connection go, its callbacks do nothing.
  */
 export interface TransportCallbacks {
-  /** The connection is open: the client may send. The server's handshake frame comes next. */
-  open(): void;
+  /**
+   * The connection is open: the client may send. The server's handshake frame comes next.
+   * `protocol` is the subprotocol the server accepted, if any.
+   */
+  open(protocol?: string): void;
   /** One inbound text frame (anything but a string counts as a binary frame). */
   message(text: string): void;
   /** The connection ended, whoever ended it; `closed` after `close()` is optional. */
@@ -104,6 +118,12 @@ export interface ChatClientSettings {
   heartbeatTimeoutMs?: number;
   handshakeTimeoutMs?: number;
   ackTimeoutMs?: number;
+  /**
+   * Netra: acknowledge a message only by the server's `system_message` ack. By default (no
+   * Netra build sends it) the first event of the message's run stands for the ack, and the
+   * receipt says `inferred: true`.
+   */
+  requireExplicitAck?: boolean;
   firstEventTimeoutMs?: number;
   runStallTimeoutMs?: number;
   reorderWindowMs?: number;
@@ -137,9 +157,16 @@ export interface ChatEvent {
 
 export interface FailureReport {
   kind: FailureKind;
+  /**
+   * `critical` once per incident (one loss); the reports that follow from the same loss are
+   * `warning`s carrying the same `incident`.
+   */
   severity: Severity;
   runId: string | null;
+  /** The message whose turn this is about: set on every report about a run that answers one. */
   messageId: string | null;
+  /** The incident (one loss) this report belongs to; `null` for a warning about no loss. */
+  incident: number | null;
   seq: SeqRange | null;
   detail: string;
   atMs: number;
@@ -154,8 +181,40 @@ export interface Recovery {
 
 export interface Receipt {
   messageId: string;
+  /** The run the message started, once known. */
   runId: string | null;
+  /** No ack frame came: the first event of the message's run stood for it (Netra). */
+  inferred: boolean;
   latencyMs: number;
+}
+
+/** A turn's new state: one per change, on `on("turn")`. */
+export interface Turn {
+  messageId: string;
+  state: TurnState;
+  runId: string | null;
+  /** The incident that made the turn incomplete or failed (or marked it, when it completed). */
+  incident: number | null;
+  /** For `incomplete` and `failed`: the report that ended the turn. */
+  report: FailureReport | null;
+  atMs: number;
+}
+
+/**
+ * What `sendMessage` returns: the acknowledgement promise, with the turn's id and its end.
+ * Neither promise raises an unhandled rejection: their failures also reach `on("failure")`
+ * and `on("turn")`.
+ */
+export interface MessageHandle extends Promise<Receipt> {
+  /** The message's id, known at once: key the message bubble by it. */
+  readonly messageId: string;
+  /** Resolves once the server acknowledged the message (this very promise). */
+  readonly acknowledged: Promise<Receipt>;
+  /**
+   * Resolves with the final `complete` turn; rejects with a `ChatError` when the turn ends
+   * `incomplete` or `failed`.
+   */
+  readonly completed: Promise<Turn>;
 }
 
 export interface Health {
@@ -195,6 +254,7 @@ export interface ChatClient {
   on(name: "failure", listener: (failure: FailureReport) => void): () => void;
   on(name: "state", listener: (state: ConnectionState) => void): () => void;
   on(name: "recovery", listener: (recovery: Recovery) => void): () => void;
+  on(name: "turn", listener: (turn: Turn) => void): () => void;
 }
 "#;
 
@@ -237,6 +297,7 @@ impl Promised {
 impl Sink for JsSink {
     type ConnectWaiter = Promised;
     type SendWaiter = Promised;
+    type TurnWaiter = Promised;
     /// The listener entries of a topic, and the value to call them with.
     type Job = (JsValue, JsValue);
 
@@ -248,6 +309,10 @@ impl Sink for JsSink {
 
     fn sent(waiter: Promised, result: Result<Receipt, Report>) {
         waiter.settle(result.map(|receipt| convert::receipt(&receipt)));
+    }
+
+    fn finished(waiter: Promised, result: Result<Turn, Report>) {
+        waiter.settle(result.map(|turn| convert::turn(&turn)));
     }
 
     fn event(&mut self, event: Event, in_frame: Option<InFrame>) -> Option<Self::Job> {
@@ -289,7 +354,7 @@ impl ChatClient {
         Ok(ChatClient { shared, listeners })
     }
 
-    /// Adds a listener for `"event"`, `"failure"`, `"state"` or `"recovery"`; returns a
+    /// Adds a listener for `"event"`, `"failure"`, `"state"`, `"recovery"` or `"turn"`; returns a
     /// function that removes it. Listeners may call back into the client.
     #[wasm_bindgen(skip_typescript)]
     pub fn on(&self, name: JsValue, listener: JsValue) -> Result<JsValue, JsValue> {
@@ -309,9 +374,11 @@ impl ChatClient {
         promise
     }
 
-    /// Sends a user message (buffered while reconnecting). Resolves with its receipt; rejects
-    /// with a `ChatError` of kind `ack_timeout` or `send_failed`, also emitted as a failure.
-    #[wasm_bindgen(js_name = sendMessage, unchecked_return_type = "Promise<Receipt>")]
+    /// Sends a user message (buffered while reconnecting) and starts its turn. Returns its
+    /// `MessageHandle`: a promise of the receipt (rejecting with a `ChatError` of kind
+    /// `ack_timeout`, `no_response`, `send_failed` or `unacknowledged`, also emitted as a
+    /// failure) with the `messageId` and the `completed` promise of the turn's end.
+    #[wasm_bindgen(js_name = sendMessage, unchecked_return_type = "MessageHandle")]
     pub fn send_message(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
@@ -319,9 +386,10 @@ impl ChatClient {
     ) -> Result<Promise, JsValue> {
         crash::check()?;
         let (text, options) = options::send(&text, &options)?;
-        let (waiter, promise) = Promised::new();
-        driver::input(&self.shared, Input::Send(text, options, waiter));
-        Ok(promise)
+        let (waiter, acknowledged) = Promised::new();
+        let (turn, completed) = Promised::new();
+        let id = driver::send(&self.shared, text, options, waiter, turn).ok_or_else(crash::trapped)?;
+        Ok(message_handle(&acknowledged, id.get() as f64, &completed))
     }
 
     /// A snapshot of state and counters.

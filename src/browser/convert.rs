@@ -11,7 +11,7 @@ use wasm_bindgen::JsValue;
 
 use super::bytes;
 use super::inbound::InFrame;
-use crate::core::{Event, Health, Instant, Output, Receipt, Recovery, Report, SeqRange};
+use crate::core::{Event, Health, Instant, Output, Receipt, Recovery, Report, SeqRange, Turn};
 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
@@ -30,9 +30,9 @@ extern "C" {
         at_ms: f64,
     ) -> JsValue;
 
-    /// `{kind, severity, runId, messageId, seq, detail, atMs}` (an absent `runId` is `null`): a
-    /// `messageId` < 0 is `null`,
-    /// any other `n` is `"cs-<n>"`; `from` < 0 is a `null` seq, `to` < 0 an open range.
+    /// `{kind, severity, runId, messageId, incident, seq, detail, atMs}` (an absent `runId` is
+    /// `null`): a `messageId` < 0 is `null`, any other `n` is `"cs-<n>"`; an `incident` < 0 is
+    /// `null`; `from` < 0 is a `null` seq, `to` < 0 an open range.
     #[wasm_bindgen(js_name = report)]
     #[allow(clippy::too_many_arguments)]
     fn report_js(
@@ -40,6 +40,7 @@ extern "C" {
         severity: &str,
         run_id: Option<&str>,
         message_id: f64,
+        incident: f64,
         from: f64,
         to: f64,
         detail: &str,
@@ -50,9 +51,21 @@ extern "C" {
     #[wasm_bindgen(js_name = recovery)]
     fn recovery_js(verdict: &str, missing: &Array, reason: &str, at_ms: f64) -> JsValue;
 
-    /// `{messageId: "cs-<n>", runId, latencyMs}` (an absent `runId` is `null`).
+    /// `{messageId: "cs-<n>", runId, inferred, latencyMs}` (an absent `runId` is `null`).
     #[wasm_bindgen(js_name = receipt)]
-    fn receipt_js(message_id: f64, run_id: Option<&str>, latency_ms: f64) -> JsValue;
+    fn receipt_js(message_id: f64, run_id: Option<&str>, inferred: bool, latency_ms: f64) -> JsValue;
+
+    /// `{messageId: "cs-<n>", state, runId, incident, report, atMs}` (an absent `runId`, an
+    /// `incident` < 0 and an undefined `report` are `null`).
+    #[wasm_bindgen(js_name = turn)]
+    fn turn_js(
+        message_id: f64,
+        state: &str,
+        run_id: Option<&str>,
+        incident: f64,
+        report: &JsValue,
+        at_ms: f64,
+    ) -> JsValue;
 
     /// The `health()` object; an absent `dialect` and a `lastFrameAgeMs` < 0 are `null`.
     #[wasm_bindgen(js_name = health)]
@@ -142,7 +155,7 @@ fn ends(range: &SeqRange) -> (f64, f64) {
     (range.from as f64, range.to.map_or(-1.0, |to| to as f64))
 }
 
-/// `{kind, severity, runId, messageId, seq, detail, atMs}`.
+/// `{kind, severity, runId, messageId, incident, seq, detail, atMs}`.
 pub(crate) fn report(report: &Report) -> JsValue {
     let (from, to) = report.seq.as_ref().map_or((-1.0, -1.0), ends);
     report_js(
@@ -150,6 +163,7 @@ pub(crate) fn report(report: &Report) -> JsValue {
         report.severity.as_str(),
         report.run_id.as_deref(),
         report.message_id.map_or(-1.0, |id| id.get() as f64),
+        report.incident.map_or(-1.0, |i| i.get() as f64),
         from,
         to,
         &report.detail,
@@ -170,9 +184,21 @@ pub(crate) fn recovery(recovery: &Recovery) -> JsValue {
     recovery_js(recovery.verdict.as_str(), &missing, recovery.reason, ms(recovery.at))
 }
 
-/// `{messageId, runId, latencyMs}`.
+/// `{messageId, runId, inferred, latencyMs}`.
 pub(crate) fn receipt(receipt: &Receipt) -> JsValue {
-    receipt_js(receipt.message_id.get() as f64, receipt.run_id.as_deref(), receipt.latency_ms as f64)
+    receipt_js(receipt.message_id.get() as f64, receipt.run_id.as_deref(), receipt.inferred, receipt.latency_ms as f64)
+}
+
+/// `{messageId, state, runId, incident, report, atMs}`.
+pub(crate) fn turn(turn: &Turn) -> JsValue {
+    turn_js(
+        turn.message_id.get() as f64,
+        turn.state.as_str(),
+        turn.run_id.as_deref(),
+        turn.incident.map_or(-1.0, |i| i.get() as f64),
+        &turn.report.as_ref().map_or(JsValue::UNDEFINED, report),
+        ms(turn.at),
+    )
 }
 
 /// What a listener of the output's topic receives. Events are delivered through [`event`]
@@ -183,6 +209,7 @@ pub(crate) fn output(output: &Output) -> JsValue {
         Output::State(s) => JsValue::from_str(s.as_str()),
         Output::Recovery(r) => recovery(r),
         Output::Acked(r) => receipt(r),
+        Output::Turn(t) => turn(t),
         Output::Event(_) | Output::Connect | Output::Disconnect { .. } => JsValue::UNDEFINED,
     }
 }

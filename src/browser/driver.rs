@@ -25,7 +25,7 @@ use super::timer::{self, Timer, WakeListeners};
 use super::transport::{Endpoint, Link};
 use crate::core::{
     ConnectionState, Credential, Event, FailureKind, Health, Instant, MessageId, Output, Receipt, Report, SendOptions,
-    Tracker, AUTH_SUBPROTOCOL,
+    Tracker, Turn, TurnState, AUTH_SUBPROTOCOL,
 };
 
 /// The state shared by the client handle and the closures (which hold it weakly).
@@ -38,8 +38,10 @@ pub(crate) type Shared<S> = Rc<RefCell<Inner<S>>>;
 pub(crate) trait Sink: Sized + 'static {
     /// Whoever awaits a `connect()`.
     type ConnectWaiter;
-    /// Whoever awaits a `send_message()`.
+    /// Whoever awaits a `send_message()`'s acknowledgement.
     type SendWaiter;
+    /// Whoever awaits the end of a `send_message()`'s turn.
+    type TurnWaiter;
     /// Work for the application, done once the borrow of the client is released.
     type Job;
 
@@ -52,6 +54,9 @@ pub(crate) trait Sink: Sized + 'static {
     fn connected(waiter: Self::ConnectWaiter, result: Result<(), Report>);
     /// Settles a `send_message()` with its outcome; called like [`connected`](Self::connected).
     fn sent(waiter: Self::SendWaiter, result: Result<Receipt, Report>);
+    /// Settles the end of a turn: its final state, `Err` with the report that ended it when it
+    /// did not complete. Called like [`connected`](Self::connected).
+    fn finished(waiter: Self::TurnWaiter, result: Result<Turn, Report>);
     /// The work of delivering an event (`None`: nothing to do), with where its data stands in
     /// its frame's string when located and the frame is at hand.
     fn event(&mut self, event: Event, in_frame: Option<InFrame>) -> Option<Self::Job>;
@@ -69,6 +74,8 @@ pub(crate) trait Sink: Sized + 'static {
 pub(crate) const DROPPED: &str = "the client was dropped";
 /// Why a `send_message()` failed when its client went away first.
 pub(crate) const DROPPED_UNACKED: &str = "the client was dropped before an acknowledgement";
+/// Why a turn did not complete when its client went away first.
+pub(crate) const DROPPED_UNFINISHED: &str = "the client was dropped before the turn ended";
 
 /// The failure of a waiter whose client is gone (`send_failed`, with `detail`).
 pub(crate) fn abandoned(detail: &str) -> Report {
@@ -77,7 +84,10 @@ pub(crate) fn abandoned(detail: &str) -> Report {
 
 /// What happened on a socket.
 pub(crate) enum SocketEvent {
-    Open,
+    /// The connection opened; the server accepted `protocol` as its subprotocol (`""`: none).
+    Open {
+        protocol: String,
+    },
     /// A text frame: the JavaScript string.
     Text(JsValue),
     Binary(usize),
@@ -99,7 +109,7 @@ pub(crate) enum Input<S: Sink> {
     /// `connect()`.
     Connect(S::ConnectWaiter),
     /// `send_message()`.
-    Send(String, SendOptions, S::SendWaiter),
+    Send(String, SendOptions, S::SendWaiter, S::TurnWaiter),
     /// `close()`.
     Close,
 }
@@ -110,7 +120,10 @@ impl<S: Sink> Input<S> {
     fn abandon(self) {
         match self {
             Input::Connect(waiter) => S::connected(waiter, Err(abandoned(DROPPED))),
-            Input::Send(_, _, waiter) => S::sent(waiter, Err(abandoned(DROPPED_UNACKED))),
+            Input::Send(_, _, waiter, turn) => {
+                S::sent(waiter, Err(abandoned(DROPPED_UNACKED)));
+                S::finished(turn, Err(abandoned(DROPPED_UNFINISHED)));
+            }
             Input::Socket(..) | Input::Timeout | Input::Wake | Input::Close => {}
         }
     }
@@ -124,6 +137,7 @@ enum Delivery<S: Sink> {
     Output(Output),
     Connected(S::ConnectWaiter, Result<(), Report>),
     Sent(S::SendWaiter, Result<Receipt, Report>),
+    Finished(S::TurnWaiter, Result<Turn, Report>),
 }
 
 /// What delivering one item means once the borrow is released.
@@ -132,6 +146,7 @@ enum Job<S: Sink> {
     Output(S::Job),
     Connected(S::ConnectWaiter, Result<(), Report>),
     Sent(S::SendWaiter, Result<Receipt, Report>),
+    Finished(S::TurnWaiter, Result<Turn, Report>),
 }
 
 /// Everything behind one client.
@@ -147,6 +162,7 @@ pub(crate) struct Inner<S: Sink> {
     inbound: Inbound,
     connect_waiters: Vec<S::ConnectWaiter>,
     send_waiters: Vec<(MessageId, S::SendWaiter)>,
+    turn_waiters: Vec<(MessageId, S::TurnWaiter)>,
     /// Deliveries in order; those before `ready_next` are taken (`None`). Emptied once all are
     /// taken, so that taking the next one is constant time.
     ready: Vec<Option<Delivery<S>>>,
@@ -180,6 +196,7 @@ pub(crate) fn new<S: Sink>(tracker: Tracker, endpoint: Endpoint, sink: S) -> Sha
             inbound,
             connect_waiters: Vec::new(),
             send_waiters: Vec::new(),
+            turn_waiters: Vec::new(),
             ready: Vec::new(),
             ready_next: 0,
             delivering: false,
@@ -190,7 +207,24 @@ pub(crate) fn new<S: Sink>(tracker: Tracker, endpoint: Endpoint, sink: S) -> Sha
 
 /// Feeds one input to the tracker, runs the drive loop, then delivers the outputs.
 pub(crate) fn input<S: Sink>(shared: &Shared<S>, input: Input<S>) {
-    {
+    feed(shared, input);
+}
+
+/// `send_message()`, as [`input`]: returns the message's id, `None` if the input was dropped
+/// (a trap left the client locked; the waiters are then failed).
+pub(crate) fn send<S: Sink>(
+    shared: &Shared<S>,
+    text: String,
+    options: SendOptions,
+    acknowledged: S::SendWaiter,
+    completed: S::TurnWaiter,
+) -> Option<MessageId> {
+    feed(shared, Input::Send(text, options, acknowledged, completed))
+}
+
+/// [`input`], returning the id of the message a `Send` gave to the tracker.
+fn feed<S: Sink>(shared: &Shared<S>, input: Input<S>) -> Option<MessageId> {
+    let sent = {
         // A borrow is never held while user code or a re-entrant input can run, so this
         // fails only after a trap; the input is then dropped rather than panicking.
         let Ok(mut inner) = shared.try_borrow_mut() else {
@@ -198,13 +232,15 @@ pub(crate) fn input<S: Sink>(shared: &Shared<S>, input: Input<S>) {
             // module is dead, and the page must hear it.
             let _ = super::crash::trapped();
             input.abandon();
-            return;
+            return None;
         };
         let now = timer::now();
-        inner.apply(now, input);
+        let sent = inner.apply(now, input);
         inner.step(now);
-    }
+        sent
+    };
     deliver(shared);
+    sent
 }
 
 /// A snapshot of the tracker's health, with the sink's own drops added.
@@ -216,14 +252,15 @@ pub(crate) fn health<S: Sink>(shared: &Shared<S>) -> Option<(Health, Instant)> {
 }
 
 impl<S: Sink> Inner<S> {
-    fn apply(&mut self, now: Instant, input: Input<S>) {
+    /// Applies one input; for a `Send`, returns the message's id.
+    fn apply(&mut self, now: Instant, input: Input<S>) -> Option<MessageId> {
         match input {
             Input::Socket(generation, event) => {
                 if self.socket.as_ref().map(Link::generation) != Some(generation) {
-                    return;
+                    return None;
                 }
                 match event {
-                    SocketEvent::Open => self.tracker.handle_open(now),
+                    SocketEvent::Open { protocol } => self.tracker.handle_open(now, &protocol),
                     SocketEvent::Text(text) => {
                         match self.inbound.read(text) {
                             Ok(frame) => self.tracker.handle_frame(now, frame),
@@ -251,12 +288,16 @@ impl<S: Sink> Inner<S> {
                     self.tracker.connect(now);
                 }
             }
-            Input::Send(text, options, waiter) => {
+            Input::Send(text, options, waiter, turn) => {
+                // Its outputs are routed in `step`, after the waiters are in place.
                 let id = self.tracker.send_user_message(now, &text, options);
                 self.send_waiters.push((id, waiter));
+                self.turn_waiters.push((id, turn));
+                return Some(id);
             }
             Input::Close => self.tracker.close(now),
         }
+        None
     }
 
     /// Drains the tracker until it has nothing more to say, then re-arms the timer.
@@ -309,15 +350,33 @@ impl<S: Sink> Inner<S> {
             }
             Output::Failure(ref report) => {
                 // A failed attempt before the connection is open fails `connect()`.
-                let attempt_failed = matches!(report.kind, FailureKind::ConnectionLost | FailureKind::HeartbeatTimeout);
-                if self.state != ConnectionState::Open && attempt_failed {
+                let attempt_failed = matches!(
+                    report.kind,
+                    FailureKind::ConnectionLost | FailureKind::ConnectFailed | FailureKind::HeartbeatTimeout
+                );
+                if self.state != ConnectionState::Open && attempt_failed && report.message_id.is_none() {
                     self.settle_connects(Err(report.clone()));
                 }
-                if matches!(report.kind, FailureKind::AckTimeout | FailureKind::SendFailed) {
-                    if let Some(id) = report.message_id {
-                        let result = Err(report.clone());
-                        self.settle_send(id, result);
-                    }
+                // The first of these about a message is its outcome; the waiter is gone after.
+                let outcome = matches!(
+                    report.kind,
+                    FailureKind::AckTimeout
+                        | FailureKind::SendFailed
+                        | FailureKind::Unacknowledged
+                        | FailureKind::NoResponse
+                );
+                if let (true, Some(id)) = (outcome, report.message_id) {
+                    self.settle_send(id, Err(report.clone()));
+                }
+                self.ready.push(Some(Delivery::Output(output)));
+            }
+            Output::Turn(ref turn) => {
+                if turn.state.is_final() {
+                    let result = match (&turn.report, turn.state) {
+                        (Some(report), TurnState::Incomplete | TurnState::Failed) => Err(report.clone()),
+                        _ => Ok(turn.clone()),
+                    };
+                    self.settle_turn(turn.message_id, result);
                 }
                 self.ready.push(Some(Delivery::Output(output)));
             }
@@ -371,11 +430,19 @@ impl<S: Sink> Inner<S> {
         }
     }
 
+    fn settle_turn(&mut self, id: MessageId, result: Result<Turn, Report>) {
+        if let Some(index) = self.turn_waiters.iter().position(|(i, _)| *i == id) {
+            let (_, waiter) = self.turn_waiters.swap_remove(index);
+            self.ready.push(Some(Delivery::Finished(waiter, result)));
+        }
+    }
+
     /// Turns one queued delivery into work to do once the borrow is released.
     fn prepare(&mut self, delivery: Delivery<S>) -> Option<Job<S>> {
         match delivery {
             Delivery::Connected(waiter, result) => Some(Job::Connected(waiter, result)),
             Delivery::Sent(waiter, result) => Some(Job::Sent(waiter, result)),
+            Delivery::Finished(waiter, result) => Some(Job::Finished(waiter, result)),
             Delivery::Event(event, in_frame) => self.sink.event(event, in_frame).map(Job::Output),
             Delivery::Output(output) => self.sink.output(output).map(Job::Output),
         }
@@ -390,6 +457,7 @@ impl<S: Sink> Drop for Inner<S> {
             match delivery {
                 Delivery::Connected(waiter, result) => S::connected(waiter, result),
                 Delivery::Sent(waiter, result) => S::sent(waiter, result),
+                Delivery::Finished(waiter, result) => S::finished(waiter, result),
                 Delivery::Event(..) | Delivery::Output(_) => {}
             }
         }
@@ -398,6 +466,9 @@ impl<S: Sink> Drop for Inner<S> {
         }
         for (_, waiter) in core::mem::take(&mut self.send_waiters) {
             S::sent(waiter, Err(abandoned(DROPPED_UNACKED)));
+        }
+        for (_, waiter) in core::mem::take(&mut self.turn_waiters) {
+            S::finished(waiter, Err(abandoned(DROPPED_UNFINISHED)));
         }
     }
 }
@@ -428,6 +499,7 @@ fn deliver<S: Sink>(shared: &Shared<S>) {
             Some(Job::Output(job)) => S::run(job),
             Some(Job::Connected(waiter, result)) => S::connected(waiter, result),
             Some(Job::Sent(waiter, result)) => S::sent(waiter, result),
+            Some(Job::Finished(waiter, result)) => S::finished(waiter, result),
         }
     }
 }

@@ -97,16 +97,20 @@ export function event_in_frame(text, start, end, type, runId, seq, recovered, at
   return { type, runId, seq: seq < 0 ? null : seq, data, recovered, atMs };
 }
 const range = (from, to) => to < 0 ? { from } : { from, to };
-export function report(kind, severity, runId, messageId, from, to, detail, atMs) {
-  return { kind, severity, runId: runId ?? null, messageId: messageId < 0 ? null : 'cs-' + messageId, seq: from < 0 ? null : range(from, to), detail, atMs };
+const messageId = (n) => n < 0 ? null : 'cs-' + n;
+export function report(kind, severity, runId, message, incident, from, to, detail, atMs) {
+  return { kind, severity, runId: runId ?? null, messageId: messageId(message), incident: incident < 0 ? null : incident, seq: from < 0 ? null : range(from, to), detail, atMs };
 }
 export function recovery(verdict, missing, reason, atMs) {
   const ranges = [];
   for (let i = 0; i < missing.length; i += 2) ranges.push(range(missing[i], missing[i + 1]));
   return { verdict, missing: ranges, reason, atMs };
 }
-export function receipt(messageId, runId, latencyMs) {
-  return { messageId: 'cs-' + messageId, runId: runId ?? null, latencyMs };
+export function receipt(message, runId, inferred, latencyMs) {
+  return { messageId: messageId(message), runId: runId ?? null, inferred, latencyMs };
+}
+export function turn(message, state, runId, incident, report, atMs) {
+  return { messageId: messageId(message), state, runId: runId ?? null, incident: incident < 0 ? null : incident, report: report ?? null, atMs };
 }
 export function health(state, dialect, received, delivered, duplicates, gaps, pendingAcks, openRuns, heldEvents, lastFrameAgeMs, reconnects, failures, wakes, droppedOutputs, dedupEvicted, bytesHeld) {
   return { state, dialect: dialect ?? null, received, delivered, duplicates, gaps, pendingAcks, openRuns, heldEvents, lastFrameAgeMs: lastFrameAgeMs < 0 ? null : lastFrameAgeMs, reconnects, failures, wakes, droppedOutputs, dedupEvicted, bytesHeld };
@@ -129,11 +133,20 @@ export function deferred() {
   return [promise, settle(resolve), settle(reject)];
 }
 
+// ---- client.rs
+export function message_handle(acknowledged, message, completed) {
+  // Every failure is also emitted to on("failure") and on("turn"): a handle nobody awaits
+  // raises no unhandled rejection.
+  acknowledged.catch(() => {});
+  completed.catch(() => {});
+  return Object.assign(acknowledged, { messageId: messageId(message), acknowledged, completed });
+}
+
 // ---- listeners.rs
-const TOPICS = ['event', 'failure', 'state', 'recovery'];
+const TOPICS = ['event', 'failure', 'state', 'recovery', 'turn'];
 export function on(all, name, listener) {
   const topic = TOPICS.indexOf(name);
-  if (topic < 0) throw new TypeError('chat-sentinel: on() takes "event", "failure", "state" or "recovery"');
+  if (topic < 0) throw new TypeError('chat-sentinel: on() takes "event", "failure", "state", "recovery" or "turn"');
   if (typeof listener !== 'function') throw new TypeError('chat-sentinel: the listener must be a function');
   const entry = { listener };
   all[topic] = (all[topic] || []).concat(entry);
@@ -202,6 +215,10 @@ export function client_options(value) {
         break;
       }
       case 'token': token = string(v, 'token') || undefined; break;
+      case 'requireExplicitAck':
+        if (typeof v !== 'boolean') fail(TypeError, 'requireExplicitAck', 'must be a boolean');
+        out[0] = v;
+        break;
       case 'dialect':
         out[3] = DIALECTS.indexOf(string(v, 'dialect'));
         if (out[3] < 0) fail(RangeError, 'dialect', 'must be "auto", "netra" or "sequenced"');
@@ -295,7 +312,7 @@ export function websocket(url, protocols) {
       const ws = new WebSocket(url, protocols);
       sockets.add(ws);
       ws.binaryType = 'arraybuffer';
-      ws.onopen = () => callbacks.open();
+      ws.onopen = () => callbacks.open(ws.protocol);
       ws.onmessage = (event) => callbacks.message(event.data);
       ws.onclose = (event) => { sockets.delete(ws); callbacks.closed(event.code, event.reason, event.wasClean); };
       ws.onerror = () => {};

@@ -20,7 +20,7 @@ extern "C" {
     pub(crate) fn emit(entries: &JsValue, value: &JsValue);
 
     /// `client.on(name, listener)`: adds `listener` to `all` under the index of `name` in
-    /// `["event", "failure", "state", "recovery"]` (the order of [`Topic`]) and returns the
+    /// `["event", "failure", "state", "recovery", "turn"]` (the order of [`Topic`]) and returns the
     /// function that removes it again (a no-op the second time); throws a `TypeError` for
     /// another name or for a listener that is not a function.
     #[wasm_bindgen(catch)]
@@ -35,6 +35,7 @@ pub(crate) enum Topic {
     Failure,
     State,
     Recovery,
+    Turn,
 }
 
 impl Topic {
@@ -45,6 +46,7 @@ impl Topic {
             Output::Failure(_) => Some(Topic::Failure),
             Output::State(_) => Some(Topic::State),
             Output::Recovery(_) => Some(Topic::Recovery),
+            Output::Turn(_) => Some(Topic::Turn),
             Output::Acked(_) | Output::Connect | Output::Disconnect { .. } => None,
         }
     }

@@ -55,4 +55,4 @@ mod transport;
 
 pub use client::ChatClient;
 pub use error::{OptionError, OptionErrorKind};
-pub use rust::{Client, ClientOptions, Outputs};
+pub use rust::{Client, ClientOptions, Outcome, Outputs, SentMessage};

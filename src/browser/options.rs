@@ -24,8 +24,9 @@ extern "C" {
     /// `wss://` URL without a fragment that contains the token neither as given nor as the
     /// subprotocol encodes it) and `transport` (an object with a `connect` function); `token`
     /// (a string, `""` meaning none) only with `url`; every numeric option a non-negative safe
-    /// integer, at most 2^32 − 1 for sizes and counts. Returns, `undefined` where absent:
-    /// `[, , transport, dialect index, requiredEvents, ...numbers]`, the numbers in the order
+    /// integer, at most 2^32 − 1 for sizes and counts; `requireExplicitAck` a boolean.
+    /// Returns, `undefined` where absent:
+    /// `[requireExplicitAck, token, transport, dialect index, requiredEvents, ...numbers]`, the numbers in the order
     /// of [`store`]; with a `url`, `transport` is the WebSocket transport of the URL (as
     /// `websocket` makes it) offering the subprotocols `["jwt-auth", "jwt.<base64url(token)>"]`,
     /// or none without a token.
@@ -90,7 +91,11 @@ const NUMBERS: u32 = 21;
 /// throw.
 pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
     let checked = client_options(value)?;
-    let mut config = Config { credential: bytes::to_string(&checked.get(1)).map(Credential::new), ..Config::default() };
+    let mut config = Config {
+        credential: bytes::to_string(&checked.get(1)).map(Credential::new),
+        require_explicit_ack: checked.get(0).as_bool().unwrap_or(false),
+        ..Config::default()
+    };
     if let Some(dialect) = bytes::number(&checked.get(3)).and_then(|i| DIALECTS.get(i as usize)) {
         config.dialect = *dialect;
     }

@@ -10,8 +10,11 @@
 //! let client = Client::new(options)?;
 //! let outputs = client.outputs(); // a Stream<Item = Output>: events, failures, states, …
 //! client.connect().await.map_err(|r| r.detail)?;
-//! let receipt = client.send_message("hello", SendOptions::default()).await.map_err(|r| r.detail)?;
-//! # let _ = (outputs, receipt);
+//! // Awaiting the message waits for its acknowledgement; `completed` for the end of its turn.
+//! let message = client.send_message("hello", SendOptions::default());
+//! let (id, completed) = (message.id, message.completed);
+//! let turn = completed.await.map_err(|r| r.detail)?; // Err: the turn ended incomplete or failed
+//! # let _ = (outputs, id, turn);
 //! # Ok(()) }
 //! ```
 
@@ -20,7 +23,7 @@ use alloc::collections::VecDeque;
 use alloc::rc::{Rc, Weak};
 use alloc::string::String;
 use core::cell::RefCell;
-use core::future::Future;
+use core::future::{Future, IntoFuture};
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
@@ -31,7 +34,9 @@ use super::driver::{self, Inner, Input, Shared, Sink};
 use super::error::OptionError;
 use super::inbound::InFrame;
 use super::timer;
-use crate::core::{Config, Credential, Event, FailureKind, Health, Output, Receipt, Report, SendOptions, Tracker};
+use crate::core::{
+    Config, Credential, Event, FailureKind, Health, MessageId, Output, Receipt, Report, SendOptions, Tracker, Turn,
+};
 
 /// Everything a client is made from: where, who, and the tracker's configuration.
 #[derive(Clone, PartialEq, Eq)]
@@ -154,6 +159,7 @@ impl RustSink {
 impl Sink for RustSink {
     type ConnectWaiter = oneshot::Sender<Result<(), Report>>;
     type SendWaiter = oneshot::Sender<Result<Receipt, Report>>;
+    type TurnWaiter = oneshot::Sender<Result<Turn, Report>>;
     /// The stream's waker, if it waits.
     type Job = Waker;
 
@@ -165,6 +171,10 @@ impl Sink for RustSink {
     }
 
     fn sent(waiter: Self::SendWaiter, result: Result<Receipt, Report>) {
+        let _ = waiter.send(result);
+    }
+
+    fn finished(waiter: Self::TurnWaiter, result: Result<Turn, Report>) {
         let _ = waiter.send(result);
     }
 
@@ -207,16 +217,19 @@ impl Client {
         async move { rx.await.unwrap_or_else(|_| Err(driver::abandoned(driver::DROPPED))) }
     }
 
-    /// Sends a user message (buffered while reconnecting). Resolves with the server's
-    /// acknowledgement, or fails with `ack_timeout` or `send_failed` (also in `outputs()`).
-    pub fn send_message(
-        &self,
-        text: &str,
-        options: SendOptions,
-    ) -> impl Future<Output = Result<Receipt, Report>> + 'static {
-        let (tx, rx) = oneshot::channel();
-        driver::input(&self.shared, Input::Send(text.to_owned(), options, tx));
-        async move { rx.await.unwrap_or_else(|_| Err(driver::abandoned(driver::DROPPED_UNACKED))) }
+    /// Sends a user message (buffered while reconnecting) and starts its turn. Awaiting the
+    /// [`SentMessage`] waits for the acknowledgement: the receipt, or `ack_timeout`,
+    /// `no_response`, `send_failed` or `unacknowledged` (also in `outputs()`); its
+    /// [`completed`](SentMessage::completed) waits for the end of the turn.
+    pub fn send_message(&self, text: &str, options: SendOptions) -> SentMessage {
+        let (ack_tx, ack_rx) = oneshot::channel();
+        let (turn_tx, turn_rx) = oneshot::channel();
+        let id = driver::send(&self.shared, text.to_owned(), options, ack_tx, turn_tx);
+        SentMessage {
+            id,
+            acknowledged: Outcome { receiver: ack_rx, dropped: driver::DROPPED_UNACKED },
+            completed: Outcome { receiver: turn_rx, dropped: driver::DROPPED_UNFINISHED },
+        }
     }
 
     /// Every output for the application, in order: events, failures, state changes, recovery
@@ -236,6 +249,47 @@ impl Client {
     /// called again later.
     pub fn close(&self) {
         driver::input(&self.shared, Input::Close);
+    }
+}
+
+/// A message handed to [`Client::send_message`]: its id and the two outcomes of its turn.
+/// `.await` on it waits for `acknowledged`.
+#[derive(Debug)]
+pub struct SentMessage {
+    /// The message's id (the one its reports and turns carry); `None` only if the client could
+    /// not take the message because its module had trapped (both outcomes then fail).
+    pub id: Option<MessageId>,
+    /// The acknowledgement: the receipt, or the report of the message's failure.
+    pub acknowledged: Outcome<Receipt>,
+    /// The end of the turn: the `Complete` turn, or the report that left it incomplete or
+    /// failed.
+    pub completed: Outcome<Turn>,
+}
+
+impl IntoFuture for SentMessage {
+    type Output = Result<Receipt, Report>;
+    type IntoFuture = Outcome<Receipt>;
+
+    fn into_future(self) -> Outcome<Receipt> {
+        self.acknowledged
+    }
+}
+
+/// One outcome the driver owes: ready once settled, with `send_failed` if the client is
+/// dropped first.
+#[derive(Debug)]
+pub struct Outcome<T> {
+    receiver: oneshot::Receiver<Result<T, Report>>,
+    /// The detail of the `send_failed` given if the client is dropped first.
+    dropped: &'static str,
+}
+
+impl<T> Future for Outcome<T> {
+    type Output = Result<T, Report>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, Report>> {
+        let dropped = self.dropped;
+        Pin::new(&mut self.receiver).poll(cx).map(|settled| settled.unwrap_or_else(|_| Err(driver::abandoned(dropped))))
     }
 }
 

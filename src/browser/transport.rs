@@ -2,7 +2,7 @@
 //!
 //! A JavaScript transport is an object with `connect(callbacks)`. Every connection attempt
 //! (the first and each reconnect) calls it once with fresh callbacks
-//! `{open(), message(text), closed(code, reason, wasClean)}` and expects back a connection
+//! `{open(protocol?), message(text), closed(code, reason, wasClean)}` and expects back a connection
 //! `{send(text), close(code, reason)}`. The driver makes no protocol decision here, and each
 //! connection carries a generation number so that callbacks of a connection the driver has let
 //! go are ignored.
@@ -39,7 +39,7 @@ extern "C" {
 
     /// The callbacks object handed to a transport's `connect`: `{open, message, closed}`, where
     /// `closed(code, reason, wasClean)` calls the given `closed` with `[code, reason, wasClean]`
-    /// (so every closure but `open` takes one argument).
+    /// (so every closure takes one argument: `open` the accepted subprotocol, if any).
     fn callbacks(open: &JsValue, message: &JsValue, closed: &JsValue) -> JsValue;
 
     /// `object[name]` if `object` is an object (not `null`) whose property `name` reads without
@@ -138,9 +138,10 @@ impl Link {
         let ended = Rc::new(Cell::new(false));
 
         let (weak, mb, flag) = (shared.clone(), mailbox.clone(), open.clone());
-        let on_open = Closure::<dyn Fn()>::new(move || {
+        let on_open = Closure::<dyn Fn(JsValue)>::new(move |protocol: JsValue| {
             flag.set(true);
-            post(&weak, &mb, generation, SocketEvent::Open);
+            let protocol = bytes::to_string(&protocol).unwrap_or_default();
+            post(&weak, &mb, generation, SocketEvent::Open { protocol });
         });
         let (weak, mb) = (shared.clone(), mailbox.clone());
         let on_message = Closure::<dyn Fn(JsValue)>::new(move |data: JsValue| {

@@ -82,6 +82,10 @@ pub struct Config {
     pub handshake_timeout_ms: u64,
     /// Time within which a user message must be acknowledged.
     pub ack_timeout_ms: u64,
+    /// Netra: acknowledge a user message only by an acknowledgement frame. By default the
+    /// first event of the message's run stands for one (no Netra build sends the frame), and
+    /// the receipt says it was inferred. Ignored by the sequenced dialect, whose server acks.
+    pub require_explicit_ack: bool,
     /// Time within which a user message must start an agent run.
     pub first_event_timeout_ms: u64,
     /// Silence after which an open run is reported stalled.
@@ -128,6 +132,7 @@ impl Default for Config {
             heartbeat_timeout_ms: 10_000,
             handshake_timeout_ms: 10_000,
             ack_timeout_ms: 10_000,
+            require_explicit_ack: false,
             first_event_timeout_ms: 30_000,
             run_stall_timeout_ms: 60_000,
             reorder_window_ms: 250,

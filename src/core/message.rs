@@ -1,15 +1,15 @@
 //! User messages: ids, the send buffer, acknowledgement and first-event deadlines.
 //!
-//! Every message ends in exactly one outcome — acknowledged, `ack_timeout` or `send_failed` —
-//! and is separately watched for the agent run it should start (`no_response`).
+//! Every message ends in exactly one outcome — acknowledged, `ack_timeout`, `unacknowledged`
+//! or `send_failed` — and its turn, the run it causes, in exactly one final state.
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::json::push_u64;
-use super::output::Receipt;
-use super::report::{Detail, FailureKind, Report};
+use super::output::{Receipt, Turn, TurnState};
+use super::report::{Detail, FailureKind, IncidentId, Report, Severity};
 use super::time::{earliest, Instant};
 
 /// A user message's id, unique within one tracker. On the wire it is `cs-<n>`.
@@ -52,17 +52,28 @@ struct Pending {
     unsent: Option<(String, SendOptions)>,
     created: Instant,
     ack_deadline: Instant,
-    /// Acknowledged, or failed: the message's one outcome has been given.
+    /// The message's one outcome has been given: acknowledged, or failed.
     settled: bool,
-    /// The run the server said this message started.
+    /// The run the server said this message started, or the run that answered it.
     run_id: Option<String>,
     /// Cleared once a run started for this message, or `no_response` was reported.
     first_event_deadline: Option<Instant>,
+    /// Where the turn stands.
+    state: TurnState,
+    /// The incident the turn belongs to, and the report that opened it (or joined it to one).
+    incident: Option<(IncidentId, Report)>,
 }
 
 impl Pending {
+    /// Whether its ack deadline applies: it has no outcome yet, and is unsent or acks are
+    /// explicit.
+    fn awaits_ack(&self, infer_acks: bool) -> bool {
+        let ack_inferred = infer_acks && self.unsent.is_none();
+        !(self.settled || ack_inferred)
+    }
+
     fn done(&self) -> bool {
-        self.settled && self.first_event_deadline.is_none()
+        self.settled && self.first_event_deadline.is_none() && self.state.is_final()
     }
 }
 
@@ -76,27 +87,40 @@ pub(crate) enum Refusal {
 impl Refusal {
     pub(crate) fn detail(self) -> &'static str {
         match self {
-            Refusal::PendingFull => {
-                "too many messages awaiting an acknowledgement or their agent run (pendingCap reached)"
-            }
+            Refusal::PendingFull => "too many turns unfinished (pendingCap reached)",
             Refusal::BufferFull => "send buffer full while disconnected (sendBufferCap reached)",
         }
     }
 }
 
-/// The table of messages not yet finished, in send order. Bounded by `pending_cap`; at most
-/// `buffer_cap` of them unsent.
+/// How a run left the watchdog, for the turn it answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RunEnd {
+    /// Closed, and its final checks are done.
+    Closed,
+    /// Abandoned after a second silence, or evicted from a full table while open.
+    Abandoned,
+}
+
+/// The turns not yet finished, in send order: each user message until its one outcome, and
+/// its turn until a final state. Bounded by `pending_cap`; at most `buffer_cap` of them unsent.
+///
+/// A turn's run is the one the server ties to the message (a sequenced ack's `run_id`), or
+/// else the first new run after the message was sent, the oldest message first (PROTOCOL.md,
+/// "Turns").
 pub(crate) struct Messages {
     pending: Vec<Pending>,
     next_id: u64,
     pending_cap: usize,
     buffer_cap: usize,
     unsent: usize,
+    /// Turn states entered since the last [`take_turns`](Self::take_turns).
+    turns: Vec<Turn>,
 }
 
 impl Messages {
     pub(crate) fn new(pending_cap: usize, buffer_cap: usize) -> Self {
-        Messages { pending: Vec::new(), next_id: 1, pending_cap, buffer_cap, unsent: 0 }
+        Messages { pending: Vec::new(), next_id: 1, pending_cap, buffer_cap, unsent: 0, turns: Vec::new() }
     }
 
     /// A fresh id.
@@ -124,6 +148,7 @@ impl Messages {
             }
             self.unsent += 1;
         }
+        let state = if unsent.is_some() { TurnState::Queued } else { TurnState::Sent };
         self.pending.push(Pending {
             id,
             unsent,
@@ -132,16 +157,27 @@ impl Messages {
             settled: false,
             run_id: None,
             first_event_deadline: Some(now.plus(first_event_timeout_ms)),
+            state,
+            incident: None,
         });
+        self.turns.push(Turn { message_id: id, state, run_id: None, incident: None, report: None, at: now });
         Ok(())
     }
 
+    /// A turn refused by [`add`](Self::add): failed with `report` before it began.
+    pub(crate) fn refused(&mut self, id: MessageId, report: &Report) {
+        let at = report.at;
+        let report = Some(report.clone());
+        self.turns.push(Turn { message_id: id, state: TurnState::Failed, run_id: None, incident: None, report, at });
+    }
+
     /// Takes every buffered message's content, oldest first, marking them sent.
-    pub(crate) fn take_unsent(&mut self) -> Vec<(MessageId, String, SendOptions)> {
+    pub(crate) fn take_unsent(&mut self, now: Instant) -> Vec<(MessageId, String, SendOptions)> {
         let mut out = Vec::new();
         for p in self.pending.iter_mut() {
             if let Some((text, options)) = p.unsent.take() {
                 out.push((p.id, text, options));
+                enter(&mut self.turns, p, TurnState::Sent, now);
             }
         }
         self.unsent = 0;
@@ -158,60 +194,199 @@ impl Messages {
             return None;
         }
         p.settled = true;
-        let receipt = Receipt { message_id: id, run_id: p.run_id.clone(), latency_ms: now.since(p.created), at: now };
+        if p.state == TurnState::Sent {
+            enter(&mut self.turns, p, TurnState::Acknowledged, now);
+        }
+        let receipt = receipt(p, now, false);
         self.prune();
         Some(receipt)
     }
 
     /// A new run began: it answers the message the server tied it to, or else the oldest
-    /// message still waiting for a run.
-    pub(crate) fn run_started(&mut self, run_id: &str) {
+    /// message still waiting for a run. With `infer_ack`, a message not yet acknowledged is
+    /// acknowledged by it: the receipt (inferred) is returned.
+    pub(crate) fn run_started(&mut self, now: Instant, run_id: &str, infer_ack: bool) -> Option<Receipt> {
         let waiting = |p: &Pending| p.first_event_deadline.is_some() && p.unsent.is_none();
         let bound = self.pending.iter().position(|p| waiting(p) && p.run_id.as_deref() == Some(run_id));
         let index = bound.or_else(|| self.pending.iter().position(|p| waiting(p) && p.run_id.is_none()));
-        if let Some(p) = index.and_then(|i| self.pending.get_mut(i)) {
+        let p = self.pending.get_mut(index?)?;
+        p.first_event_deadline = None;
+        p.run_id = Some(run_id.to_owned());
+        let mut inferred = None;
+        if infer_ack && !p.settled {
+            p.settled = true;
+            inferred = Some(receipt(p, now, true));
+        }
+        if !p.state.is_final() {
+            enter(&mut self.turns, p, TurnState::Running, now);
+        }
+        self.prune();
+        inferred
+    }
+
+    /// The turn run `run_id` answers, if it is still unfinished.
+    pub(crate) fn of_run(&self, run_id: &str) -> Option<MessageId> {
+        self.pending.iter().find(|p| p.run_id.as_deref() == Some(run_id)).map(|p| p.id)
+    }
+
+    /// The incident turn `id` belongs to, if any.
+    pub(crate) fn incident(&self, id: MessageId) -> Option<IncidentId> {
+        self.pending.iter().find(|p| p.id == id).and_then(|p| p.incident.as_ref()).map(|(i, _)| *i)
+    }
+
+    /// Joins every unfinished turn without an incident to `incident` (a loss of the
+    /// connection's stream, reported by `report`).
+    pub(crate) fn join_all(&mut self, incident: IncidentId, report: &Report) {
+        for p in self.pending.iter_mut().filter(|p| p.incident.is_none() && !p.state.is_final()) {
+            p.incident = Some((incident, report.clone()));
+        }
+    }
+
+    /// What a report naming turn `id` (with its incident, if it has one) does to it: a lost
+    /// message or run, or any other `loss` (a report that was critical before it joined an
+    /// incident), ends it (`Failed` if the message never left, else `Incomplete`); a missing
+    /// acknowledgement or a stall gives it its incident (its state is entered again, with it),
+    /// and it may still complete.
+    pub(crate) fn reported(&mut self, id: MessageId, report: &Report, loss: bool) {
+        let Some(p) = self.pending.iter_mut().find(|p| p.id == id) else { return };
+        if let (None, Some(incident)) = (&p.incident, report.incident) {
+            p.incident = Some((incident, report.clone()));
+        }
+        let state = match report.kind {
+            FailureKind::SendFailed => TurnState::Failed,
+            // Late, not lost yet: its run may still come, or close.
+            FailureKind::RunStalled | FailureKind::AckTimeout => {
+                if !p.state.is_final() {
+                    enter(&mut self.turns, p, p.state, report.at);
+                }
+                return;
+            }
+            FailureKind::NoResponse | FailureKind::Unacknowledged | FailureKind::ConnectionLost => {
+                TurnState::Incomplete
+            }
+            _ if loss => TurnState::Incomplete,
+            _ => return,
+        };
+        if !p.state.is_final() {
             p.first_event_deadline = None;
-            p.run_id = Some(run_id.to_owned());
+            let at = report.at;
+            let turn = Turn {
+                message_id: p.id,
+                state,
+                run_id: p.run_id.clone(),
+                incident: report.incident,
+                report: Some(report.clone()),
+                at,
+            };
+            p.state = state;
+            self.turns.push(turn);
         }
         self.prune();
     }
 
-    /// Fails one message with `send_failed`, if it has no outcome yet.
-    pub(crate) fn fail(&mut self, now: Instant, id: MessageId, detail: &str, out: &mut Vec<Report>) {
-        if let Some(p) = self.pending.iter_mut().find(|p| p.id == id) {
-            Self::fail_entry(p, &mut self.unsent, now, detail, out);
-        }
-        self.prune();
-    }
-
-    /// Fails every message without an outcome with `send_failed`.
-    pub(crate) fn fail_all(&mut self, now: Instant, detail: &str, out: &mut Vec<Report>) {
-        for p in self.pending.iter_mut() {
-            Self::fail_entry(p, &mut self.unsent, now, detail, out);
-            p.first_event_deadline = None;
-        }
-        self.prune();
-    }
-
-    fn fail_entry(p: &mut Pending, unsent: &mut usize, now: Instant, detail: &str, out: &mut Vec<Report>) {
-        if p.settled {
+    /// The run of an unfinished turn left the watchdog: a closed run completes its turn (even
+    /// after a stall); an abandoned one leaves it incomplete, with the incident of its stall.
+    pub(crate) fn run_ended(&mut self, now: Instant, run_id: &str, end: RunEnd) {
+        let Some(p) = self.pending.iter_mut().find(|p| p.run_id.as_deref() == Some(run_id)) else { return };
+        if p.state.is_final() {
             return;
         }
+        let (state, incident, report) = match (end, &p.incident) {
+            (RunEnd::Closed, _) => (TurnState::Complete, p.incident.as_ref().map(|(i, _)| *i), None),
+            (RunEnd::Abandoned, Some((incident, report))) => {
+                (TurnState::Incomplete, Some(*incident), Some(report.clone()))
+            }
+            (RunEnd::Abandoned, None) => {
+                let report = Report::new(
+                    FailureKind::RunStalled,
+                    now,
+                    String::from("the run stopped being watched before it closed"),
+                )
+                .message(p.id)
+                .run(Some(run_id));
+                (TurnState::Incomplete, None, Some(report))
+            }
+        };
+        p.state = state;
+        self.turns.push(Turn { message_id: p.id, state, run_id: p.run_id.clone(), incident, report, at: now });
+        self.prune();
+    }
+
+    /// Whether turns entered states since the last [`take_turns`](Self::take_turns).
+    pub(crate) fn has_turns(&self) -> bool {
+        !self.turns.is_empty()
+    }
+
+    /// The turn states entered since the last call, in order.
+    pub(crate) fn take_turns(&mut self) -> Vec<Turn> {
+        core::mem::take(&mut self.turns)
+    }
+
+    /// Ends every unfinished turn, the connection being gone for good: a message never sent
+    /// fails with `send_failed`, one sent but not acknowledged ends `unacknowledged` (at
+    /// `severity`: the client closing is no loss of the server's doing), and a turn already
+    /// acknowledged ends with a `connection_lost` warning.
+    pub(crate) fn fail_all(&mut self, now: Instant, why: &str, severity: Severity, out: &mut Vec<Report>) {
+        for p in self.pending.iter_mut() {
+            p.first_event_deadline = None;
+            if !p.settled {
+                let left = p.unsent.is_none();
+                Self::fail_entry(p, &mut self.unsent, now, why, left, severity, out);
+            } else if !p.state.is_final() {
+                let detail = Detail::new("the turn ended unfinished: ").text(why);
+                out.push(
+                    Report::new(FailureKind::ConnectionLost, now, detail.done())
+                        .message(p.id)
+                        .run(p.run_id.as_deref())
+                        .severity(Severity::Warning),
+                );
+            }
+        }
+        self.prune();
+    }
+
+    /// Fails one message with `send_failed` (it never left), if it has no outcome yet.
+    pub(crate) fn fail(&mut self, now: Instant, id: MessageId, detail: &str, out: &mut Vec<Report>) {
+        if let Some(p) = self.pending.iter_mut().find(|p| p.id == id && !p.settled) {
+            Self::fail_entry(p, &mut self.unsent, now, detail, false, Severity::Critical, out);
+        }
+        self.prune();
+    }
+
+    /// Gives a message its failure: `send_failed` unless it `left` (reached the socket), then
+    /// `unacknowledged` at `severity`.
+    #[allow(clippy::too_many_arguments)]
+    fn fail_entry(
+        p: &mut Pending,
+        unsent: &mut usize,
+        now: Instant,
+        why: &str,
+        left: bool,
+        severity: Severity,
+        out: &mut Vec<Report>,
+    ) {
         p.settled = true;
-        // A message the server never got cannot start a run.
         p.first_event_deadline = None;
         if p.unsent.take().is_some() {
             *unsent = unsent.saturating_sub(1);
         }
-        out.push(Report::new(FailureKind::SendFailed, now, detail.to_owned()).message(p.id));
+        let report = if !left {
+            Report::new(FailureKind::SendFailed, now, Detail::new("not sent: ").text(why).done())
+        } else {
+            let detail = Detail::new("sent, but never acknowledged: ").text(why);
+            Report::new(FailureKind::Unacknowledged, now, detail.done()).severity(severity)
+        };
+        out.push(report.message(p.id).run(p.run_id.as_deref()));
     }
 
-    /// Reports every deadline that has passed.
-    pub(crate) fn expire(&mut self, now: Instant, out: &mut Vec<Report>) {
+    /// Reports every deadline that has passed. With `infer_acks` a sent message has no ack
+    /// deadline: its `no_response` is its outcome.
+    pub(crate) fn expire(&mut self, now: Instant, infer_acks: bool, out: &mut Vec<Report>) {
         for p in self.pending.iter_mut() {
-            if !p.settled && p.ack_deadline <= now {
+            if p.awaits_ack(infer_acks) && p.ack_deadline <= now {
                 if p.unsent.is_some() {
-                    Self::fail_entry(p, &mut self.unsent, now, "not sent: no connection before ackTimeoutMs", out);
+                    let why = "no connection before ackTimeoutMs";
+                    Self::fail_entry(p, &mut self.unsent, now, why, false, Severity::Critical, out);
                 } else {
                     p.settled = true;
                     let detail = Detail::new("no acknowledgement within ").num(now.since(p.created)).text(" ms");
@@ -220,6 +395,7 @@ impl Messages {
             }
             if p.first_event_deadline.is_some_and(|d| d <= now) {
                 p.first_event_deadline = None;
+                p.settled = true;
                 let detail = Detail::new("no agent run started within ").num(now.since(p.created)).text(" ms");
                 out.push(
                     Report::new(FailureKind::NoResponse, now, detail.done()).message(p.id).run(p.run_id.as_deref()),
@@ -239,11 +415,11 @@ impl Messages {
         }
     }
 
-    /// The earliest deadline still to come.
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+    /// The earliest deadline still to come (`infer_acks` as for [`expire`](Self::expire)).
+    pub(crate) fn next_deadline(&self, infer_acks: bool) -> Option<Instant> {
         let mut next = None;
         for p in &self.pending {
-            if !p.settled {
+            if p.awaits_ack(infer_acks) {
                 next = earliest(next, p.ack_deadline);
             }
             if let Some(due) = p.first_event_deadline {
@@ -261,6 +437,17 @@ impl Messages {
     fn prune(&mut self) {
         self.pending.retain(|p| !p.done());
     }
+}
+
+/// Moves a turn to a non-final `state`, recording the change.
+fn enter(turns: &mut Vec<Turn>, p: &mut Pending, state: TurnState, at: Instant) {
+    p.state = state;
+    let incident = p.incident.as_ref().map(|(i, _)| *i);
+    turns.push(Turn { message_id: p.id, state, run_id: p.run_id.clone(), incident, report: None, at });
+}
+
+fn receipt(p: &Pending, now: Instant, inferred: bool) -> Receipt {
+    Receipt { message_id: p.id, run_id: p.run_id.clone(), inferred, latency_ms: now.since(p.created), at: now }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use super::message::MessageId;
-use super::report::{Report, SeqRange};
+use super::report::{IncidentId, Report, SeqRange};
 use super::time::Instant;
 
 /// One thing for the driver to act on or pass to the application, from
@@ -22,6 +22,9 @@ pub enum Output {
     Recovery(Recovery),
     /// A user message was acknowledged by the server.
     Acked(Receipt),
+    /// A user message's turn changed state. Never dropped: every turn reports each state it
+    /// enters, ending in exactly one of `Complete`, `Incomplete` and `Failed`.
+    Turn(Turn),
     /// Driver: open a new socket now, then call `handle_open` or `handle_closed`.
     Connect,
     /// Driver: close the current socket with this code and reason. The tracker already treats
@@ -133,6 +136,9 @@ pub struct Receipt {
     pub message_id: MessageId,
     /// The run it started, when the server said.
     pub run_id: Option<String>,
+    /// No acknowledgement frame came: the first event of the message's run stood for it
+    /// (netra, as deployed; see [`Config::require_explicit_ack`](super::Config::require_explicit_ack)).
+    pub inferred: bool,
     /// Milliseconds from `send_user_message` to the acknowledgement.
     pub latency_ms: u64,
     /// When it was acknowledged.
@@ -147,4 +153,62 @@ pub struct Transmit {
     /// The user message it carries, if any: if the socket cannot take it, the driver hands it
     /// back with `handle_transmit_failed` and the message fails with `send_failed`.
     pub message: Option<MessageId>,
+}
+
+/// Where one user message's turn stands: the message, then the agent run it caused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TurnState {
+    /// Waiting for a connection to be sent.
+    Queued,
+    /// Handed to the socket; no acknowledgement yet.
+    Sent,
+    /// Acknowledged; its run has not started.
+    Acknowledged,
+    /// Its run started and has not closed.
+    Running,
+    /// Its run closed and every check passed. Final.
+    Complete,
+    /// Something the turn needed was lost, or will never come: the turn's incident says
+    /// what (or, after `close`, the report of the close). Final.
+    Incomplete,
+    /// The message never left the client (`send_failed`). Final.
+    Failed,
+}
+
+impl TurnState {
+    /// `"queued"`, `"sent"`, `"acknowledged"`, `"running"`, `"complete"`, `"incomplete"` or
+    /// `"failed"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TurnState::Queued => "queued",
+            TurnState::Sent => "sent",
+            TurnState::Acknowledged => "acknowledged",
+            TurnState::Running => "running",
+            TurnState::Complete => "complete",
+            TurnState::Incomplete => "incomplete",
+            TurnState::Failed => "failed",
+        }
+    }
+
+    /// Whether the state is final.
+    pub const fn is_final(self) -> bool {
+        matches!(self, TurnState::Complete | TurnState::Incomplete | TurnState::Failed)
+    }
+}
+
+/// A turn's new state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Turn {
+    /// The user message that started the turn.
+    pub message_id: MessageId,
+    /// Its state now.
+    pub state: TurnState,
+    /// The run it caused, once known.
+    pub run_id: Option<String>,
+    /// The incident that made it incomplete (or failed), if any.
+    pub incident: Option<IncidentId>,
+    /// The report that ended it, for `Incomplete` and `Failed`.
+    pub report: Option<Report>,
+    /// When it entered the state.
+    pub at: Instant,
 }

@@ -42,8 +42,18 @@ pub enum FailureKind {
     ServerError,
     /// A malformed, oversized or inconsistent frame.
     ProtocolViolation,
-    /// A user message could not be sent.
+    /// A user message never left: the client was closed, a cap refused it, or the socket
+    /// could not take it.
     SendFailed,
+    /// A user message was handed to the socket but will never be acknowledged: the
+    /// connection was lost for good, or the client was closed, first.
+    Unacknowledged,
+    /// The connection never opened: the socket closed, or the handshake did not come, before
+    /// the connection was live.
+    ConnectFailed,
+    /// The server echoed the credential back as the accepted subprotocol (a response header
+    /// that proxies log).
+    CredentialEchoed,
     /// The client itself stopped: the browser driver's WebAssembly module trapped. Never
     /// produced by the tracker; the JavaScript side raises it, once, on every client, and
     /// rejects every unsettled promise with it (README, "If the module dies").
@@ -52,7 +62,7 @@ pub enum FailureKind {
 
 impl FailureKind {
     /// Every kind, in declaration order.
-    pub const ALL: [FailureKind; 16] = [
+    pub const ALL: [FailureKind; 19] = [
         FailureKind::SeqGap,
         FailureKind::TailGap,
         FailureKind::Duplicate,
@@ -68,6 +78,9 @@ impl FailureKind {
         FailureKind::ServerError,
         FailureKind::ProtocolViolation,
         FailureKind::SendFailed,
+        FailureKind::Unacknowledged,
+        FailureKind::ConnectFailed,
+        FailureKind::CredentialEchoed,
         FailureKind::ClientCrashed,
     ];
 
@@ -89,6 +102,9 @@ impl FailureKind {
             FailureKind::ServerError => "server_error",
             FailureKind::ProtocolViolation => "protocol_violation",
             FailureKind::SendFailed => "send_failed",
+            FailureKind::Unacknowledged => "unacknowledged",
+            FailureKind::ConnectFailed => "connect_failed",
+            FailureKind::CredentialEchoed => "credential_echoed",
             FailureKind::ClientCrashed => "client_crashed",
         }
     }
@@ -159,13 +175,43 @@ pub struct Report {
     pub detail: String,
     /// When the failure was detected.
     pub at: Instant,
+    /// The incident the report belongs to (see [`IncidentId`]): set on every critical report,
+    /// and on the reports of what an incident already reported went on to cause (which are
+    /// then warnings). `None` on a warning that is nobody's consequence.
+    pub incident: Option<IncidentId>,
+}
+
+/// One loss, however many reports it causes. The first critical report about a run, a user
+/// message or the connection opens an incident; a later report about the same run or message
+/// — the run then closing without the lost event, stalling, leaving a tool open — joins it
+/// as a warning instead of raising a new critical report. A loss of the connection's stream
+/// (a sequence gap, a failed resume, a connection given up) is joined by every run and user
+/// message unfinished at that moment. So one loss is exactly one critical report (PROTOCOL.md,
+/// "Incidents").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IncidentId(pub(crate) u64);
+
+impl IncidentId {
+    /// The id's number: 1 for a tracker's first incident.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
 }
 
 impl Report {
     /// A report of `kind` at its usual severity, with nothing but a detail.
     #[inline(never)]
     pub fn new(kind: FailureKind, at: Instant, detail: String) -> Self {
-        Report { kind, severity: kind.severity(), run_id: None, message_id: None, seq: None, detail, at }
+        Report {
+            kind,
+            severity: kind.severity(),
+            run_id: None,
+            message_id: None,
+            seq: None,
+            detail,
+            at,
+            incident: None,
+        }
     }
 
     /// Sets the run concerned.

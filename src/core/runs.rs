@@ -16,7 +16,8 @@ use core::cmp::Reverse;
 use super::budget::{RUN_OVERHEAD, RUN_TOOLS, RUN_TOOL_BYTES, TOOL_OVERHEAD};
 use super::dedup::hash_bytes;
 use super::keyset::KeySet;
-use super::report::{char_prefix, Detail, FailureKind, Report, Severity};
+use super::message::{MessageId, RunEnd};
+use super::report::{char_prefix, Detail, FailureKind, IncidentId, Report, Severity};
 use super::time::{earliest, Instant};
 use super::vecs::{put_at, take_at};
 
@@ -67,6 +68,11 @@ struct Run {
     serial: u64,
     /// The time of the run's live entry in the queue: at or before its next due time.
     queued: Instant,
+    /// The incident this run belongs to: later critical reports about it join it.
+    incident: Option<IncidentId>,
+    /// The user message whose turn this run answers, once known; kept after the turn ends,
+    /// so that late reports about the run still name it.
+    message: Option<MessageId>,
 }
 
 impl Run {
@@ -251,6 +257,8 @@ pub(crate) struct Runs {
     retired_keys: KeySet,
     /// The keys of those evicted while still open: a later event of one resumes watching it.
     evicted_keys: KeySet,
+    /// Runs that left the watchdog since the last [`take_ended`](Self::take_ended), and how.
+    ended: Vec<(String, RunEnd)>,
     cap: usize,
     reorder_ms: u64,
     stall_ms: u64,
@@ -280,6 +288,7 @@ impl Runs {
             retired: VecDeque::new(),
             retired_keys: KeySet::new(),
             evicted_keys: KeySet::new(),
+            ended: Vec::new(),
             cap,
             reorder_ms,
             stall_ms,
@@ -356,6 +365,8 @@ impl Runs {
                     stalled: false,
                     serial: self.serial,
                     queued: Instant::from_millis(u64::MAX),
+                    incident: None,
+                    message: None,
                 }));
                 self.serial += 1;
                 self.keys.insert(key);
@@ -494,6 +505,8 @@ impl Runs {
         }
         let open = run.open();
         run.settle(now, required, out);
+        let end = if run.finished { RunEnd::Closed } else { RunEnd::Abandoned };
+        self.ended.push((run.id.clone(), end));
         if open {
             let detail =
                 Detail::new("run table full (runTableCap ").num(self.cap as u64).text("): stopped watching this run");
@@ -538,16 +551,23 @@ impl Runs {
                 put_at(&mut due, at, serial);
             }
         }
-        let mut retired = false;
+        let mut retiring = Vec::new();
         for &serial in &due {
             let Some(run) = find(&mut self.runs, serial) else { continue };
             // The entry may be early: the run's due time may have moved since it was queued.
+            let was_finished = run.finished;
             if run.next_due(reorder_ms, stall_ms, retention_ms) <= now && !run.finished {
                 run.expire(now, required, reorder_ms, stall_ms, out);
+                if run.finished {
+                    let end = if run.closed.is_some() { RunEnd::Closed } else { RunEnd::Abandoned };
+                    self.ended.push((run.id.clone(), end));
+                }
             }
             let next = run.next_due(reorder_ms, stall_ms, retention_ms);
-            if run.finished && next <= now {
-                retired = true;
+            // A run that finished just now stays until the next expiry: its reports are still
+            // to be tied to its incident.
+            if was_finished && next <= now {
+                retiring.push(serial);
             } else {
                 run.queued = next;
                 self.queue.push(Reverse((next, serial)));
@@ -555,10 +575,10 @@ impl Runs {
         }
         due.clear();
         self.due = due;
-        if retired {
+        if !retiring.is_empty() {
             let mut leaving = Vec::new();
             self.runs.retain(|r| {
-                let keep = !(r.finished && r.last_activity.plus(retention_ms) <= now);
+                let keep = !retiring.contains(&r.serial);
                 if !keep {
                     leaving.push(r.key);
                 }
@@ -628,6 +648,61 @@ impl Runs {
             self.queue.push(Reverse((due, serial)));
         }
         None
+    }
+
+    /// The runs that left the watchdog since the last call (finished, abandoned or evicted
+    /// while open), in order.
+    pub(crate) fn take_ended(&mut self) -> Vec<(String, RunEnd)> {
+        core::mem::take(&mut self.ended)
+    }
+
+    /// Whether runs left the watchdog since the last [`take_ended`](Self::take_ended).
+    pub(crate) fn has_ended(&self) -> bool {
+        !self.ended.is_empty()
+    }
+
+    /// Runs their final checks on the runs whose terminal event came, without waiting out the
+    /// reorder window: the connection is closed, so nothing more can arrive.
+    pub(crate) fn conclude_closed(&mut self, now: Instant, required: &[String], out: &mut Vec<Report>) {
+        let stall_ms = self.stall_ms;
+        for run in self.runs.iter_mut().filter(|r| r.closed.is_some() && !r.finished) {
+            run.expire(now, required, 0, stall_ms, out);
+            if run.finished {
+                self.ended.push((run.id.clone(), RunEnd::Closed));
+            }
+        }
+    }
+
+    /// The incident run `id` belongs to, if it is in the table and belongs to one.
+    pub(crate) fn incident(&self, id: &str) -> Option<IncidentId> {
+        self.index_of(id).ok().and_then(|i| self.runs.get(i)).and_then(|r| r.incident)
+    }
+
+    /// The user message run `id` answers, if it is in the table and known to answer one.
+    pub(crate) fn message(&self, id: &str) -> Option<MessageId> {
+        self.index_of(id).ok().and_then(|i| self.runs.get(i)).and_then(|r| r.message)
+    }
+
+    /// Records that run `id` (if in the table) answers `message`.
+    pub(crate) fn answers(&mut self, id: &str, message: MessageId) {
+        if let Some(run) = self.index_of(id).ok().and_then(|i| self.runs.get_mut(i)) {
+            run.message = Some(message);
+        }
+    }
+
+    /// Makes run `id` (if in the table) belong to `incident`, unless it already belongs to one.
+    pub(crate) fn join(&mut self, id: &str, incident: IncidentId) {
+        if let Some(run) = self.index_of(id).ok().and_then(|i| self.runs.get_mut(i)) {
+            run.incident.get_or_insert(incident);
+        }
+    }
+
+    /// Makes every open run without an incident belong to `incident` (a loss of the
+    /// connection's stream may have taken any of their events).
+    pub(crate) fn join_open(&mut self, incident: IncidentId) {
+        for run in self.runs.iter_mut().filter(|r| r.open()) {
+            run.incident.get_or_insert(incident);
+        }
     }
 
     /// Runs not yet closed.

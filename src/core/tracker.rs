@@ -15,7 +15,7 @@ use super::frame::{self, classify, Classified, EventFrame, Frame, Incoming, Num}
 use super::json::{Object, Slots};
 use super::message::{MessageId, Messages, SendOptions};
 use super::output::{ConnectionState, Output, Recovery, Transmit, Verdict};
-use super::report::{char_prefix, Detail, FailureKind, Report, SeqRange, Severity};
+use super::report::{char_prefix, Detail, FailureKind, IncidentId, Report, SeqRange, Severity};
 use super::runs::{RunEvent, Runs};
 use super::sequence::{Arrival, Sequence};
 use super::time::{earliest, Instant};
@@ -218,6 +218,9 @@ pub struct Tracker {
     findings: Vec<Report>,
     /// Outputs dropped since the last report of it.
     dropped_unreported: u64,
+    /// Incidents opened so far: the last one's number.
+    incidents: u64,
+
     last_frame_at: Option<Instant>,
     stats: Stats,
     /// Reused by every frame's parse, so that parsing allocates only while it grows.
@@ -256,6 +259,7 @@ impl Tracker {
             output_bytes: 0,
             findings: Vec::new(),
             dropped_unreported: 0,
+            incidents: 0,
             last_frame_at: None,
             stats: Stats::default(),
             parse_buffer: Slots::default(),
@@ -329,15 +333,17 @@ impl Tracker {
             Phase::Connecting | Phase::Handshaking | Phase::Resuming | Phase::Waiting => {
                 self.messages.add(now, id, Some((text.to_owned(), options)), ack_ms, first_ms).map_err(|r| r.detail())
             }
-            Phase::Idle | Phase::Closed => Err("not connected: the client is closed"),
+            Phase::Idle | Phase::Closed => Err("the client is closed"),
         };
         match result {
             Ok(()) => self.timers.lower(Timer::Messages, now.plus(ack_ms.min(first_ms))),
             Err(detail) => {
-                self.findings.push(Report::new(FailureKind::SendFailed, now, detail.to_owned()).message(id));
-                self.flush_findings();
+                let report = Report::new(FailureKind::SendFailed, now, Detail::new("not sent: ").text(detail).done());
+                self.messages.refused(id, &report.clone().message(id));
+                self.findings.push(report.message(id));
             }
         }
+        self.flush_findings(now);
         id
     }
 
@@ -353,18 +359,31 @@ impl Tracker {
         self.phase = Phase::Closed;
         self.timers = Timers::default();
         self.sequence.suspend();
-        self.messages.fail_all(now, "the client was closed before an acknowledgement", &mut self.findings);
-        self.flush_findings();
+        // Runs already closed are judged now (no frame can still come), so that their turns
+        // complete rather than end unfinished.
+        self.runs.conclude_closed(now, &self.config.required_events, &mut self.findings);
+        self.flush_findings(now);
+        self.messages.fail_all(now, "the client was closed", Severity::Warning, &mut self.findings);
+        self.flush_findings(now);
         self.set_state(ConnectionState::Closed);
     }
 
     // ---- inputs --------------------------------------------------------------------------
 
-    /// The socket asked for by `Output::Connect` is open.
-    pub fn handle_open(&mut self, now: Instant) {
-        if self.phase == Phase::Connecting {
-            self.phase = Phase::Handshaking;
-            self.last_frame_at = Some(now);
+    /// The socket asked for by `Output::Connect` is open, and the server accepted
+    /// `protocol` as its subprotocol (`""` for none). A subprotocol that carries the credential
+    /// is a critical `credential_echoed`: the server put the token in a response header.
+    pub fn handle_open(&mut self, now: Instant, protocol: &str) {
+        if self.phase != Phase::Connecting {
+            return;
+        }
+        self.phase = Phase::Handshaking;
+        self.last_frame_at = Some(now);
+        if self.config.credential.as_ref().is_some_and(|c| c.appears_in(protocol)) {
+            let detail = "the server accepted a subprotocol that contains the token: it echoed the credential in \
+                          the Sec-WebSocket-Protocol response header, which proxies and logs keep";
+            self.findings.push(Report::new(FailureKind::CredentialEchoed, now, detail.to_owned()));
+            self.flush_findings(now);
         }
     }
 
@@ -374,16 +393,16 @@ impl Tracker {
         if !self.phase.has_socket() {
             return;
         }
-        let detail = Detail::new("socket closed with code ").num(u64::from(code)).text(if was_clean {
-            " (clean)"
+        let (kind, lead) = if self.is_live() {
+            (FailureKind::ConnectionLost, "socket closed with code ")
         } else {
-            " (unclean)"
-        });
+            (FailureKind::ConnectFailed, "the connection never opened: socket closed with code ")
+        };
+        let detail = Detail::new(lead).num(u64::from(code)).text(if was_clean { " (clean)" } else { " (unclean)" });
         let reason = self.redact(reason);
         let detail =
             if reason.is_empty() { detail } else { detail.text(": ").text(char_prefix(&reason, CLOSE_REASON_CHARS)) };
-        let report = Report::new(FailureKind::ConnectionLost, now, detail.done());
-        self.connection_down(now, report);
+        self.connection_down(now, Report::new(kind, now, detail.done()));
     }
 
     /// The driver could not send `transmit` (the socket was not open). A user message in it
@@ -391,7 +410,7 @@ impl Tracker {
     pub fn handle_transmit_failed(&mut self, now: Instant, transmit: Transmit) {
         if let Some(id) = transmit.message {
             self.messages.fail(now, id, "the socket was not open when the message was sent", &mut self.findings);
-            self.flush_findings();
+            self.flush_findings(now);
         }
     }
 
@@ -432,14 +451,15 @@ impl Tracker {
             }
         }
         if self.timers.expired(Timer::Messages, now) {
-            self.messages.expire(now, &mut self.findings);
-            self.timers.set(Timer::Messages, self.messages.next_deadline());
+            let infers = self.infers_acks();
+            self.messages.expire(now, infers, &mut self.findings);
+            self.timers.set(Timer::Messages, self.messages.next_deadline(infers));
         }
         if self.timers.expired(Timer::Runs, now) {
             let next = self.runs.expire(now, &self.config.required_events, &mut self.findings);
             self.timers.set(Timer::Runs, next);
         }
-        self.flush_findings();
+        self.flush_findings(now);
     }
 
     /// One text frame from the server.
@@ -468,7 +488,7 @@ impl Tracker {
                 }
             }
         }
-        self.flush_findings();
+        self.flush_findings(now);
     }
 
     /// Whether a text frame of `utf16_len` UTF-16 code units (JavaScript's `length`) may be
@@ -484,7 +504,7 @@ impl Tracker {
     pub fn handle_oversize_frame(&mut self, now: Instant, len: usize) {
         self.frame_arrived(now);
         self.oversize(now, len);
-        self.flush_findings();
+        self.flush_findings(now);
     }
 
     /// One binary frame from the server, of `len` bytes: a sign of life, and a
@@ -493,7 +513,7 @@ impl Tracker {
         self.frame_arrived(now);
         let detail = Detail::new("binary frame of ").num(len as u64).text(" bytes; frames must be text");
         self.violation(now, detail.done());
-        self.flush_findings();
+        self.flush_findings(now);
     }
 
     /// What any frame means before it is read: the connection is alive.
@@ -561,8 +581,16 @@ impl Tracker {
     fn handshake_expired(&mut self, now: Instant) {
         match self.phase {
             Phase::Connecting | Phase::Handshaking => {
-                let detail = Detail::new("no handshake within ").num(self.config.handshake_timeout_ms).text(" ms");
-                let report = Report::new(FailureKind::HeartbeatTimeout, now, detail.done());
+                let detail = Detail::new("the connection never opened: ")
+                    .text(if self.phase == Phase::Connecting {
+                        "no socket"
+                    } else {
+                        "the socket opened but no handshake came"
+                    })
+                    .text(" within ")
+                    .num(self.config.handshake_timeout_ms)
+                    .text(" ms");
+                let report = Report::new(FailureKind::ConnectFailed, now, detail.done());
                 self.drop_socket(now, report, "no handshake");
             }
             Phase::Resuming => {
@@ -605,12 +633,13 @@ impl Tracker {
                 .text(" attempts")
                 .done();
             self.findings.push(cause);
-            self.messages.fail_all(now, "the connection was lost and will not be retried", &mut self.findings);
-            self.flush_findings();
+            let why = "the connection was lost and will not be retried";
+            self.messages.fail_all(now, why, Severity::Critical, &mut self.findings);
+            self.flush_findings(now);
             self.set_state(ConnectionState::Closed);
         } else {
             let delay = self.jitter.delay_ms(&self.config.reconnect, self.attempt);
-            if cause.kind == FailureKind::ConnectionLost {
+            if matches!(cause.kind, FailureKind::ConnectionLost | FailureKind::ConnectFailed) {
                 cause.severity = Severity::Warning;
             }
             cause.detail = Detail::new(&cause.detail)
@@ -623,7 +652,7 @@ impl Tracker {
                 .text(")")
                 .done();
             self.findings.push(cause);
-            self.flush_findings();
+            self.flush_findings(now);
             self.phase = Phase::Waiting;
             self.timers.set(Timer::Reconnect, Some(now.plus(delay)));
             self.set_state(ConnectionState::Reconnecting);
@@ -645,9 +674,22 @@ impl Tracker {
         if let Some(recovery) = recovery {
             self.push_output(Output::Recovery(recovery));
         }
-        for (id, text, options) in self.messages.take_unsent() {
+        for (id, text, options) in self.messages.take_unsent(now) {
             self.transmit(frame::user_message(id, &text, &options), Some(id));
         }
+    }
+
+    /// Whether the first event of a message's run stands for its acknowledgement (netra, unless
+    /// `require_explicit_ack`): a sent message then has no ack deadline of its own, only the
+    /// first-event one.
+    fn infers_acks(&self) -> bool {
+        self.dialect == Some(Dialect::Netra) && !self.config.require_explicit_ack
+    }
+
+    /// Whether the current socket got as far as a live connection (handshaken; perhaps
+    /// resuming).
+    fn is_live(&self) -> bool {
+        matches!(self.phase, Phase::Open | Phase::Resuming)
     }
 
     fn ping(&mut self, now: Instant) {
@@ -671,7 +713,7 @@ impl Tracker {
         self.stats.wakes += 1;
         let grace = now.plus(self.config.heartbeat_timeout_ms);
         self.messages.defer(grace);
-        self.timers.set(Timer::Messages, self.messages.next_deadline());
+        self.timers.set(Timer::Messages, self.messages.next_deadline(self.infers_acks()));
         let next = self.runs.defer(grace);
         self.timers.set(Timer::Runs, next);
         self.sequence.defer(grace);
@@ -813,7 +855,7 @@ impl Tracker {
             self.deliver(now, event);
         }
         // The failure precedes the verdict, so it is read against the session it concerns.
-        self.flush_findings();
+        self.flush_findings(now);
         self.opened(now, Some(Recovery { verdict, missing, reason: "resumed", at: now }));
     }
 
@@ -821,7 +863,7 @@ impl Tracker {
     fn resume_lost(&mut self, now: Instant, missing: SeqRange, reason: &str) {
         let detail = Detail::new("resume failed (").text(reason).text("): events ").range(missing).text(" are lost");
         self.findings.push(Report::new(FailureKind::RecoveryFailed, now, detail.done()).seq(missing));
-        self.flush_findings();
+        self.flush_findings(now);
         self.opened(
             now,
             Some(Recovery { verdict: Verdict::None, missing: vec![missing], reason: "resume_failed", at: now }),
@@ -910,7 +952,12 @@ impl Tracker {
             let run_event = RunEvent { kind, run_id, tool };
             let observed = self.runs.observe(now, &run_event, &self.config.required_events, &mut self.findings);
             if observed.new_run {
-                self.messages.run_started(run_id);
+                if let Some(receipt) = self.messages.run_started(now, run_id, self.infers_acks()) {
+                    self.push_output(Output::Acked(receipt));
+                }
+                if let Some(message) = self.messages.of_run(run_id) {
+                    self.runs.answers(run_id, message);
+                }
             }
             if let Some(deadline) = observed.deadline {
                 self.timers.lower(Timer::Runs, deadline);
@@ -980,14 +1027,28 @@ impl Tracker {
         }
     }
 
-    fn flush_findings(&mut self) {
-        // Most inputs find nothing: keep the empty buffer rather than take and drop it.
-        if self.findings.is_empty() {
+    /// Turns the detectors' findings into outputs — each redacted, tied to its turn and given
+    /// its incident — then the turns they and the run watchdog moved.
+    fn flush_findings(&mut self, now: Instant) {
+        // Most inputs find nothing and move no turn: keep the empty buffers.
+        if self.findings.is_empty() && !self.runs.has_ended() && !self.messages.has_turns() {
             return;
         }
         for mut report in core::mem::take(&mut self.findings) {
             if let Some(credential) = &self.config.credential {
                 redact_report(credential, &mut report);
+            }
+            if report.message_id.is_none() {
+                report.message_id = report
+                    .run_id
+                    .as_deref()
+                    .and_then(|run| self.messages.of_run(run).or_else(|| self.runs.message(run)));
+            }
+            // A loss, whether it opens an incident or joins one (and is then a warning).
+            let loss = report.severity == Severity::Critical;
+            self.assign_incident(&mut report);
+            if let Some(id) = report.message_id {
+                self.messages.reported(id, &report, loss);
             }
             self.stats.failures += 1;
             match report.kind {
@@ -996,6 +1057,55 @@ impl Tracker {
                 _ => {}
             }
             self.push_output(Output::Failure(report));
+            self.flush_turns();
+        }
+        for (run_id, end) in self.runs.take_ended() {
+            self.messages.run_ended(now, &run_id, end);
+        }
+        self.flush_turns();
+    }
+
+    /// Gives a critical report its incident (see [`IncidentId`]): the one its run or turn
+    /// already belongs to, the report then becoming a warning; else a new one. A new incident
+    /// of the connection's stream (a report about no run or message, or a sequence gap) is
+    /// joined by every open run and unfinished turn.
+    fn assign_incident(&mut self, report: &mut Report) {
+        let run = report.run_id.as_deref();
+        let existing = run
+            .and_then(|run| self.runs.incident(run))
+            .or_else(|| report.message_id.and_then(|id| self.messages.incident(id)));
+        if report.severity != Severity::Critical {
+            // A warning about a run or turn already in an incident is one of its consequences.
+            report.incident = report.incident.or(existing);
+            return;
+        }
+        if let Some(incident) = existing {
+            report.severity = Severity::Warning;
+            report.incident = Some(incident);
+            return;
+        }
+        let incident = self.new_incident();
+        report.incident = Some(incident);
+        if let Some(run) = run {
+            self.runs.join(run, incident);
+        }
+        let stream = report.kind == FailureKind::SeqGap || (run.is_none() && report.message_id.is_none());
+        if stream {
+            self.runs.join_open(incident);
+            self.messages.join_all(incident, report);
+        }
+    }
+
+    fn new_incident(&mut self) -> IncidentId {
+        self.incidents += 1;
+        IncidentId(self.incidents)
+    }
+
+    /// The turn states entered, as outputs (never dropped: each settles a promise at most
+    /// once, and there are at most `pending_cap` turns).
+    fn flush_turns(&mut self) {
+        for turn in self.messages.take_turns() {
+            self.push_command(Output::Turn(turn));
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Shared harness of the browser tests: a client on the reference server, a recorder of its
-//! outputs, and the exact-set assertion on failure kinds.
+//! outputs, and the exact assertion on failure kinds and their counts.
 #![allow(dead_code)]
 
 pub mod scenarios;
@@ -11,7 +11,8 @@ use std::task::Poll;
 
 use chat_sentinel::browser::{Client, ClientOptions, Outputs};
 use chat_sentinel::core::{
-    Config, ConnectionState, Event, Output, Receipt, Reconnect, Recovery, Report, SendOptions, Verdict,
+    Config, ConnectionState, Event, Output, Receipt, Reconnect, Recovery, Report, SendOptions, Severity, Turn,
+    TurnState, Verdict,
 };
 use futures_core::Stream;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -87,11 +88,29 @@ pub struct Rec {
     pub states: Vec<ConnectionState>,
     pub recoveries: Vec<Recovery>,
     pub receipts: Vec<Receipt>,
+    pub turns: Vec<Turn>,
 }
 
 impl Rec {
     pub fn kinds(&self) -> BTreeSet<&'static str> {
         self.failures.iter().map(|f| f.kind.as_str()).collect()
+    }
+
+    /// Every reported kind, as many times as reported, sorted.
+    pub fn all_kinds(&self) -> Vec<&'static str> {
+        let mut kinds: Vec<_> = self.failures.iter().map(|f| f.kind.as_str()).collect();
+        kinds.sort_unstable();
+        kinds
+    }
+
+    /// The kinds of the critical reports, in order.
+    pub fn criticals(&self) -> Vec<&'static str> {
+        self.failures.iter().filter(|f| f.severity == Severity::Critical).map(|f| f.kind.as_str()).collect()
+    }
+
+    /// The final states of the turns, in order.
+    pub fn turn_ends(&self) -> Vec<TurnState> {
+        self.turns.iter().filter(|t| t.state.is_final()).map(|t| t.state).collect()
     }
 
     pub fn has(&self, kind: &str) -> bool {
@@ -135,6 +154,7 @@ impl Harness {
             Output::State(s) => self.rec.states.push(s),
             Output::Recovery(r) => self.rec.recoveries.push(r),
             Output::Acked(r) => self.rec.receipts.push(r),
+            Output::Turn(t) => self.rec.turns.push(t),
             Output::Connect | Output::Disconnect { .. } => panic!("driver command leaked to the application"),
         }
     }
@@ -182,17 +202,27 @@ impl Harness {
         assert!(result.is_ok(), "connect failed: {result:?}");
     }
 
+    /// Sends and waits for the acknowledgement.
     pub async fn send(&mut self, text: &str) -> Result<Receipt, Report> {
         self.client.send_message(text, SendOptions { thread_id: Some("th_test".to_owned()) }).await
     }
 
-    /// Waits (at most `bound_ms`) until every kind in `expected` was reported and `done` holds,
-    /// settles `settle_ms`, then asserts the reported kinds are exactly `expected`.
+    /// Waits (at most `bound_ms`) until every report in `expected` (a kind as many times as
+    /// listed, in any order) came and `done` holds, settles 400 ms, then asserts the reports
+    /// are exactly `expected`, and that no incident has more than one critical report.
     pub async fn expect_kinds(&mut self, expected: &[&str], bound_ms: u32, done: impl Fn(&Rec) -> bool) {
-        let want: BTreeSet<&str> = expected.iter().copied().collect();
-        let reached = self.until(bound_ms, |r| want.iter().all(|k| r.has(k)) && done(r)).await;
+        let mut want = expected.to_vec();
+        want.sort_unstable();
+        let count = |r: &Rec, kind: &str| r.failures.iter().filter(|f| f.kind.as_str() == kind).count();
+        let all_came = |r: &Rec| want.iter().all(|k| count(r, k) >= want.iter().filter(|w| *w == k).count());
+        let reached = self.until(bound_ms, |r| all_came(r) && done(r)).await;
         self.settle(400).await;
-        let got: BTreeSet<&str> = self.rec.kinds();
+        for report in self.rec.failures.iter().filter(|f| f.severity == Severity::Critical) {
+            let same =
+                self.rec.failures.iter().filter(|f| f.severity == Severity::Critical && f.incident == report.incident);
+            assert_eq!(same.count(), 1, "one critical report per incident: {:#?}", self.rec.failures);
+        }
+        let got = self.rec.all_kinds();
         assert_eq!(
             got,
             want,

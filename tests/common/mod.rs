@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use chat_sentinel::core::{
-    Config, ConnectionState, Event, Instant, MessageId, Output, Receipt, Recovery, Report, SendOptions, Tracker,
+    Config, ConnectionState, Event, Instant, MessageId, Output, Receipt, Recovery, Report, SendOptions, Tracker, Turn,
 };
 
 pub const NETRA_HANDSHAKE: &str = r#"{"type":"connection_established","data":{"mode":"main","user_id":"u_1234...","connection_id":"conn_9","golden_path_events":["agent_started","agent_thinking","tool_executing","tool_completed","agent_completed"],"features":{},"timestamp":1757620212.12},"timestamp":1757620212.12}"#;
@@ -70,6 +70,7 @@ pub struct Seen {
     pub states: Vec<ConnectionState>,
     pub recoveries: Vec<Recovery>,
     pub acks: Vec<Receipt>,
+    pub turns: Vec<Turn>,
     pub connects: usize,
     pub disconnects: Vec<u16>,
 }
@@ -122,6 +123,7 @@ impl Harness {
                 Output::State(s) => self.seen.states.push(s),
                 Output::Recovery(r) => self.seen.recoveries.push(r),
                 Output::Acked(r) => self.seen.acks.push(r),
+                Output::Turn(t) => self.seen.turns.push(t),
                 Output::Connect => self.seen.connects += 1,
                 Output::Disconnect { code, .. } => self.seen.disconnects.push(code),
             }
@@ -136,7 +138,7 @@ impl Harness {
     /// connect + open + handshake.
     pub fn open(&mut self, handshake: &str) {
         self.tracker.connect(self.at());
-        self.tracker.handle_open(self.at());
+        self.tracker.handle_open(self.at(), "");
         self.frame(handshake);
     }
 
@@ -144,7 +146,7 @@ impl Harness {
     pub fn reopen(&mut self, handshake: &str) {
         let connects = self.seen.connects;
         self.advance_until(|h| h.seen.connects > connects, 60_000);
-        self.tracker.handle_open(self.at());
+        self.tracker.handle_open(self.at(), "");
         self.frame(handshake);
     }
 

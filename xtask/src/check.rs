@@ -29,7 +29,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// The reference server's scenarios (server/README.md).
-const SCENARIOS: [&str; 27] = [
+const SCENARIOS: [&str; 32] = [
     "clean",
     "drop",
     "drop_tail",
@@ -57,6 +57,11 @@ const SCENARIOS: [&str; 27] = [
     "huge_names",
     "echo_token",
     "close_after_handshake",
+    "silent",
+    "started_thrice",
+    "upgrade_500",
+    "cleanup_close",
+    "echo_protocol",
 ];
 
 /// Deadlines (ms) for the local reference server: every fault shows within seconds.
@@ -550,7 +555,7 @@ fn junit_error(message: &str) -> String {
 // ------------------------------------------------------------------ cargo xtask test steps
 
 /// The scenarios `cargo xtask test` checks, with the failure kind each must report.
-pub const MATRIX: [(&str, Option<&str>); 8] = [
+pub const MATRIX: [(&str, Option<&str>); 10] = [
     ("clean", None),
     ("drop", Some("missing_event")),
     ("drop_tail", Some("run_stalled")),
@@ -558,7 +563,10 @@ pub const MATRIX: [(&str, Option<&str>); 8] = [
     ("retry_restamped", Some("duplicate")),
     ("stall", Some("run_stalled")),
     ("half_open", Some("heartbeat_timeout")),
-    ("no_ack", Some("ack_timeout")),
+    // The Netra backend as deployed never acks: its first event stands for the ack.
+    ("no_ack", None),
+    ("silent", Some("no_response")),
+    ("echo_protocol", Some("credential_echoed")),
 ];
 
 /// `cargo xtask check --scenario S` for every scenario of [`MATRIX`], through this very

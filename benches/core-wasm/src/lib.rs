@@ -85,7 +85,7 @@ impl Core {
         let t = &mut self.tracker;
         match op {
             0 => t.connect(now),
-            1 => t.handle_open(now),
+            1 => t.handle_open(now, ""),
             2 => t.handle_frame(now, text),
             3 => t.handle_binary_frame(now, n as usize),
             4 => t.handle_timeout(now),
