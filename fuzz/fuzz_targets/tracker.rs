@@ -3,7 +3,7 @@
 //! clock jumps, lost connections and reconnects, with small caps so every budget is reached.
 //! Invariants: no panic; what the tracker holds stays within `Config::memory_budget()`; every
 //! event's origin names its data in its frame (checked by the harness); and, once the client
-//! closes, every user message has exactly one outcome.
+//! closes, every user message has exactly one outcome and its turn exactly one end.
 #![no_main]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a panic is a finding
 
@@ -108,11 +108,20 @@ fuzz_target!(|data: &[u8]| {
         *outcomes.entry(receipt.message_id).or_default() += 1;
     }
     for report in &h.seen.failures {
-        if let (Some(id), FailureKind::AckTimeout | FailureKind::SendFailed) = (report.message_id, report.kind) {
-            *outcomes.entry(id).or_default() += 1;
+        let Some(id) = report.message_id else { continue };
+        let n = outcomes.entry(id).or_default();
+        // `no_response` is the outcome of a message it finds without one (netra infers acks).
+        let settles = matches!(report.kind, FailureKind::AckTimeout | FailureKind::SendFailed | FailureKind::Unacknowledged);
+        if settles || (report.kind == FailureKind::NoResponse && *n == 0) {
+            *n += 1;
         }
+    }
+    let mut ends: HashMap<MessageId, u32> = HashMap::new();
+    for turn in h.seen.turns.iter().filter(|t| t.state.is_final()) {
+        *ends.entry(turn.message_id).or_default() += 1;
     }
     for id in &sent {
         assert_eq!(outcomes.get(id), Some(&1), "message {id:?}: {:?}", h.seen.failures);
+        assert_eq!(ends.get(id), Some(&1), "the turn of {id:?} ends once: {:?}", h.seen.turns);
     }
 });

@@ -150,6 +150,13 @@ fn digest(output: &Output) -> f64 {
                 + r.at.as_millis() as f64
         }
         Output::Acked(r) => r.message_id.get() as f64 + len(&r.run_id) + r.latency_ms as f64 + r.at.as_millis() as f64,
+        Output::Turn(t) => {
+            t.message_id.get() as f64
+                + t.state as u8 as f64
+                + len(&t.run_id)
+                + t.incident.map_or(0, |i| i.get()) as f64
+                + t.at.as_millis() as f64
+        }
         Output::Connect => 1.0,
         Output::Disconnect { code, reason } => f64::from(*code) + reason.len() as f64,
     }
