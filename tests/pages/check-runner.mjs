@@ -61,6 +61,13 @@ async function main() {
     const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
     const page = await context.newPage();
     forwardConsole(page, "[check.html]", { quiet: true });
+    // A refused upgrade is a bare 1006 to the page; only the browser's own log names the HTTP
+    // status ("Error during WebSocket handshake: Unexpected response code: 500").
+    const refusals = [];
+    page.on("console", (msg) => {
+      const status = /Unexpected response code: (\d{3})/.exec(msg.text());
+      if (status) refusals.push(Number(status[1]));
+    });
     const resp = await page.goto(o.page, { waitUntil: "load", timeout: 30000 });
     if (resp && !resp.ok()) throw Object.assign(new Error(`HTTP ${resp.status()} for ${o.page}`), { setup: true });
     await page.waitForFunction(() => window.checkReady === true, null, { timeout: 15000 });
@@ -79,8 +86,12 @@ async function main() {
     });
     const error = await page.evaluate(() => window.checkError);
     if (error) throw Object.assign(new Error(`the check page failed: ${error}`), { setup: true });
-    const published = await page.evaluate(() => JSON.stringify(window.checkResult));
-    const json = published;
+    const result = JSON.parse(await page.evaluate(() => JSON.stringify(window.checkResult)));
+    if (refusals.length) {
+      result.handshakeHttpStatus = refusals[0];
+      result.reasons = [`the WebSocket upgrade was refused with HTTP ${refusals[0]}`, ...(result.reasons || [])];
+    }
+    const json = JSON.stringify(result);
     mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
     writeFileSync(o.out, JSON.stringify(JSON.parse(json), null, 2) + "\n");
     if (o.screenshot) {

@@ -555,7 +555,7 @@ fn junit_error(message: &str) -> String {
 // ------------------------------------------------------------------ cargo xtask test steps
 
 /// The scenarios `cargo xtask test` checks, with the failure kind each must report.
-pub const MATRIX: [(&str, Option<&str>); 10] = [
+pub const MATRIX: [(&str, Option<&str>); 11] = [
     ("clean", None),
     ("drop", Some("missing_event")),
     ("drop_tail", Some("run_stalled")),
@@ -567,6 +567,7 @@ pub const MATRIX: [(&str, Option<&str>); 10] = [
     ("no_ack", None),
     ("silent", Some("no_response")),
     ("echo_protocol", Some("credential_echoed")),
+    ("upgrade_500", Some("connect_failed")),
 ];
 
 /// `cargo xtask check --scenario S` for every scenario of [`MATRIX`], through this very
