@@ -404,6 +404,14 @@ function evaluate(rec, s, connected) {
   rec.steps = steps;
 
   const reasons = [];
+  if (!connected) {
+    // The handshake failed: that is the reason, alone; nothing after it was reached.
+    const handshake = steps.find((st) => st.id === "handshake");
+    rec.reasons = [`${handshake.name}: ${handshake.detail}`];
+    rec.failureKinds = [...new Set(rec.failures.map((f) => f.kind))];
+    rec.verdict = "FAIL";
+    return;
+  }
   // Failure reports first, in the order they came, each kind once.
   const seen = new Set();
   for (const f of rec.failures) {
@@ -412,16 +420,13 @@ function evaluate(rec, s, connected) {
     reasons.push(`${f.kind}: ${f.detail}${f.runId ? ` (run ${f.runId})` : ""}`);
   }
   const missing = steps.filter((st) => !st.ok && st.id.startsWith("event:")).map((st) => st.name);
-  if (!connected) {
-    // Nothing after the handshake was reached: one reason for it, not one per later step.
-  } else if (early && missing.length) {
+  if (early && missing.length) {
     reasons.push(`the check stopped at the first failure report; never received: ${missing.join(", ")}`);
   } else if (missing.length) {
     reasons.push(`expected event(s) never received: ${missing.join(", ")}`);
   }
   for (const st of steps) {
     if (st.ok) continue;
-    if (!connected && st.id !== "handshake") continue;
     if (st.id === "no_failures" || (st.id === "no_dup_gap" && seen.size)) continue;
     if (st.id.startsWith("event:") || (st.id === "completion" && early)) continue;
     if (st.ms !== null && st.deadlineMs !== null && st.ms > st.deadlineMs) {

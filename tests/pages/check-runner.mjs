@@ -88,8 +88,10 @@ async function main() {
     if (error) throw Object.assign(new Error(`the check page failed: ${error}`), { setup: true });
     const result = JSON.parse(await page.evaluate(() => JSON.stringify(window.checkResult)));
     if (refusals.length) {
+      // The upgrade was rejected: that is the reason, alone.
       result.handshakeHttpStatus = refusals[0];
-      result.reasons = [`the WebSocket upgrade was refused with HTTP ${refusals[0]}`, ...(result.reasons || [])];
+      result.reasons = [`upgrade rejected: HTTP ${refusals[0]}`];
+      for (const run of result.runs || []) if (run.steps?.some((st) => st.id === "handshake" && !st.ok)) run.reasons = [...result.reasons];
     }
     const json = JSON.stringify(result);
     mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });

@@ -555,7 +555,7 @@ fn junit_error(message: &str) -> String {
 // ------------------------------------------------------------------ cargo xtask test steps
 
 /// The scenarios `cargo xtask test` checks, with the failure kind each must report.
-pub const MATRIX: [(&str, Option<&str>); 11] = [
+pub const MATRIX: [(&str, Option<&str>); 13] = [
     ("clean", None),
     ("drop", Some("missing_event")),
     ("drop_tail", Some("run_stalled")),
@@ -568,6 +568,8 @@ pub const MATRIX: [(&str, Option<&str>); 11] = [
     ("silent", Some("no_response")),
     ("echo_protocol", Some("credential_echoed")),
     ("upgrade_500", Some("connect_failed")),
+    ("started_thrice", Some("duplicate")),
+    ("cleanup_close", Some("connection_lost")),
 ];
 
 /// `cargo xtask check --scenario S` for every scenario of [`MATRIX`], through this very
