@@ -8,7 +8,7 @@ mod browser_support;
 
 use browser_support::{assert_golden, config, server, url, Harness, Rec, TOKEN};
 use chat_sentinel::browser::{Client, ClientOptions, OptionErrorKind};
-use chat_sentinel::core::{Config, ConnectionState, FailureKind, Reconnect, SendOptions};
+use chat_sentinel::core::{Config, ConnectionState, FailureKind, Reconnect, SendOptions, TurnState};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -208,4 +208,26 @@ async fn an_undrained_stream_reports_its_drops() {
     assert!(report.detail.contains("outputQueueCap 4"), "{}", report.detail);
     assert_eq!(h.rec.kinds().into_iter().collect::<Vec<_>>(), ["missing_event"]);
     assert_eq!(h.rec.events.len() + h.rec.states.len() + h.rec.receipts.len() + h.rec.turns.len(), 4);
+}
+
+/// The Rust turn API: `send_message` gives the id at once, `.await` the acknowledgement (inferred
+/// from the first event against a netra server that never acks), `completed` the turn's end; a
+/// lost event makes `completed` fail with the loss's report.
+#[wasm_bindgen_test]
+async fn a_sent_message_gives_its_id_its_ack_and_its_turns_end() {
+    let mut h = Harness::new("dialect=netra&scenario=no_ack", config());
+    h.connect().await;
+    let message = h.client.send_message("hello", SendOptions::default());
+    let id = message.id.expect("the client took the message");
+    let receipt = message.acknowledged.await.expect("acknowledged by the run's first event");
+    assert!(receipt.inferred && receipt.message_id == id && receipt.run_id.is_some());
+    let turn = message.completed.await.expect("the turn completed");
+    assert_eq!((turn.message_id, turn.state, turn.run_id), (id, TurnState::Complete, receipt.run_id));
+
+    let mut h = Harness::new("dialect=sequenced&scenario=drop", config());
+    h.connect().await;
+    let message = h.client.send_message("hello", SendOptions::default());
+    let report = message.completed.await.expect_err("a lost event leaves the turn incomplete");
+    assert_eq!((report.kind, report.message_id), (FailureKind::SeqGap, message.id));
+    assert!(report.incident.is_some());
 }
