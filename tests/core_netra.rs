@@ -350,13 +350,9 @@ fn every_message_ends_in_exactly_one_outcome() {
     h.advance(10_000);
     h.tracker.close(h.at());
     h.drain();
-    // The first of an acknowledgement and the message's failures is its outcome; after it
-    // only a `no_response` may follow (the turn's own verdict).
     let outcome = |id| {
         let acks = h.seen.acks.iter().filter(|r| r.message_id == id).count();
-        let fails: Vec<_> = h.seen.failures.iter().filter(|f| f.message_id == Some(id)).map(|f| f.kind).collect();
-        let settling = fails.iter().filter(|k| **k != FailureKind::NoResponse).count();
-        acks + settling + usize::from(acks + settling == 0 && fails.first() == Some(&FailureKind::NoResponse))
+        acks + h.seen.failures.iter().filter(|f| f.message_id == Some(id) && f.outcome).count()
     };
     for id in [acked, timed_out, unsendable] {
         assert_eq!(outcome(id), 1, "{id:?}: {:?}", h.kinds());

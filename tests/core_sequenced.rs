@@ -19,14 +19,7 @@ fn sequenced() -> Harness {
 
 /// The events of one run as (seq, frame), seq starting at `first`.
 fn run(first: u64, id: &str) -> Vec<(u64, String)> {
-    let kinds = [
-        ("agent_started", None),
-        ("agent_thinking", None),
-        ("tool_executing", Some("q")),
-        ("tool_completed", Some("q")),
-        ("agent_completed", None),
-    ];
-    kinds.iter().enumerate().map(|(i, (k, t))| (first + i as u64, seq_event(S, first + i as u64, k, id, *t))).collect()
+    seq_run(S, first, id)
 }
 
 fn pong(head: u64) -> String {

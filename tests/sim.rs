@@ -547,16 +547,9 @@ impl Sim {
                         );
                     }
                     if let Some(id) = r.message_id {
-                        // `no_response` is the outcome of a message it finds without one (netra
-                        // infers acks from the first event, so there it comes instead of an
-                        // `ack_timeout`).
-                        let n = self.outcomes.entry(id).or_default();
-                        let settles = matches!(
-                            r.kind,
-                            FailureKind::AckTimeout | FailureKind::SendFailed | FailureKind::Unacknowledged
-                        );
-                        if settles || (r.kind == FailureKind::NoResponse && *n == 0) {
-                            *n += 1;
+                        // At most one report is the message's outcome, and only without an ack.
+                        if r.outcome {
+                            *self.outcomes.entry(id).or_default() += 1;
                         }
                     }
                     let session = self.client_session.unwrap_or(0);

@@ -24,15 +24,8 @@ fn sequenced() -> Harness {
 }
 
 /// The sequenced run `id` as frames, seq from `first`.
-fn seq_run(first: u64, id: &str) -> Vec<String> {
-    let kinds = [
-        ("agent_started", None),
-        ("agent_thinking", None),
-        ("tool_executing", Some("q")),
-        ("tool_completed", Some("q")),
-        ("agent_completed", None),
-    ];
-    kinds.iter().enumerate().map(|(i, (k, t))| seq_event(S, first + i as u64, k, id, *t)).collect()
+fn seq_frames(first: u64, id: &str) -> Vec<String> {
+    seq_run(S, first, id).into_iter().map(|(_, frame)| frame).collect()
 }
 
 fn seq_ack(id: MessageId, run: &str) -> String {
@@ -144,7 +137,7 @@ fn a_lost_tool_executing_is_one_critical_report_in_sequenced() {
     let mut h = sequenced();
     let id = h.send("q");
     h.frame(&seq_ack(id, "r1"));
-    let run = seq_run(1, "r1");
+    let run = seq_frames(1, "r1");
     for i in [0, 1, 3, 4] {
         h.frame(&run[i]);
     }
@@ -198,7 +191,7 @@ fn the_credential_accepted_as_subprotocol_is_one_critical_report_without_the_tok
     let mut h = Harness::new(Config { credential: Some(Credential::new(token.to_owned())), ..test_config() });
     h.tracker.connect(h.at());
     h.drain();
-    let echoed = format!("jwt.{}", base64url(token));
+    let echoed = format!("jwt.{}", Credential::new(token.to_owned()).encoded());
     h.tracker.handle_open(h.at(), &echoed);
     h.frame(NETRA_HANDSHAKE);
     assert_eq!(h.kinds(), ["credential_echoed"]);
@@ -257,19 +250,6 @@ fn every_report_kind_has_a_distinct_stable_name() {
     for name in ["unacknowledged", "connect_failed", "credential_echoed"] {
         assert!(names.contains(name), "{name}");
     }
-}
-
-fn base64url(text: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let bytes = text.as_bytes();
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-    }
-    out
 }
 
 #[test]

@@ -12,7 +12,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use chat_sentinel::core::{Config, FailureKind, MessageId};
+use chat_sentinel::core::{Config, MessageId};
 use common::{netra_ack, sequenced_handshake, test_config, Harness, NETRA_HANDSHAKE};
 use libfuzzer_sys::fuzz_target;
 
@@ -108,12 +108,8 @@ fuzz_target!(|data: &[u8]| {
         *outcomes.entry(receipt.message_id).or_default() += 1;
     }
     for report in &h.seen.failures {
-        let Some(id) = report.message_id else { continue };
-        let n = outcomes.entry(id).or_default();
-        // `no_response` is the outcome of a message it finds without one (netra infers acks).
-        let settles = matches!(report.kind, FailureKind::AckTimeout | FailureKind::SendFailed | FailureKind::Unacknowledged);
-        if settles || (report.kind == FailureKind::NoResponse && *n == 0) {
-            *n += 1;
+        if let (true, Some(id)) = (report.outcome, report.message_id) {
+            *outcomes.entry(id).or_default() += 1;
         }
     }
     let mut ends: HashMap<MessageId, u32> = HashMap::new();

@@ -25,7 +25,7 @@ use super::timer::{self, Timer, WakeListeners};
 use super::transport::{Endpoint, Link};
 use crate::core::{
     ConnectionState, Credential, Event, FailureKind, Health, Instant, MessageId, Output, Receipt, Report, SendOptions,
-    Tracker, Turn, TurnState, AUTH_SUBPROTOCOL,
+    Tracker, Turn, AUTH_SUBPROTOCOL,
 };
 
 /// The state shared by the client handle and the closures (which hold it weakly).
@@ -357,26 +357,14 @@ impl<S: Sink> Inner<S> {
                 if self.state != ConnectionState::Open && attempt_failed && report.message_id.is_none() {
                     self.settle_connects(Err(report.clone()));
                 }
-                // The first of these about a message is its outcome; the waiter is gone after.
-                let outcome = matches!(
-                    report.kind,
-                    FailureKind::AckTimeout
-                        | FailureKind::SendFailed
-                        | FailureKind::Unacknowledged
-                        | FailureKind::NoResponse
-                );
-                if let (true, Some(id)) = (outcome, report.message_id) {
+                if let (true, Some(id)) = (report.outcome, report.message_id) {
                     self.settle_send(id, Err(report.clone()));
                 }
                 self.ready.push(Some(Delivery::Output(output)));
             }
             Output::Turn(ref turn) => {
-                if turn.state.is_final() {
-                    let result = match (&turn.report, turn.state) {
-                        (Some(report), TurnState::Incomplete | TurnState::Failed) => Err(report.clone()),
-                        _ => Ok(turn.clone()),
-                    };
-                    self.settle_turn(turn.message_id, result);
+                if let Some(end) = turn.end() {
+                    self.settle_turn(turn.message_id, end.cloned().map_err(Report::clone));
                 }
                 self.ready.push(Some(Delivery::Output(output)));
             }

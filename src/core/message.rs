@@ -269,17 +269,7 @@ impl Messages {
         };
         if !p.state.is_final() {
             p.first_event_deadline = None;
-            let at = report.at;
-            let turn = Turn {
-                message_id: p.id,
-                state,
-                run_id: p.run_id.clone(),
-                incident: report.incident,
-                report: Some(report.clone()),
-                at,
-            };
-            p.state = state;
-            self.turns.push(turn);
+            finish(&mut self.turns, p, state, report.incident, Some(report.clone()), report.at);
         }
         self.prune();
     }
@@ -307,8 +297,7 @@ impl Messages {
                 (TurnState::Incomplete, None, Some(report))
             }
         };
-        p.state = state;
-        self.turns.push(Turn { message_id: p.id, state, run_id: p.run_id.clone(), incident, report, at: now });
+        finish(&mut self.turns, p, state, incident, report, now);
         self.prune();
     }
 
@@ -376,7 +365,7 @@ impl Messages {
             let detail = Detail::new("sent, but never acknowledged: ").text(why);
             Report::new(FailureKind::Unacknowledged, now, detail.done()).severity(severity)
         };
-        out.push(report.message(p.id).run(p.run_id.as_deref()));
+        out.push(report.message(p.id).run(p.run_id.as_deref()).outcome());
     }
 
     /// Reports every deadline that has passed. With `infer_acks` a sent message has no ack
@@ -390,16 +379,18 @@ impl Messages {
                 } else {
                     p.settled = true;
                     let detail = Detail::new("no acknowledgement within ").num(now.since(p.created)).text(" ms");
-                    out.push(Report::new(FailureKind::AckTimeout, now, detail.done()).message(p.id));
+                    out.push(Report::new(FailureKind::AckTimeout, now, detail.done()).message(p.id).outcome());
                 }
             }
             if p.first_event_deadline.is_some_and(|d| d <= now) {
                 p.first_event_deadline = None;
-                p.settled = true;
                 let detail = Detail::new("no agent run started within ").num(now.since(p.created)).text(" ms");
-                out.push(
-                    Report::new(FailureKind::NoResponse, now, detail.done()).message(p.id).run(p.run_id.as_deref()),
-                );
+                let report = Report::new(FailureKind::NoResponse, now, detail.done()).message(p.id);
+                let report = report.run(p.run_id.as_deref());
+                // A message without an outcome yet (its ack inferred, or later than this) gets
+                // this one.
+                out.push(if p.settled { report } else { report.outcome() });
+                p.settled = true;
             }
         }
         self.prune();
@@ -444,6 +435,19 @@ fn enter(turns: &mut Vec<Turn>, p: &mut Pending, state: TurnState, at: Instant) 
     p.state = state;
     let incident = p.incident.as_ref().map(|(i, _)| *i);
     turns.push(Turn { message_id: p.id, state, run_id: p.run_id.clone(), incident, report: None, at });
+}
+
+/// Moves a turn to its final `state`, recording the change with what ended it.
+fn finish(
+    turns: &mut Vec<Turn>,
+    p: &mut Pending,
+    state: TurnState,
+    incident: Option<IncidentId>,
+    report: Option<Report>,
+    at: Instant,
+) {
+    p.state = state;
+    turns.push(Turn { message_id: p.id, state, run_id: p.run_id.clone(), incident, report, at });
 }
 
 fn receipt(p: &Pending, now: Instant, inferred: bool) -> Receipt {

@@ -212,3 +212,14 @@ pub struct Turn {
     /// When it entered the state.
     pub at: Instant,
 }
+
+impl Turn {
+    /// For a final state, how the turn ended: `Ok` when it completed, else the report that
+    /// left it incomplete or failed. `None` while it goes on.
+    pub fn end(&self) -> Option<Result<&Turn, &Report>> {
+        match (self.state, &self.report) {
+            (TurnState::Incomplete | TurnState::Failed, Some(report)) => Some(Err(report)),
+            (state, _) => state.is_final().then_some(Ok(self)),
+        }
+    }
+}

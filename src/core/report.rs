@@ -179,6 +179,9 @@ pub struct Report {
     /// and on the reports of what an incident already reported went on to cause (which are
     /// then warnings). `None` on a warning that is nobody's consequence.
     pub incident: Option<IncidentId>,
+    /// This report is the one outcome of its message (`message_id`): it fails that
+    /// `send_user_message`. At most one per message, and none for a message acknowledged.
+    pub outcome: bool,
 }
 
 /// One loss, however many reports it causes. The first critical report about a run, a user
@@ -211,6 +214,7 @@ impl Report {
             detail,
             at,
             incident: None,
+            outcome: false,
         }
     }
 
@@ -229,6 +233,12 @@ impl Report {
     /// Sets the sequence range concerned.
     pub fn seq(mut self, range: SeqRange) -> Self {
         self.seq = Some(range);
+        self
+    }
+
+    /// Marks the report as its message's outcome (see [`Report::outcome`]).
+    pub(crate) fn outcome(mut self) -> Self {
+        self.outcome = true;
         self
     }
 

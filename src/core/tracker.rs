@@ -338,9 +338,10 @@ impl Tracker {
         match result {
             Ok(()) => self.timers.lower(Timer::Messages, now.plus(ack_ms.min(first_ms))),
             Err(detail) => {
-                let report = Report::new(FailureKind::SendFailed, now, Detail::new("not sent: ").text(detail).done());
-                self.messages.refused(id, &report.clone().message(id));
-                self.findings.push(report.message(id));
+                let detail = Detail::new("not sent: ").text(detail).done();
+                let report = Report::new(FailureKind::SendFailed, now, detail).message(id).outcome();
+                self.messages.refused(id, &report);
+                self.findings.push(report);
             }
         }
         self.flush_findings(now);

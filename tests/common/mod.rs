@@ -20,6 +20,18 @@ pub fn seq_event(session: &str, seq: u64, kind: &str, run: &str, tool: Option<&s
     format!(r#"{{"type":"{kind}","session":"{session}","seq":{seq},"run_id":"{run}","data":{{"n":{seq}{tool}}}}}"#)
 }
 
+/// The five events of sequenced run `id` in session `session` as (seq, frame), seq from `first`.
+pub fn seq_run(session: &str, first: u64, id: &str) -> Vec<(u64, String)> {
+    let kinds = [
+        ("agent_started", None),
+        ("agent_thinking", None),
+        ("tool_executing", Some("q")),
+        ("tool_completed", Some("q")),
+        ("agent_completed", None),
+    ];
+    kinds.iter().zip(first..).map(|((k, t), seq)| (seq, seq_event(session, seq, k, id, *t))).collect()
+}
+
 /// The five golden-path events of one run, in the literal shapes the Netra backend sends.
 pub fn netra_run(run: &str) -> Vec<String> {
     vec![
