@@ -450,6 +450,16 @@ impl Runs {
         (Observed { new_run, deadline, withheld: false }, index)
     }
 
+    /// Run `id`, if it is in the table.
+    fn get(&self, id: &str) -> Option<&Run> {
+        self.index_of(id).ok().and_then(|i| self.runs.get(i)).map(Box::as_ref)
+    }
+
+    /// Run `id`, if it is in the table, to change.
+    fn get_mut(&mut self, id: &str) -> Option<&mut Run> {
+        self.index_of(id).ok().and_then(|i| self.runs.get_mut(i)).map(Box::as_mut)
+    }
+
     /// The index of run `id` in the table, or the key of an absent one. Most events belong to
     /// the run of the event before: that run is compared first, without hashing.
     fn index_of(&self, id: &str) -> Result<usize, u64> {
@@ -675,24 +685,24 @@ impl Runs {
 
     /// The incident run `id` belongs to, if it is in the table and belongs to one.
     pub(crate) fn incident(&self, id: &str) -> Option<IncidentId> {
-        self.index_of(id).ok().and_then(|i| self.runs.get(i)).and_then(|r| r.incident)
+        self.get(id).and_then(|r| r.incident)
     }
 
     /// The user message run `id` answers, if it is in the table and known to answer one.
     pub(crate) fn message(&self, id: &str) -> Option<MessageId> {
-        self.index_of(id).ok().and_then(|i| self.runs.get(i)).and_then(|r| r.message)
+        self.get(id).and_then(|r| r.message)
     }
 
     /// Records that run `id` (if in the table) answers `message`.
     pub(crate) fn answers(&mut self, id: &str, message: MessageId) {
-        if let Some(run) = self.index_of(id).ok().and_then(|i| self.runs.get_mut(i)) {
+        if let Some(run) = self.get_mut(id) {
             run.message = Some(message);
         }
     }
 
     /// Makes run `id` (if in the table) belong to `incident`, unless it already belongs to one.
     pub(crate) fn join(&mut self, id: &str, incident: IncidentId) {
-        if let Some(run) = self.index_of(id).ok().and_then(|i| self.runs.get_mut(i)) {
+        if let Some(run) = self.get_mut(id) {
             run.incident.get_or_insert(incident);
         }
     }
