@@ -44,6 +44,40 @@ fn a_closed_run_evicted_from_a_full_table_keeps_its_pending_loss() {
 }
 
 #[test]
+fn a_run_judged_on_its_way_out_of_a_full_table_is_one_incident() {
+    // Two losses in one run, both found only when it is evicted: one critical report, and a
+    // warning of the same incident (the run is no longer in the table to look it up).
+    let mut h = netra(Config { run_table_cap: 4, ..test_config() });
+    let frames = netra_run("victim");
+    play(&mut h, &[frames[1].clone(), frames[3].clone(), frames[4].clone()]);
+    for i in 0..4 {
+        h.frame(&netra_run(&format!("r{i}"))[0]);
+    }
+    let about: Vec<_> = h.seen.failures.iter().filter(|f| f.run_id.as_deref() == Some("victim")).collect();
+    assert_eq!(about.len(), 2, "{:?}", h.seen.failures);
+    let critical: Vec<_> = about.iter().filter(|f| f.severity == Severity::Critical).collect();
+    assert_eq!(critical.len(), 1, "{about:?}");
+    assert!(about.iter().all(|f| f.incident == critical[0].incident && f.incident.is_some()), "{about:?}");
+}
+
+#[test]
+fn a_wait_deferred_by_a_sleep_is_judged_when_its_run_is_evicted() {
+    // The run closes without its agent_started; the page sleeps, which defers the reorder
+    // wait past the wake-up; then the full table evicts the run before that wait ends.
+    let mut h = netra(Config { run_table_cap: 4, ..test_config() });
+    play(&mut h, &run_without("victim", 0));
+    h.now += 60_000;
+    h.tracker.handle_timeout(h.at());
+    h.drain();
+    for i in 0..4 {
+        h.frame(&netra_run(&format!("r{i}"))[0]);
+    }
+    let about: Vec<_> = h.seen.failures.iter().filter(|f| f.run_id.as_deref() == Some("victim")).collect();
+    assert_eq!(about.len(), 1, "{:?}", h.seen.failures);
+    assert!(about[0].detail.contains("agent_started never came"), "{}", about[0].detail);
+}
+
+#[test]
 fn an_early_loss_in_a_long_session_is_reported() {
     let mut h = netra(test_config());
     let mut lost = 0;

@@ -12,7 +12,13 @@
 //! - parallel tool calls (up to 24 open at once in a run) raise nothing when fault-free;
 //! - late copies of a whole run after the dedup window (the retry wrapper) are never
 //!   delivered again once the run closed;
-//! - every user message ends in exactly one outcome.
+//! - long sessions under run-table pressure (hundreds of messages answered by quick runs,
+//!   closed runs evicted within the reorder window) keep every loss reported;
+//! - run ids sent as JSON numbers are tracked like text ids;
+//! - duplicates re-stamped by a retry wrapper (fresh `timestamp`, an `attempt` counter) are
+//!   still duplicates;
+//! - every user message ends in exactly one outcome, and its turn in one end, when the client
+//!   is closed at the end, also with an output queue smaller than what closing produces.
 //!
 //! `SIM_SEEDS=N` runs N seeds (default 2000); `SIM_SEED=S` runs only seed S, printing its trace.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code: a panic is a failed test
@@ -67,11 +73,22 @@ struct Faults {
     /// Per mille of runs whose every frame is sent again once the run completed, after the
     /// dedup window (the retry wrapper's late copies).
     late_copies: u64,
+    /// A long session: this many more messages, each answered by a quick run, tens of
+    /// milliseconds apart (the run table fills with runs closed within the reorder window).
+    quick_messages: u64,
+    /// Duplicate copies are rebuilt with a fresh `timestamp` and an `attempt` counter.
+    restamped: bool,
+    /// Run ids go out as JSON numbers.
+    numeric_ids: bool,
+    /// The client's output queue holds this many outputs; a burst of messages is pending when
+    /// the client is closed.
+    tiny_output_queue: Option<usize>,
 }
 
 impl Faults {
     fn any(&self) -> bool {
         self.drop + self.duplicate + self.reorder + self.late_copies > 0
+            || self.tiny_output_queue.is_some()
             || !self.disconnects.is_empty()
             || self.half_open_at.is_some()
             || self.restart_at.is_some()
@@ -142,6 +159,11 @@ struct Sim {
     frames: Vec<String>,
     client_session: Option<u64>,
     last_handshake_session: Option<u64>,
+    /// When the next quick message of a long session is sent, and how many are left.
+    next_quick: Option<u64>,
+    quick_left: u64,
+    /// Steps at which the run table was full (the schedules must really press on it).
+    full_table_steps: u64,
     trace: bool,
 }
 
@@ -154,7 +176,15 @@ struct RunPlan {
     steps: Vec<(&'static str, Option<&'static str>)>,
     gaps: Vec<u64>,
     abandoned: bool,
+    /// The session the run's events belong to (sequenced).
+    session: u64,
 }
+
+/// The text of a long session's messages.
+const QUICK: &str = "quick";
+
+/// From a run's start to its first event.
+const FIRST_EVENT_MS: u64 = 30;
 
 /// The dedup window of the simulated client: late copies come after it.
 const DEDUP_WINDOW_MS: u64 = 3_000;
@@ -194,7 +224,16 @@ impl Sim {
             if rng.chance(200) {
                 faults.late_copies = 300 + rng.below(700);
             }
+            faults.restamped = rng.chance(300);
+            if rng.chance(100) {
+                faults.tiny_output_queue = Some(1 + rng.below(3) as usize);
+            }
         }
+        // Neither is a fault: a healthy schedule must stay silent with them too.
+        if rng.chance(200) {
+            faults.quick_messages = 50 + rng.below(250);
+        }
+        faults.numeric_ids = rng.chance(200);
         let config = Config {
             dialect: if dialect == Dialect::Netra { DialectChoice::Netra } else { DialectChoice::Sequenced },
             heartbeat_interval_ms: 1_000,
@@ -209,8 +248,10 @@ impl Sim {
             run_table_cap: 8,
             dedup_window: 64,
             dedup_window_ms: DEDUP_WINDOW_MS,
+            output_queue_cap: faults.tiny_output_queue.unwrap_or(10_000),
             ..Config::default()
         };
+        let quick_messages = faults.quick_messages;
         let mut sends = VecDeque::new();
         let mut at = 50;
         for _ in 0..=rng.below(4) {
@@ -246,6 +287,9 @@ impl Sim {
             frames: Vec::new(),
             client_session: None,
             last_handshake_session: None,
+            next_quick: (quick_messages > 0).then_some(300),
+            quick_left: quick_messages,
+            full_table_steps: 0,
             trace,
         }
     }
@@ -284,9 +328,12 @@ impl Sim {
         }
         self.last_to_client = at;
         if faultable && self.rng.chance(self.faults.duplicate) {
-            self.put(at, Wire::ToClient(gen, frame.clone()));
+            let copy = if self.faults.restamped { restamped(&frame, 2) } else { frame.clone() };
+            self.put(at, Wire::ToClient(gen, frame));
             at += self.rng.below(50);
             self.last_to_client = at;
+            self.put(at, Wire::ToClient(gen, copy));
+            return;
         }
         self.put(at, Wire::ToClient(gen, frame));
     }
@@ -321,14 +368,15 @@ impl Sim {
 
     fn event_frame(&self, g: &Generated, tool: Option<&str>) -> String {
         let tool = tool.map(|t| format!(r#","tool_name":"{t}""#)).unwrap_or_default();
+        let run = if self.faults.numeric_ids { g.run.clone() } else { format!(r#""{}""#, g.run) };
         match self.dialect {
             Dialect::Netra => format!(
-                r#"{{"type":"{}","run_id":"{}","timestamp":"2025-09-11T19:50:12.{:06}+00:00","payload":{{"eid":{}{tool}}}}}"#,
-                g.kind, g.run, g.eid, g.eid
+                r#"{{"type":"{}","run_id":{run},"timestamp":"2025-09-11T19:50:12.{:06}+00:00","payload":{{"eid":{}{tool}}}}}"#,
+                g.kind, g.eid, g.eid
             ),
             Dialect::Sequenced => format!(
-                r#"{{"type":"{}","session":"s{}","seq":{},"run_id":"{}","data":{{"eid":{}{tool}}}}}"#,
-                g.kind, g.session, g.seq, g.run, g.eid
+                r#"{{"type":"{}","session":"s{}","seq":{},"run_id":{run},"data":{{"eid":{}{tool}}}}}"#,
+                g.kind, g.session, g.seq, g.eid
             ),
         }
     }
@@ -377,19 +425,21 @@ impl Sim {
     }
 
     fn run_session(&self, run: usize) -> Option<u64> {
-        let id = &self.runs.get(run)?.id;
-        id.split('@').nth(1)?.parse().ok().filter(|s| self.sessions.contains_key(s))
+        Some(self.runs.get(run)?.session).filter(|s| self.sessions.contains_key(s))
     }
 
-    fn start_run(&mut self) {
+    /// Plans a run and schedules its first event; a `quick` one has short gaps and at most two
+    /// sequential tools.
+    fn start_run(&mut self, quick: bool) {
         let index = self.runs.len();
         let session = self.conn_session.unwrap_or(0);
-        let id = format!("run{index}@{session}");
+        let id =
+            if self.faults.numeric_ids { (1_000_000 + index).to_string() } else { format!("run{index}@{session}") };
         let mut steps = vec![("agent_started", None)];
         for _ in 0..self.rng.below(3) {
             steps.push(("agent_thinking", None));
         }
-        if self.rng.chance(150) {
+        if !quick && self.rng.chance(150) {
             // Parallel tool calls: every one opens before any completes.
             let n = 2 + self.rng.below(PARALLEL_TOOLS.len() as u64 - 1) as usize;
             steps.extend(PARALLEL_TOOLS.iter().take(n).map(|t| ("tool_executing", Some(*t))));
@@ -401,10 +451,11 @@ impl Sim {
             }
         }
         steps.push(("agent_completed", None));
-        let gaps = steps.iter().map(|_| 20 + self.rng.below(300)).collect();
-        self.runs.push(RunPlan { id, sent: Vec::new(), late_copied: false, steps, gaps, abandoned: false });
+        let gaps: Vec<u64> =
+            steps.iter().map(|_| if quick { 1 + self.rng.below(10) } else { 20 + self.rng.below(300) }).collect();
+        self.runs.push(RunPlan { id, sent: Vec::new(), late_copied: false, steps, gaps, abandoned: false, session });
         self.order += 1;
-        self.script.push(Reverse((self.now + 30, self.order, index, 0)));
+        self.script.push(Reverse((self.now + FIRST_EVENT_MS, self.order, index, 0)));
     }
 
     fn server_receive(&mut self, gen: u64, text: &str) {
@@ -417,7 +468,7 @@ impl Sim {
             "user_message" => {
                 let id = object.get("message_id").and_then(|v| v.as_str()).expect("id").into_owned();
                 let run_index = self.runs.len();
-                self.start_run();
+                self.start_run(text.contains(&format!(r#""content":"{QUICK}""#)));
                 let run_id = self.runs[run_index].id.clone();
                 if let Some(mid) = MessageId::from_wire(&id) {
                     self.message_runs.insert(mid, run_id.clone());
@@ -604,6 +655,7 @@ impl Sim {
                 disconnects.front().copied(),
                 self.faults.half_open_at,
                 self.faults.restart_at,
+                self.next_quick,
             ]
             .into_iter()
             .flatten()
@@ -630,6 +682,12 @@ impl Sim {
                 disconnects.pop_front();
                 self.drop_connection(true);
             }
+            if self.next_quick.is_some_and(|t| t <= self.now) {
+                let id = self.tracker.send_user_message(self.at(), QUICK, SendOptions::default());
+                self.outcomes.entry(id).or_default();
+                self.quick_left -= 1;
+                self.next_quick = (self.quick_left > 0).then(|| self.now + 30 + self.rng.below(70));
+            }
             if self.sends.front().is_some_and(|t| *t <= self.now) {
                 self.sends.pop_front();
                 let id = self.tracker.send_user_message(self.at(), "hello", SendOptions::default());
@@ -655,15 +713,38 @@ impl Sim {
             }
             self.tracker.handle_timeout(self.at());
             self.drain();
-            let health = self.tracker.health();
-            assert!(health.held_events <= 1024 && health.open_runs <= 8 && health.pending_acks <= 256);
-            assert!(health.bytes_held <= self.tracker.config().memory_budget(), "{} B held", health.bytes_held);
+            self.check_bounds();
+        }
+        // The client is closed at the end; with a tiny output queue, a burst of messages is
+        // still pending then, so closing produces more outcomes than the queue holds.
+        if self.faults.tiny_output_queue.is_some() {
+            for _ in 0..=self.rng.below(20) {
+                let id = self.tracker.send_user_message(self.at(), "hello", SendOptions::default());
+                self.outcomes.entry(id).or_default();
+            }
+            self.drain();
+            self.now += self.rng.below(100);
+        }
+        self.tracker.close(self.at());
+        self.drain();
+        self.check_bounds();
+    }
+
+    fn check_bounds(&mut self) {
+        let health = self.tracker.health();
+        assert!(health.held_events <= 1024 && health.open_runs <= 8 && health.pending_acks <= 256);
+        assert!(health.bytes_held <= self.tracker.config().memory_budget(), "{} B held", health.bytes_held);
+        if health.open_runs == self.tracker.config().run_table_cap {
+            self.full_table_steps += 1;
         }
     }
 
     fn check(&self, seed: u64) {
         let ctx = format!("seed {seed} {:?} {:?}", self.dialect, self.faults);
-        let kinds: Vec<&str> = self.reports.iter().map(|(r, _)| r.kind.as_str()).collect();
+        let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+        for (r, _) in &self.reports {
+            *kinds.entry(r.kind.as_str()).or_default() += 1;
+        }
         if !self.faulty {
             assert!(kinds.is_empty(), "false positive: {kinds:?} ({ctx})");
         }
@@ -688,20 +769,25 @@ impl Sim {
         for (id, n) in &self.outcomes {
             assert_eq!(*n, 1, "message {id:?} has {n} outcomes ({ctx}) {kinds:?}");
         }
-        // A turn ends once at most (it may still be running when the simulation stops).
-        for (id, n) in &self.turn_ends {
-            assert_eq!(*n, 1, "turn {id:?} ended {n} times ({ctx})");
+        // After close, every message's turn has ended, once.
+        for id in self.outcomes.keys() {
+            let n = self.turn_ends.get(id).copied().unwrap_or(0);
+            assert_eq!(n, 1, "turn {id:?} ended {n} times ({ctx})");
         }
         // One loss, one critical report: every critical report opens its own incident, and
         // no run has two.
         let mut incidents = BTreeSet::new();
         let mut broken_runs = BTreeSet::new();
         for (r, _) in self.reports.iter().filter(|(r, _)| r.severity == Severity::Critical) {
-            let incident = r.incident.expect("a critical report has an incident");
+            let incident = r.incident.unwrap_or_else(|| panic!("a critical report without incident: {r:?} ({ctx})"));
             assert!(incidents.insert(incident), "two critical reports of incident {incident:?} ({ctx}) {kinds:?}");
             if let Some(run) = &r.run_id {
                 assert!(broken_runs.insert(run.clone()), "two critical reports about run {run} ({ctx}) {kinds:?}");
             }
+        }
+        if self.faults.tiny_output_queue.is_some() {
+            // Events the queue dropped are counted (`dropped_outputs`), not reported one by one.
+            return;
         }
         match self.dialect {
             Dialect::Sequenced => self.check_sequenced(&seen, &ctx),
@@ -778,12 +864,25 @@ impl Sim {
     }
 }
 
+/// `frame` as a retry wrapper rebuilds it for attempt `attempt`: re-stamped, counted.
+fn restamped(frame: &str, attempt: u32) -> String {
+    frame.replacen(r#""timestamp":"2025-09-11T19:50:12."#, r#""timestamp":"2025-09-11T19:50:14."#, 1).replacen(
+        '{',
+        &format!(r#"{{"attempt":{attempt},"#),
+        1,
+    )
+}
+
 /// What a batch of seeds exercised, so a run shows the faults really happened.
 #[derive(Default)]
 struct Tally {
     generated: usize,
     lost: usize,
     reports: BTreeMap<&'static str, usize>,
+    /// Steps at which the run table was full.
+    full_table_steps: u64,
+    /// Outputs a tiny queue dropped.
+    dropped_outputs: u64,
 }
 
 fn run_seed(seed: u64, trace: bool, tally: &mut Tally) {
@@ -797,6 +896,8 @@ fn run_seed(seed: u64, trace: bool, tally: &mut Tally) {
         for (r, _) in &sim.reports {
             *tally.reports.entry(r.kind.as_str()).or_default() += 1;
         }
+        tally.full_table_steps += sim.full_table_steps;
+        tally.dropped_outputs += sim.tracker.health().dropped_outputs;
     }
 }
 
@@ -811,8 +912,12 @@ fn seeded_fault_schedules_hold_every_property() {
         run_seed(seed, false, &mut tally);
     }
     println!(
-        "{seeds} seeds x 2 dialects: {} events generated, {} lost, reports {:?}",
-        tally.generated, tally.lost, tally.reports
+        "{seeds} seeds x 2 dialects: {} events generated, {} lost, {} steps with a full run table, {} outputs dropped, reports {:?}",
+        tally.generated, tally.lost, tally.full_table_steps, tally.dropped_outputs, tally.reports
+    );
+    assert!(
+        tally.full_table_steps > 0 && tally.dropped_outputs > 0,
+        "the schedules must press on the run table and the output queue"
     );
     // The schedules must really exercise the detectors.
     for kind in [

@@ -80,8 +80,13 @@ impl Run {
         self.closed.is_none() && !self.finished
     }
 
+    /// A report about this run, with its message and incident: it may be judged on its way out
+    /// of the table, when neither can be looked up any more.
     fn report(&self, kind: FailureKind, now: Instant, detail: Detail) -> Report {
-        Report::new(kind, now, detail.done()).run(Some(&self.id))
+        let mut report = Report::new(kind, now, detail.done()).run(Some(&self.id));
+        report.message_id = self.message;
+        report.incident = self.incident;
+        report
     }
 
     /// The earliest of this run's deadlines: stall, reorder waits, final checks, or (finished)
@@ -220,6 +225,11 @@ impl Run {
     /// now, as if its window had ended — a loss it was waiting on is reported, not forgotten —
     /// and a closed run gets its final checks.
     fn settle(&mut self, now: Instant, required: &[String], out: &mut Vec<Report>) {
+        // Waits deferred past now (after the page slept) end now too.
+        let starts = [self.start_missing_since.as_mut(), self.closed.as_mut().map(|(at, _)| at)];
+        for at in starts.into_iter().flatten().chain(self.orphan_completions.iter_mut().map(|(_, at)| at)) {
+            *at = (*at).min(now);
+        }
         // A window of zero ends every wait now; stalls are not decided early.
         self.expire(now, required, 0, u64::MAX, out);
     }
@@ -259,6 +269,9 @@ pub(crate) struct Runs {
     evicted_keys: KeySet,
     /// Runs that left the watchdog since the last [`take_ended`](Self::take_ended), and how.
     ended: Vec<(String, RunEnd)>,
+    /// The runs that left the table during the current input, with their incidents: reports
+    /// about them may still be on their way out (see [`Runs::forget_departed`]).
+    departed: Vec<(String, Option<IncidentId>)>,
     cap: usize,
     reorder_ms: u64,
     stall_ms: u64,
@@ -289,6 +302,7 @@ impl Runs {
             retired_keys: KeySet::new(),
             evicted_keys: KeySet::new(),
             ended: Vec::new(),
+            departed: Vec::new(),
             cap,
             reorder_ms,
             stall_ms,
@@ -510,6 +524,7 @@ impl Runs {
         let mut run = self.runs.remove(i);
         self.keys.remove(run.key);
         self.retire(run.key, !run.open());
+        self.departed.push((run.id.clone(), run.incident));
         if run.finished {
             return;
         }
@@ -587,10 +602,14 @@ impl Runs {
         self.due = due;
         if !retiring.is_empty() {
             let mut leaving = Vec::new();
+            let departed = &mut self.departed;
             self.runs.retain(|r| {
                 let keep = !retiring.contains(&r.serial);
                 if !keep {
                     leaving.push(r.key);
+                    if r.incident.is_some() {
+                        departed.push((r.id.clone(), r.incident));
+                    }
                 }
                 keep
             });
@@ -685,7 +704,10 @@ impl Runs {
 
     /// The incident run `id` belongs to, if it is in the table and belongs to one.
     pub(crate) fn incident(&self, id: &str) -> Option<IncidentId> {
-        self.get(id).and_then(|r| r.incident)
+        match self.get(id) {
+            Some(run) => run.incident,
+            None => self.departed.iter().find(|(d, _)| d == id).and_then(|(_, incident)| *incident),
+        }
     }
 
     /// The user message run `id` answers, if it is in the table and known to answer one.
@@ -700,11 +722,19 @@ impl Runs {
         }
     }
 
-    /// Makes run `id` (if in the table) belong to `incident`, unless it already belongs to one.
+    /// Makes run `id` (in the table, or departed during this input) belong to `incident`,
+    /// unless it already belongs to one.
     pub(crate) fn join(&mut self, id: &str, incident: IncidentId) {
         if let Some(run) = self.get_mut(id) {
             run.incident.get_or_insert(incident);
+        } else if let Some((_, joined)) = self.departed.iter_mut().find(|(d, _)| d == id) {
+            joined.get_or_insert(incident);
         }
+    }
+
+    /// Ends the current input: the runs that departed during it are forgotten.
+    pub(crate) fn forget_departed(&mut self) {
+        self.departed.clear();
     }
 
     /// Makes every open run without an incident belong to `incident` (a loss of the

@@ -560,7 +560,10 @@ impl Tracker {
         self.stats.failures += 1;
         self.stats.gaps += 1;
         let at = self.last_frame_at.unwrap_or_default();
-        Some(Output::Failure(Report::new(FailureKind::MissingEvent, at, detail.done())))
+        // A loss of the stream: its own incident, joined by every open run and turn.
+        let mut report = Report::new(FailureKind::MissingEvent, at, detail.done());
+        self.assign_incident(&mut report);
+        Some(Output::Failure(report))
     }
 
     /// When `handle_timeout` must be called next, if anything is pending.
@@ -1033,6 +1036,7 @@ impl Tracker {
     fn flush_findings(&mut self, now: Instant) {
         // Most inputs find nothing and move no turn: keep the empty buffers.
         if self.findings.is_empty() && !self.runs.has_ended() && !self.messages.has_turns() {
+            self.runs.forget_departed();
             return;
         }
         for mut report in core::mem::take(&mut self.findings) {
@@ -1064,6 +1068,7 @@ impl Tracker {
             self.messages.run_ended(now, &run_id, end);
         }
         self.flush_turns();
+        self.runs.forget_departed();
     }
 
     /// Gives a critical report its incident (see [`IncidentId`]): the one its run or turn
@@ -1072,8 +1077,9 @@ impl Tracker {
     /// joined by every open run and unfinished turn.
     fn assign_incident(&mut self, report: &mut Report) {
         let run = report.run_id.as_deref();
-        let existing = run
-            .and_then(|run| self.runs.incident(run))
+        let existing = report
+            .incident
+            .or_else(|| run.and_then(|run| self.runs.incident(run)))
             .or_else(|| report.message_id.and_then(|id| self.messages.incident(id)));
         if report.severity != Severity::Critical {
             // A warning about a run or turn already in an incident is one of its consequences.
