@@ -31,8 +31,8 @@ mod common;
 
 use chat_sentinel::core::json::Object;
 use chat_sentinel::core::{
-    Config, DialectChoice, FailureKind, Instant, MessageId, Output, Reconnect, Report, SendOptions, Severity, Tracker,
-    Verdict,
+    Config, DialectChoice, FailureKind, Instant, MessageId, Output, Reconnect, Report, SendOptions, Severity, Subject,
+    Tracker, Verdict,
 };
 
 /// SplitMix64.
@@ -164,6 +164,8 @@ struct Sim {
     quick_left: u64,
     /// Steps at which the run table was full (the schedules must really press on it).
     full_table_steps: u64,
+    /// `Output::Connected`s seen: the one `connect()` has exactly one.
+    connect_outcomes: u32,
     trace: bool,
 }
 
@@ -290,6 +292,7 @@ impl Sim {
             next_quick: (quick_messages > 0).then_some(300),
             quick_left: quick_messages,
             full_table_steps: 0,
+            connect_outcomes: 0,
             trace,
         }
     }
@@ -628,6 +631,12 @@ impl Sim {
                         self.client_session = self.last_handshake_session;
                     }
                 }
+                Output::Connected(result) => {
+                    self.connect_outcomes += 1;
+                    if let Err(report) = result {
+                        assert_ne!(report.kind, FailureKind::ConnectCancelled, "the sim closes only at the end");
+                    }
+                }
                 Output::Connect => {
                     self.conn_gen += 1;
                     let gen = self.conn_gen;
@@ -768,6 +777,17 @@ impl Sim {
         // Every message has exactly one outcome.
         for (id, n) in &self.outcomes {
             assert_eq!(*n, 1, "message {id:?} has {n} outcomes ({ctx}) {kinds:?}");
+        }
+        assert_eq!(self.connect_outcomes, 1, "one outcome of the one connect() ({ctx})");
+        // Every report names what its kind promises.
+        for (r, _) in &self.reports {
+            let named = match r.kind.subject() {
+                Subject::Message => r.message_id.is_some(),
+                Subject::Run => r.run_id.is_some(),
+                Subject::Range => r.seq.is_some(),
+                Subject::Other => true,
+            };
+            assert!(named, "{r:?} lacks its {:?} ({ctx})", r.kind.subject());
         }
         // After close, every message's turn has ended, once.
         for id in self.outcomes.keys() {

@@ -9,6 +9,7 @@ use super::crash;
 use super::driver::{self, Input, Shared, Sink};
 use super::inbound::InFrame;
 use super::listeners::{self, Topic};
+use super::error::OptionError;
 use super::options;
 use crate::core::{Event, Output, Receipt, Report, Tracker, Turn};
 
@@ -18,9 +19,9 @@ extern "C" {
     fn deferred() -> Array;
 
     /// The `MessageHandle` of `sendMessage`: the `acknowledged` promise itself, with
-    /// `messageId` (`"cs-<n>"`), `acknowledged` and `completed` set on it. Neither promise
-    /// raises an unhandled rejection (its failure is emitted to the listeners too).
-    fn message_handle(acknowledged: &Promise, message_id: f64, completed: &Promise) -> Promise;
+    /// `messageId`, `acknowledged` and `completed` set on it. Neither promise raises an
+    /// unhandled rejection (its failure is emitted to the listeners too).
+    fn message_handle(acknowledged: &Promise, message_id: &str, completed: &Promise) -> Promise;
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -298,8 +299,8 @@ impl Sink for JsSink {
     type ConnectWaiter = Promised;
     type SendWaiter = Promised;
     type TurnWaiter = Promised;
-    /// The listener entries of a topic, and the value to call them with.
-    type Job = (JsValue, JsValue);
+    /// The listener table, a topic, its entries, and the value to call them with.
+    type Job = (Array, Topic, JsValue, JsValue);
 
     const LOCATES_EVENTS: bool = true;
 
@@ -317,16 +318,18 @@ impl Sink for JsSink {
 
     fn event(&mut self, event: Event, in_frame: Option<InFrame>) -> Option<Self::Job> {
         let entries = listeners::of(&self.listeners, Topic::Event)?;
-        Some((entries, convert::event(&event, in_frame.as_ref(), &mut self.kinds, &mut self.runs)))
+        let value = convert::event(&event, in_frame.as_ref(), &mut self.kinds, &mut self.runs);
+        Some((self.listeners.clone(), Topic::Event, entries, value))
     }
 
     fn output(&mut self, output: Output) -> Option<Self::Job> {
-        let entries = listeners::of(&self.listeners, Topic::of(&output)?)?;
-        Some((entries, convert::output(&output)))
+        let topic = Topic::of(&output)?;
+        let entries = listeners::of(&self.listeners, topic)?;
+        Some((self.listeners.clone(), topic, entries, convert::output(&output)))
     }
 
-    fn run((entries, value): Self::Job) {
-        listeners::emit(&entries, &value);
+    fn run((all, topic, entries, value): Self::Job) {
+        listeners::emit(&all, topic as u32, &entries, &value);
     }
 }
 
@@ -346,7 +349,7 @@ impl ChatClient {
         #[wasm_bindgen(unchecked_param_type = "ChatClientOptions")] options: JsValue,
     ) -> Result<ChatClient, JsValue> {
         let options = options::client(&options)?;
-        let tracker = Tracker::new(options.config).map_err(|e| super::error::range_error(&e))?;
+        let tracker = Tracker::new(options.config).map_err(|e| OptionError::config(&e).to_js())?;
         let listeners = Array::new();
         let sink = JsSink { listeners: listeners.clone(), kinds: Names::new(16), runs: Names::new(4) };
         let shared = driver::new(tracker, options.endpoint, sink);
@@ -358,7 +361,20 @@ impl ChatClient {
     /// function that removes it. Listeners may call back into the client.
     #[wasm_bindgen(skip_typescript)]
     pub fn on(&self, name: JsValue, listener: JsValue) -> Result<JsValue, JsValue> {
-        listeners::on(&self.listeners, &name, &listener)
+        listeners::on(&self.listeners, &name, &listener, false)
+    }
+
+    /// As `on`, for the next output of the topic only.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn once(&self, name: JsValue, listener: JsValue) -> Result<JsValue, JsValue> {
+        listeners::on(&self.listeners, &name, &listener, true)
+    }
+
+    /// Removes every registration of `listener` for the topic (every listener of the topic
+    /// without one).
+    #[wasm_bindgen(skip_typescript)]
+    pub fn off(&self, name: JsValue, listener: JsValue) -> Result<(), JsValue> {
+        listeners::off(&self.listeners, &name, &listener)
     }
 
     /// Connects. Resolves once open and handshaken; rejects with a `ChatError` on the first
@@ -389,7 +405,7 @@ impl ChatClient {
         let (waiter, acknowledged) = Promised::new();
         let (turn, completed) = Promised::new();
         let id = driver::send(&self.shared, text, options, waiter, turn).ok_or_else(crash::trapped)?;
-        Ok(message_handle(&acknowledged, id.get() as f64, &completed))
+        Ok(message_handle(&acknowledged, &id.to_wire(), &completed))
     }
 
     /// A snapshot of state and counters.

@@ -1,5 +1,6 @@
 //! Core outputs as plain JavaScript objects, each built by one object literal in JavaScript from
-//! positional arguments (no `Reflect.set` per field, no key strings in wasm).
+//! its fields as arguments (no `Reflect.set` per field); an absent field is `None`, `null` in
+//! the object.
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
@@ -11,63 +12,74 @@ use wasm_bindgen::JsValue;
 
 use super::bytes;
 use super::inbound::InFrame;
-use crate::core::{Event, Health, Instant, Output, Receipt, Recovery, Report, SeqRange, Turn};
+use crate::core::{Event, Health, Instant, MessageId, Output, Receipt, Recovery, Report, Turn};
 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
     /// The event object, its data parsed from `text.slice(start, end)` (`{}` when `start ==
-    /// end`; all of `text` when `end` < 0); `seq` < 0 is `null`. `undefined` if a slice does
-    /// not parse; `{}` as data if all of `text` does not.
+    /// end`); `undefined` if the slice does not parse.
     #[allow(clippy::too_many_arguments)]
     fn event_in_frame(
         text: &JsValue,
         start: u32,
-        end: f64,
+        end: u32,
         kind: &JsValue,
         run_id: &JsValue,
-        seq: f64,
+        seq: Option<f64>,
         recovered: bool,
         at_ms: f64,
     ) -> JsValue;
 
-    /// `{kind, severity, runId, messageId, incident, seq, detail, atMs}` (an absent `runId` is
-    /// `null`): a `messageId` < 0 is `null`, any other `n` is `"cs-<n>"`; an `incident` < 0 is
-    /// `null`; `from` < 0 is a `null` seq, `to` < 0 an open range.
+    /// The event object, its data parsed from `data` (`{}` if it does not parse).
+    fn event_of_data(
+        data: &str,
+        kind: &JsValue,
+        run_id: &JsValue,
+        seq: Option<f64>,
+        recovered: bool,
+        at_ms: f64,
+    ) -> JsValue;
+
+    /// `{kind, severity, runId, messageId, incident, seq, detail, atMs}`; `seq` is `{from, to}`
+    /// when `from` is given (without `to` for an open range).
     #[wasm_bindgen(js_name = report)]
     #[allow(clippy::too_many_arguments)]
     fn report_js(
         kind: &str,
         severity: &str,
         run_id: Option<&str>,
-        message_id: f64,
-        incident: f64,
-        from: f64,
-        to: f64,
+        message_id: Option<&str>,
+        incident: Option<f64>,
+        from: Option<f64>,
+        to: Option<f64>,
         detail: &str,
         at_ms: f64,
     ) -> JsValue;
 
-    /// `{verdict, missing, reason, atMs}`; `missing` holds `from, to` pairs (`to` < 0: open).
+    /// `{verdict, missing, reason, atMs}`; `missing` holds the ranges' `{from, to}` objects.
     #[wasm_bindgen(js_name = recovery)]
     fn recovery_js(verdict: &str, missing: &Array, reason: &str, at_ms: f64) -> JsValue;
 
-    /// `{messageId: "cs-<n>", runId, inferred, latencyMs}` (an absent `runId` is `null`).
-    #[wasm_bindgen(js_name = receipt)]
-    fn receipt_js(message_id: f64, run_id: Option<&str>, inferred: bool, latency_ms: f64) -> JsValue;
+    /// A `{from, to}` range (without `to` when open).
+    #[wasm_bindgen(js_name = seq_range)]
+    fn seq_range_js(from: f64, to: Option<f64>) -> JsValue;
 
-    /// `{messageId: "cs-<n>", state, runId, incident, report, atMs}` (an absent `runId`, an
-    /// `incident` < 0 and an undefined `report` are `null`).
+    /// `{messageId, runId, inferred, latencyMs}`.
+    #[wasm_bindgen(js_name = receipt)]
+    fn receipt_js(message_id: &str, run_id: Option<&str>, inferred: bool, latency_ms: f64) -> JsValue;
+
+    /// `{messageId, state, runId, incident, report, atMs}`.
     #[wasm_bindgen(js_name = turn)]
     fn turn_js(
-        message_id: f64,
+        message_id: &str,
         state: &str,
         run_id: Option<&str>,
-        incident: f64,
-        report: &JsValue,
+        incident: Option<f64>,
+        report: Option<JsValue>,
         at_ms: f64,
     ) -> JsValue;
 
-    /// The `health()` object; an absent `dialect` and a `lastFrameAgeMs` < 0 are `null`.
+    /// The `health()` object.
     #[wasm_bindgen(js_name = health)]
     #[allow(clippy::too_many_arguments)]
     fn health_js(
@@ -80,7 +92,7 @@ extern "C" {
         pending_acks: f64,
         open_runs: f64,
         held_events: f64,
-        last_frame_age_ms: f64,
+        last_frame_age_ms: Option<f64>,
         reconnects: f64,
         failures: f64,
         wakes: f64,
@@ -134,38 +146,31 @@ impl Names {
 pub(crate) fn event(event: &Event, frame: Option<&InFrame>, kinds: &mut Names, runs: &mut Names) -> JsValue {
     let run_id = event.run_id.as_deref().map_or(JsValue::NULL, |r| runs.get(r));
     let kind = kinds.get(&event.kind);
-    let seq = event.seq.map_or(-1.0, |s| s as f64);
+    let seq = event.seq.map(|s| s as f64);
     let at = ms(event.at);
     if let Some(frame) = frame {
-        let value =
-            event_in_frame(&frame.text, frame.start, f64::from(frame.end), &kind, &run_id, seq, event.recovered, at);
+        let value = event_in_frame(&frame.text, frame.start, frame.end, &kind, &run_id, seq, event.recovered, at);
         if !value.is_undefined() {
             return value;
         }
     }
-    event_in_frame(&JsValue::from_str(&event.data), 0, -1.0, &kind, &run_id, seq, event.recovered, at)
+    event_of_data(&event.data, &kind, &run_id, seq, event.recovered, at)
 }
 
 fn ms(at: Instant) -> f64 {
     at.as_millis() as f64
 }
 
-/// A range's `from` and `to` as JavaScript numbers: -1 for an open end.
-fn ends(range: &SeqRange) -> (f64, f64) {
-    (range.from as f64, range.to.map_or(-1.0, |to| to as f64))
-}
-
 /// `{kind, severity, runId, messageId, incident, seq, detail, atMs}`.
 pub(crate) fn report(report: &Report) -> JsValue {
-    let (from, to) = report.seq.as_ref().map_or((-1.0, -1.0), ends);
     report_js(
         report.kind.as_str(),
         report.severity.as_str(),
         report.run_id.as_deref(),
-        report.message_id.map_or(-1.0, |id| id.get() as f64),
-        report.incident.map_or(-1.0, |i| i.get() as f64),
-        from,
-        to,
+        report.message_id.map(MessageId::to_wire).as_deref(),
+        report.incident.map(|i| i.get() as f64),
+        report.seq.as_ref().map(|s| s.from as f64),
+        report.seq.as_ref().and_then(|s| s.to).map(|to| to as f64),
         &report.detail,
         ms(report.at),
     )
@@ -173,30 +178,24 @@ pub(crate) fn report(report: &Report) -> JsValue {
 
 /// `{verdict, missing, reason, atMs}`.
 pub(crate) fn recovery(recovery: &Recovery) -> JsValue {
-    // A JavaScript array built here: passing a `&[f64]` would bring wasm-bindgen's view of
-    // memory as a `Float64Array` into the glue, for this one rare output.
-    let missing = Array::new();
-    for range in &recovery.missing {
-        let (from, to) = ends(range);
-        missing.push(&JsValue::from_f64(from));
-        missing.push(&JsValue::from_f64(to));
-    }
+    let missing: Array = recovery.missing.iter().map(|r| seq_range_js(r.from as f64, r.to.map(|to| to as f64))).collect();
     recovery_js(recovery.verdict.as_str(), &missing, recovery.reason, ms(recovery.at))
 }
 
 /// `{messageId, runId, inferred, latencyMs}`.
 pub(crate) fn receipt(receipt: &Receipt) -> JsValue {
-    receipt_js(receipt.message_id.get() as f64, receipt.run_id.as_deref(), receipt.inferred, receipt.latency_ms as f64)
+    let id = receipt.message_id.to_wire();
+    receipt_js(&id, receipt.run_id.as_deref(), receipt.inferred, receipt.latency_ms as f64)
 }
 
 /// `{messageId, state, runId, incident, report, atMs}`.
 pub(crate) fn turn(turn: &Turn) -> JsValue {
     turn_js(
-        turn.message_id.get() as f64,
+        &turn.message_id.to_wire(),
         turn.state.as_str(),
         turn.run_id.as_deref(),
-        turn.incident.map_or(-1.0, |i| i.get() as f64),
-        &turn.report.as_ref().map_or(JsValue::UNDEFINED, report),
+        turn.incident.map(|i| i.get() as f64),
+        turn.report.as_ref().map(report),
         ms(turn.at),
     )
 }
@@ -210,7 +209,7 @@ pub(crate) fn output(output: &Output) -> JsValue {
         Output::Recovery(r) => recovery(r),
         Output::Acked(r) => receipt(r),
         Output::Turn(t) => turn(t),
-        Output::Event(_) | Output::Connect | Output::Disconnect { .. } => JsValue::UNDEFINED,
+        Output::Event(_) | Output::Connected(_) | Output::Connect | Output::Disconnect { .. } => JsValue::UNDEFINED,
     }
 }
 
@@ -226,7 +225,7 @@ pub(crate) fn health(health: &Health, now: Instant) -> JsValue {
         health.pending_acks as f64,
         health.open_runs as f64,
         health.held_events as f64,
-        health.last_frame_at.map_or(-1.0, |t| now.since(t) as f64),
+        health.last_frame_at.map(|t| now.since(t) as f64),
         health.reconnects as f64,
         health.failures as f64,
         health.wakes as f64,

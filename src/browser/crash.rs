@@ -22,6 +22,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
 use super::convert;
+use super::listeners::Topic;
 use super::timer;
 use crate::core::{ConnectionState, FailureKind, Output, Report};
 
@@ -32,8 +33,8 @@ extern "C" {
     pub(crate) fn guard(f: &JsValue) -> JsValue;
 
     /// Watches a client: its listener table, the report its listeners get if the module
-    /// traps, and the name of the closed state.
-    fn watch(listeners: &Array, report: &JsValue, closed: &JsValue);
+    /// traps, the name of the closed state, and the indices of the topics they are emitted on.
+    fn watch(listeners: &Array, report: &JsValue, closed: &JsValue, failure: u32, state: u32);
 
     /// Forgets a client that was freed.
     pub(crate) fn unwatch(listeners: &Array);
@@ -55,5 +56,6 @@ const CRASHED: &str = "chat-sentinel stopped: its WebAssembly module trapped, so
 pub(crate) fn watch_client(listeners: &Array) {
     let report = Report::new(FailureKind::ClientCrashed, timer::now(), CRASHED.into());
     let closed = JsValue::from_str(ConnectionState::Closed.as_str());
-    watch(listeners, &convert::output(&Output::Failure(report)), &closed);
+    let report = convert::output(&Output::Failure(report));
+    watch(listeners, &report, &closed, Topic::Failure as u32, Topic::State as u32);
 }

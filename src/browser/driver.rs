@@ -17,15 +17,14 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use js_sys::Array;
 use wasm_bindgen::JsValue;
 
 use super::inbound::{InFrame, Inbound};
 use super::timer::{self, Timer, WakeListeners};
 use super::transport::{Endpoint, Link};
 use crate::core::{
-    ConnectionState, Credential, Event, FailureKind, Health, Instant, MessageId, Output, Receipt, Report, SendOptions,
-    Tracker, Turn, AUTH_SUBPROTOCOL,
+    ConnectionState, Event, FailureKind, Health, Instant, MessageId, Output, Receipt, Report, SendOptions, Tracker,
+    Turn,
 };
 
 /// The state shared by the client handle and the closures (which hold it weakly).
@@ -77,9 +76,14 @@ pub(crate) const DROPPED_UNACKED: &str = "the client was dropped before an ackno
 /// Why a turn did not complete when its client went away first.
 pub(crate) const DROPPED_UNFINISHED: &str = "the client was dropped before the turn ended";
 
-/// The failure of a waiter whose client is gone (`send_failed`, with `detail`).
+/// The failure of a message's waiter whose client is gone (`send_failed`, with `detail`).
 pub(crate) fn abandoned(detail: &str) -> Report {
     Report::new(FailureKind::SendFailed, timer::now(), detail.to_owned())
+}
+
+/// The failure of a `connect()` whose client is gone (`connect_cancelled`).
+pub(crate) fn connect_abandoned() -> Report {
+    Report::new(FailureKind::ConnectCancelled, timer::now(), DROPPED.to_owned())
 }
 
 /// What happened on a socket.
@@ -119,7 +123,7 @@ impl<S: Sink> Input<S> {
     /// were gone.
     fn abandon(self) {
         match self {
-            Input::Connect(waiter) => S::connected(waiter, Err(abandoned(DROPPED))),
+            Input::Connect(waiter) => S::connected(waiter, Err(connect_abandoned())),
             Input::Send(_, _, waiter, turn) => {
                 S::sent(waiter, Err(abandoned(DROPPED_UNACKED)));
                 S::finished(turn, Err(abandoned(DROPPED_UNFINISHED)));
@@ -169,15 +173,6 @@ pub(crate) struct Inner<S: Sink> {
     ready_next: usize,
     delivering: bool,
     pub(crate) sink: S,
-}
-
-/// The WebSocket endpoint for `url`, offering the credential as a subprotocol.
-pub(crate) fn websocket(url: &str, credential: Option<&Credential>) -> Endpoint {
-    let protocols = match credential {
-        Some(c) => Array::of2(&JsValue::from_str(AUTH_SUBPROTOCOL), &JsValue::from_str(&c.subprotocol())),
-        None => Array::new(),
-    };
-    Endpoint::websocket(&JsValue::from_str(url), &protocols)
 }
 
 /// A new client's shared state, closed until `connect`.
@@ -281,12 +276,9 @@ impl<S: Sink> Inner<S> {
             }
             Input::Wake => self.tracker.handle_timeout(now),
             Input::Connect(waiter) => {
-                if self.state == ConnectionState::Open {
-                    self.ready.push(Some(Delivery::Connected(waiter, Ok(()))));
-                } else {
-                    self.connect_waiters.push(waiter);
-                    self.tracker.connect(now);
-                }
+                // Settled by the tracker's `Connected`, in `step`.
+                self.connect_waiters.push(waiter);
+                self.tracker.connect(now);
             }
             Input::Send(text, options, waiter, turn) => {
                 // Its outputs are routed in `step`, after the waiters are in place.
@@ -336,27 +328,12 @@ impl<S: Sink> Inner<S> {
                     socket.close(code, reason);
                 }
             }
+            Output::Connected(result) => self.settle_connects(result),
             Output::State(state) => {
                 self.state = state;
-                match state {
-                    ConnectionState::Open => self.settle_connects(Ok(())),
-                    ConnectionState::Closed => {
-                        let detail = "the client closed before the connection opened".to_owned();
-                        self.settle_connects(Err(Report::new(FailureKind::ConnectionLost, now, detail)));
-                    }
-                    ConnectionState::Connecting | ConnectionState::Reconnecting => {}
-                }
                 self.ready.push(Some(Delivery::Output(output)));
             }
             Output::Failure(ref report) => {
-                // A failed attempt before the connection is open fails `connect()`.
-                let attempt_failed = matches!(
-                    report.kind,
-                    FailureKind::ConnectionLost | FailureKind::ConnectFailed | FailureKind::HeartbeatTimeout
-                );
-                if self.state != ConnectionState::Open && attempt_failed && report.message_id.is_none() {
-                    self.settle_connects(Err(report.clone()));
-                }
                 if let (true, Some(id)) = (report.outcome, report.message_id) {
                     self.settle_send(id, Err(report.clone()));
                 }
@@ -450,7 +427,7 @@ impl<S: Sink> Drop for Inner<S> {
             }
         }
         for waiter in core::mem::take(&mut self.connect_waiters) {
-            S::connected(waiter, Err(abandoned(DROPPED)));
+            S::connected(waiter, Err(connect_abandoned()));
         }
         for (_, waiter) in core::mem::take(&mut self.send_waiters) {
             S::sent(waiter, Err(abandoned(DROPPED_UNACKED)));

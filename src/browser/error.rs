@@ -14,10 +14,8 @@ use crate::core::ConfigError;
 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
-    /// A new `RangeError` with the text of [`OptionError::message`] (built in JavaScript, as
-    /// for the options checked there).
-    #[wasm_bindgen(js_name = range_error)]
-    fn new_range_error(option: &str, reason: &str) -> JsValue;
+    /// A new `RangeError` if `range`, else a `TypeError`, with the text `message`.
+    fn js_error(range: bool, message: &str) -> JsValue;
 }
 
 /// Whether a bad option is the wrong type (JavaScript `TypeError`) or out of range
@@ -38,16 +36,26 @@ pub struct OptionError {
     /// The option's name as the JavaScript API spells it (`reconnect.maxDelayMs`).
     pub option: Cow<'static, str>,
     /// What is wrong with it.
-    pub reason: &'static str,
+    pub reason: Cow<'static, str>,
 }
 
 impl OptionError {
-    pub(crate) fn type_error(option: impl Into<Cow<'static, str>>, reason: &'static str) -> Self {
-        OptionError { kind: OptionErrorKind::Type, option: option.into(), reason }
+    pub(crate) fn type_error(option: impl Into<Cow<'static, str>>, reason: impl Into<Cow<'static, str>>) -> Self {
+        OptionError { kind: OptionErrorKind::Type, option: option.into(), reason: reason.into() }
     }
 
-    pub(crate) fn range_error(option: impl Into<Cow<'static, str>>, reason: &'static str) -> Self {
-        OptionError { kind: OptionErrorKind::Range, option: option.into(), reason }
+    pub(crate) fn range_error(option: impl Into<Cow<'static, str>>, reason: impl Into<Cow<'static, str>>) -> Self {
+        OptionError { kind: OptionErrorKind::Range, option: option.into(), reason: reason.into() }
+    }
+
+    /// The error of a configuration value out of range.
+    pub(crate) fn config(error: &ConfigError) -> Self {
+        Self::range_error(error.field, error.reason)
+    }
+
+    /// The JavaScript `TypeError` or `RangeError` with [`message`](Self::message).
+    pub(crate) fn to_js(&self) -> JsValue {
+        js_error(self.kind == OptionErrorKind::Range, &self.message())
     }
 
     /// `chat-sentinel: option "name" reason`.
@@ -55,15 +63,15 @@ impl OptionError {
         let mut text = String::from("chat-sentinel: option \"");
         text.push_str(&self.option);
         text.push_str("\" ");
-        text.push_str(self.reason);
+        text.push_str(&self.reason);
         text
     }
 }
 
-/// The JavaScript `RangeError` for a configuration value out of range, with the text an
-/// [`OptionErrorKind::Range`] error's [`OptionError::message`] has.
-pub(crate) fn range_error(error: &ConfigError) -> JsValue {
-    new_range_error(error.field, error.reason)
+/// The JavaScript `TypeError` of a call whose argument is not what it takes: `what` is
+/// `chat-sentinel: ` and the rest of the text.
+pub(crate) fn argument_error(what: &str) -> JsValue {
+    js_error(false, &["chat-sentinel: ", what].concat())
 }
 
 impl core::fmt::Display for OptionError {

@@ -37,6 +37,7 @@ export function ascii_string(memory, at, len) {
 // ---- crash.rs
 let trap = null;
 let crashReport = null;
+let topics = null;
 const watched = new Map();
 const unsettled = new Set();
 const sockets = new Set();
@@ -56,10 +57,10 @@ function stop(error) {
   unsettled.clear();
   const report = { ...crashReport, detail: crashReport.detail + ' (' + String(error && error.message) + ')', atMs: performance.now() };
   for (const [listeners, closed] of watched) {
-    const failure = listeners[TOPICS.indexOf('failure')];
-    if (failure) emit(failure, report);
-    const state = listeners[TOPICS.indexOf('state')];
-    if (state) emit(state, closed);
+    const failures = listeners[topics.failure];
+    if (failures) emit(listeners, topics.failure, failures, report);
+    const states = listeners[topics.state];
+    if (states) emit(listeners, topics.state, states, closed);
   }
   watched.clear();
 }
@@ -74,8 +75,9 @@ export function guard(f) {
     }
   };
 }
-export function watch(listeners, report, closed) {
+export function watch(listeners, report, closed, failure, state) {
   crashReport = report;
+  topics = { failure, state };
   watched.set(listeners, closed);
 }
 export function unwatch(listeners) {
@@ -92,36 +94,43 @@ export function check() {
 // ---- convert.rs
 export function event_in_frame(text, start, end, type, runId, seq, recovered, atMs) {
   let data;
-  try { data = start < end ? JSON.parse(text.slice(start, end)) : end < 0 ? JSON.parse(text) : {}; }
-  catch (_) { if (end >= 0) return undefined; data = {}; }
-  return { type, runId, seq: seq < 0 ? null : seq, data, recovered, atMs };
+  try { data = start < end ? JSON.parse(text.slice(start, end)) : {}; } catch (_) { return undefined; }
+  return { type, runId, seq: seq ?? null, data, recovered, atMs };
 }
-const range = (from, to) => to < 0 ? { from } : { from, to };
-const messageId = (n) => n < 0 ? null : 'cs-' + n;
-export function report(kind, severity, runId, message, incident, from, to, detail, atMs) {
-  return { kind, severity, runId: runId ?? null, messageId: messageId(message), incident: incident < 0 ? null : incident, seq: from < 0 ? null : range(from, to), detail, atMs };
+export function event_of_data(text, type, runId, seq, recovered, atMs) {
+  let data;
+  try { data = JSON.parse(text); } catch (_) { data = {}; }
+  return { type, runId, seq: seq ?? null, data, recovered, atMs };
+}
+export function seq_range(from, to) {
+  return to === undefined ? { from } : { from, to };
+}
+export function report(kind, severity, runId, messageId, incident, from, to, detail, atMs) {
+  return { kind, severity, runId: runId ?? null, messageId: messageId ?? null, incident: incident ?? null, seq: from === undefined ? null : seq_range(from, to), detail, atMs };
 }
 export function recovery(verdict, missing, reason, atMs) {
-  const ranges = [];
-  for (let i = 0; i < missing.length; i += 2) ranges.push(range(missing[i], missing[i + 1]));
-  return { verdict, missing: ranges, reason, atMs };
+  return { verdict, missing, reason, atMs };
 }
-export function receipt(message, runId, inferred, latencyMs) {
-  return { messageId: messageId(message), runId: runId ?? null, inferred, latencyMs };
+export function receipt(messageId, runId, inferred, latencyMs) {
+  return { messageId, runId: runId ?? null, inferred, latencyMs };
 }
-export function turn(message, state, runId, incident, report, atMs) {
-  return { messageId: messageId(message), state, runId: runId ?? null, incident: incident < 0 ? null : incident, report: report ?? null, atMs };
+export function turn(messageId, state, runId, incident, report, atMs) {
+  return { messageId, state, runId: runId ?? null, incident: incident ?? null, report: report ?? null, atMs };
 }
 export function health(state, dialect, received, delivered, duplicates, gaps, pendingAcks, openRuns, heldEvents, lastFrameAgeMs, reconnects, failures, wakes, droppedOutputs, dedupEvicted, bytesHeld) {
-  return { state, dialect: dialect ?? null, received, delivered, duplicates, gaps, pendingAcks, openRuns, heldEvents, lastFrameAgeMs: lastFrameAgeMs < 0 ? null : lastFrameAgeMs, reconnects, failures, wakes, droppedOutputs, dedupEvicted, bytesHeld };
+  return { state, dialect: dialect ?? null, received, delivered, duplicates, gaps, pendingAcks, openRuns, heldEvents, lastFrameAgeMs: lastFrameAgeMs ?? null, reconnects, failures, wakes, droppedOutputs, dedupEvicted, bytesHeld };
+}
+export class ChatError extends Error {
+  constructor(report) {
+    super(report.detail);
+    this.name = 'ChatError';
+    this.kind = report.kind;
+    this.messageId = report.messageId;
+    this.report = report;
+  }
 }
 export function chat_error(report) {
-  const error = new Error(report.detail);
-  error.name = 'ChatError';
-  error.kind = report.kind;
-  error.messageId = report.messageId;
-  error.report = report;
-  return error;
+  return new ChatError(report);
 }
 
 // ---- driver.rs
@@ -134,151 +143,53 @@ export function deferred() {
 }
 
 // ---- client.rs
-export function message_handle(acknowledged, message, completed) {
+export function message_handle(acknowledged, messageId, completed) {
   // Every failure is also emitted to on("failure") and on("turn"): a handle nobody awaits
   // raises no unhandled rejection.
   acknowledged.catch(() => {});
   completed.catch(() => {});
-  return Object.assign(acknowledged, { messageId: messageId(message), acknowledged, completed });
+  return Object.assign(acknowledged, { messageId, acknowledged, completed });
 }
 
 // ---- listeners.rs
-const TOPICS = ['event', 'failure', 'state', 'recovery', 'turn'];
-export function on(all, name, listener) {
-  const topic = TOPICS.indexOf(name);
-  if (topic < 0) throw new TypeError('chat-sentinel: on() takes "event", "failure", "state", "recovery" or "turn"');
-  if (typeof listener !== 'function') throw new TypeError('chat-sentinel: the listener must be a function');
-  const entry = { listener };
+export function add_listener(all, topic, listener, once) {
+  const entry = { listener, once };
   all[topic] = (all[topic] || []).concat(entry);
-  return () => {
-    const rest = (all[topic] || []).filter((e) => e !== entry);
-    all[topic] = rest.length ? rest : undefined;
-  };
+  return () => remove_entries(all, topic, (e) => e === entry);
 }
-export function emit(entries, value) {
+export function remove_listeners(all, topic, listener) {
+  remove_entries(all, topic, (e) => listener === undefined || e.listener === listener);
+}
+function remove_entries(all, topic, matches) {
+  const rest = (all[topic] || []).filter((e) => !matches(e));
+  all[topic] = rest.length ? rest : undefined;
+}
+export function emit(all, topic, entries, value) {
   for (let i = 0; i < entries.length; i++) {
-    const listener = entries[i].listener;
-    try { listener(value); } catch (e) { console.error('chat-sentinel: a listener threw', e); }
+    const entry = entries[i];
+    if (entry.once) {
+      if (entry.fired) continue;
+      entry.fired = true;
+      remove_entries(all, topic, (e) => e === entry);
+    }
+    try { entry.listener(value); } catch (e) { console.error('chat-sentinel: a listener threw', e); }
   }
 }
 
 // ---- options.rs
-const NUMERIC = 'heartbeatIntervalMs heartbeatTimeoutMs handshakeTimeoutMs ackTimeoutMs firstEventTimeoutMs runStallTimeoutMs reorderWindowMs lateWakeMs dedupWindowMs jitterSeed maxFrameBytes maxDepth dedupWindow sendBufferCap pendingCap runTableCap reorderBufferCap outputQueueCap'.split(' ');
-const RECONNECT = ['minDelayMs', 'maxDelayMs', 'maxAttempts'];
-const DIALECTS = ['auto', 'netra', 'sequenced'];
-const EVENT_LIST = 'must be an array of strings';
-function option_error(type, option, reason) {
-  return new type('chat-sentinel: option "' + option + '" ' + reason);
-}
-function fail(type, option, reason) {
-  throw option_error(type, option, reason);
-}
-export function range_error(option, reason) {
-  return option_error(RangeError, option, reason);
-}
-function members(value, option) {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(TypeError, option, 'must be an object');
+export function members(value) {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const out = [];
   for (const name of Object.keys(value)) {
-    let member;
-    try { member = value[name]; } catch (_) { fail(TypeError, name, 'could not be read'); }
+    const member = value[name];
     if (member !== undefined) out.push([name, member]);
   }
   return out;
 }
-function string(value, option) {
-  if (typeof value !== 'string') fail(TypeError, option, 'must be a string');
-  return value;
-}
-function number(out, at, value, option, small) {
-  if (typeof value !== 'number') fail(TypeError, option, 'must be a number');
-  if (!(value >= 0 && value <= 9007199254740991) || Math.trunc(value) !== value) fail(RangeError, option, 'must be a non-negative integer');
-  if (small && value > 4294967295) fail(RangeError, option, 'is too large');
-  out[at] = value;
-}
-function base64url(text) {
-  let binary = '';
-  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-export function client_options(value) {
-  const out = [];
-  let url, token, transport;
-  for (const [name, v] of members(value, 'options')) {
-    switch (name) {
-      case 'url': url = string(v, 'url'); break;
-      case 'transport': {
-        let connect;
-        try { connect = Reflect.get(v, 'connect'); } catch (_) {}
-        if (typeof v !== 'object' || v === null || typeof connect !== 'function') fail(TypeError, 'transport', 'must be an object with a connect(callbacks) method');
-        transport = v;
-        break;
-      }
-      case 'token': token = string(v, 'token') || undefined; break;
-      case 'requireExplicitAck':
-        if (typeof v !== 'boolean') fail(TypeError, 'requireExplicitAck', 'must be a boolean');
-        out[0] = v;
-        break;
-      case 'dialect':
-        out[3] = DIALECTS.indexOf(string(v, 'dialect'));
-        if (out[3] < 0) fail(RangeError, 'dialect', 'must be "auto", "netra" or "sequenced"');
-        break;
-      case 'requiredEvents': {
-        if (!Array.isArray(v)) fail(TypeError, 'requiredEvents', EVENT_LIST);
-        if (v.length > 1024) fail(RangeError, 'requiredEvents', 'lists more than 32 event types');
-        const events = [];
-        for (let i = 0; i < v.length; i++) {
-          const event = v[i];
-          if (typeof event !== 'string') fail(TypeError, 'requiredEvents', EVENT_LIST);
-          events.push(event);
-        }
-        out[4] = events;
-        break;
-      }
-      case 'reconnect':
-        for (const [member, m] of members(v, 'reconnect')) {
-          const i = RECONNECT.indexOf(member);
-          if (i < 0) fail(TypeError, 'reconnect.' + member, 'is not a known option');
-          number(out, 5 + NUMERIC.length + i, m, 'reconnect.' + member, i === 2);
-        }
-        break;
-      default: {
-        const i = NUMERIC.indexOf(name);
-        if (i < 0) fail(TypeError, name, 'is not a known option');
-        number(out, 5 + i, v, name, i >= 10);
-      }
-    }
-  }
-  if (url !== undefined && transport !== undefined) fail(TypeError, 'transport', 'cannot be given together with "url"');
-  if (url === undefined && transport === undefined) fail(TypeError, 'url', 'is required (or give a "transport" instead)');
-  if (transport !== undefined) {
-    if (token !== undefined) fail(TypeError, 'token', 'cannot be used with a transport (the transport authenticates itself)');
-    out[2] = transport;
-    return out;
-  }
-  if (!/^wss?:\/\//i.test(url)) fail(TypeError, 'url', 'must be a ws:// or wss:// URL');
-  try { new URL(url); } catch (_) { fail(TypeError, 'url', 'is not a valid URL'); }
-  if (url.includes('#')) fail(TypeError, 'url', 'must not have a fragment (#)');
-  let protocols = [];
-  if (token !== undefined) {
-    const encoded = base64url(token);
-    if (url.includes(token) || url.includes(encoded)) fail(TypeError, 'url', 'must not contain the token (it travels as a subprotocol)');
-    protocols = ['jwt-auth', 'jwt.' + encoded];
-    // Handed to the core, which redacts it from every text the client emits.
-    out[1] = token;
-  }
-  out[2] = websocket(url, protocols);
-  return out;
-}
-export function send_arguments(text, value) {
-  if (typeof text !== 'string') throw new TypeError('chat-sentinel: sendMessage() takes the text as a string');
-  if (value === undefined || value === null) return undefined;
-  let threadId;
-  for (const [name, v] of members(value, 'sendMessage options')) {
-    if (name !== 'threadId') fail(TypeError, 'sendMessage options.' + name, 'is not a known option');
-    threadId = string(v, 'threadId');
-  }
-  return threadId;
+
+// ---- error.rs
+export function js_error(range, message) {
+  return new (range ? RangeError : TypeError)(message);
 }
 
 // ---- timer.rs

@@ -2,42 +2,34 @@
 //! strictly: unknown names, wrong types and out-of-range values are a `TypeError`/`RangeError`
 //! naming the option. `undefined` means "absent" (the default applies).
 //!
-//! The objects are read and checked in JavaScript (one call, no property crossing the boundary
-//! one by one, and none of the error texts in wasm); what comes back is a flat array of checked
-//! values. The values of the configuration as a whole (a timeout of zero, a cap too small) are
-//! then checked by `Tracker::new`, as for the Rust API.
+//! Every name comes from [`core::options`](crate::core::options). The values
+//! of the configuration as a whole (a timeout of zero, a cap too small) are then checked by
+//! `Tracker::new`, as for the Rust API.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use js_sys::Array;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::bytes;
-use super::transport::Endpoint;
-use crate::core::{Config, Credential, DialectChoice, SendOptions};
+use super::error::{argument_error, OptionError};
+use super::transport::{self, Endpoint};
+use crate::core::options::{
+    number_option, NumberOption, DIALECT, MAX_SAFE_INTEGER, RECONNECT, RECONNECT_PREFIX, REQUIRED_EVENTS,
+    REQUIRE_EXPLICIT_ACK, THREAD_ID, TOKEN, TRANSPORT, URL,
+};
+use crate::core::{Config, Credential, DialectChoice, SendOptions, MAX_REQUIRED_EVENTS};
 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
-    /// Checks `new ChatClient(options)` and throws the `TypeError` or `RangeError` of the first
-    /// bad option, in the order of the object's keys: exactly one of `url` (a valid `ws://` or
-    /// `wss://` URL without a fragment that contains the token neither as given nor as the
-    /// subprotocol encodes it) and `transport` (an object with a `connect` function); `token`
-    /// (a string, `""` meaning none) only with `url`; every numeric option a non-negative safe
-    /// integer, at most 2^32 − 1 for sizes and counts; `requireExplicitAck` a boolean.
-    /// Returns, `undefined` where absent:
-    /// `[requireExplicitAck, token, transport, dialect index, requiredEvents, ...numbers]`, the numbers in the order
-    /// of [`store`]; with a `url`, `transport` is the WebSocket transport of the URL (as
-    /// `websocket` makes it) offering the subprotocols `["jwt-auth", "jwt.<base64url(token)>"]`,
-    /// or none without a token.
+    /// The members of the object `value` that are not `undefined`, as `[name, value]` pairs in
+    /// key order; `undefined` if `value` is not a plain object (an array, `null` or not an
+    /// object). Throws what a member's getter throws.
     #[wasm_bindgen(catch)]
-    fn client_options(options: &JsValue) -> Result<Array, JsValue>;
-
-    /// Checks `sendMessage(text, options)`: throws a `TypeError` if `text` is not a string, or
-    /// one naming a bad option; the options may be `undefined`, `null` or
-    /// `{threadId?: string}`. Returns the thread id (a string, or `undefined`).
-    #[wasm_bindgen(catch)]
-    fn send_arguments(text: &JsValue, options: &JsValue) -> Result<JsValue, JsValue>;
+    fn members(value: &JsValue) -> Result<Option<Array>, JsValue>;
 }
 
 /// `new ChatClient(options)`, checked: where to connect and the tracker's configuration (whose
@@ -47,83 +39,273 @@ pub(crate) struct JsClientOptions {
     pub(crate) config: Config,
 }
 
-/// The dialects by the index `client_options` returns.
-const DIALECTS: [DialectChoice; 3] = [DialectChoice::Auto, DialectChoice::Netra, DialectChoice::Sequenced];
-
-/// Stores the numeric option at `index` in the order `client_options` returns them (those of
-/// the top level, `NUMERIC` in JavaScript, then the members of `reconnect`, `RECONNECT`); an
-/// index past them stores nothing. The narrower fields (those of sizes and counts, checked to
-/// fit 32 bits) get `wide` narrowed.
-fn store(c: &mut Config, index: u32, wide: u64) {
-    let small = u32::try_from(wide).unwrap_or(u32::MAX);
-    // A `usize` holds any `u32` on every target this code runs on (wasm32 and wider).
-    let size = small as usize;
-    match index {
-        0 => c.heartbeat_interval_ms = wide,
-        1 => c.heartbeat_timeout_ms = wide,
-        2 => c.handshake_timeout_ms = wide,
-        3 => c.ack_timeout_ms = wide,
-        4 => c.first_event_timeout_ms = wide,
-        5 => c.run_stall_timeout_ms = wide,
-        6 => c.reorder_window_ms = wide,
-        7 => c.late_wake_ms = wide,
-        8 => c.dedup_window_ms = wide,
-        9 => c.jitter_seed = wide,
-        10 => c.max_frame_bytes = size,
-        11 => c.max_depth = small,
-        12 => c.dedup_window = size,
-        13 => c.send_buffer_cap = size,
-        14 => c.pending_cap = size,
-        15 => c.run_table_cap = size,
-        16 => c.reorder_buffer_cap = size,
-        17 => c.output_queue_cap = size,
-        18 => c.reconnect.min_delay_ms = wide,
-        19 => c.reconnect.max_delay_ms = wide,
-        20 => c.reconnect.max_attempts = small,
-        _ => {}
-    }
+/// Parses and checks `new ChatClient(options)`; `Err` is the `TypeError` or `RangeError` to
+/// throw, for the first bad option in the order of the object's keys: exactly one of `url` (a
+/// valid `ws://` or `wss://` URL without a fragment that contains the token neither as given
+/// nor as the subprotocol encodes it) and `transport` (an object with a `connect` function);
+/// `token` (a string, `""` meaning none) only with `url`; every numeric option a non-negative
+/// integer that fits its field; `requireExplicitAck` a boolean; `dialect` one of its names;
+/// `requiredEvents` an array of strings.
+pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
+    read_client(value).map_err(|e| e.to_js())
 }
 
-/// How many numeric options `client_options` returns.
-const NUMBERS: u32 = 21;
-
-/// Parses and checks `new ChatClient(options)`; `Err` is the `TypeError` or `RangeError` to
-/// throw.
-pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
-    let checked = client_options(value)?;
-    let mut config = Config {
-        credential: bytes::to_string(&checked.get(1)).map(Credential::new),
-        require_explicit_ack: checked.get(0).as_bool().unwrap_or(false),
-        ..Config::default()
-    };
-    if let Some(dialect) = bytes::number(&checked.get(3)).and_then(|i| DIALECTS.get(i as usize)) {
-        config.dialect = *dialect;
-    }
-    let events = checked.get(4);
-    // An array of strings where given (checked in JavaScript), else `undefined`.
-    if !events.is_undefined() {
-        let events = events.unchecked_into::<Array>();
-        config.required_events.clear();
-        for i in 0..events.length() {
-            if let Some(event) = bytes::to_string(&events.get(i)) {
-                config.required_events.push(event);
+fn read_client(value: &JsValue) -> Result<JsClientOptions, OptionError> {
+    let mut config = Config::default();
+    let (mut url, mut token, mut custom) = (None, None, None);
+    for (name, value) in entries(value, "options")? {
+        match name.as_str() {
+            URL => url = Some(string(&value, URL)?),
+            TOKEN => token = Some(string(&value, TOKEN)?),
+            TRANSPORT => {
+                if !transport::has_connect(&value) {
+                    return Err(OptionError::type_error(TRANSPORT, "must be an object with a connect(callbacks) method"));
+                }
+                custom = Some(value);
             }
+            REQUIRE_EXPLICIT_ACK => {
+                let flag = value.as_bool();
+                config.require_explicit_ack =
+                    flag.ok_or_else(|| OptionError::type_error(REQUIRE_EXPLICIT_ACK, "must be a boolean"))?;
+            }
+            DIALECT => {
+                let name = string(&value, DIALECT)?;
+                config.dialect = DialectChoice::parse(&name).ok_or_else(dialect_error)?;
+            }
+            REQUIRED_EVENTS => config.required_events = events(&value)?,
+            RECONNECT => {
+                for (member, value) in entries(&value, RECONNECT)? {
+                    let name = [RECONNECT_PREFIX, &member].concat();
+                    let option = number_option(&name);
+                    let option = option.ok_or_else(|| OptionError::type_error(name, "is not a known option"))?;
+                    set_number(&mut config, option, &value)?;
+                }
+            }
+            other => match number_option(other).filter(|o| !o.name.starts_with(RECONNECT_PREFIX)) {
+                Some(option) => set_number(&mut config, option, &value)?,
+                None => return Err(OptionError::type_error(name, "is not a known option")),
+            },
         }
     }
-    for index in 0..NUMBERS {
-        // Checked in JavaScript: a non-negative safe integer, so `as` is exact.
-        if let Some(n) = bytes::number(&checked.get(5 + index)) {
-            store(&mut config, index, n as u64);
+    let endpoint = match (url, custom) {
+        (Some(_), Some(_)) => return Err(OptionError::type_error(TRANSPORT, "cannot be given together with \"url\"")),
+        (None, None) => return Err(OptionError::type_error(URL, "is required (or give a \"transport\" instead)")),
+        (None, Some(transport)) => {
+            if token.is_some() {
+                let reason = "cannot be used with a transport (the transport authenticates itself)";
+                return Err(OptionError::type_error(TOKEN, reason));
+            }
+            Endpoint::custom(transport)
         }
+        (Some(url), None) => {
+            let credential = check_endpoint(&url, token.as_deref())?;
+            let endpoint = Endpoint::websocket(&url, credential.as_ref());
+            config.credential = credential;
+            endpoint
+        }
+    };
+    Ok(JsClientOptions { endpoint, config })
+}
+
+/// Checks a WebSocket URL and its token: a valid `ws://` or `wss://` URL without a fragment
+/// that contains the token neither as given nor as the subprotocol encodes it. An empty token
+/// is none. Returns the credential of the token.
+pub(crate) fn check_endpoint(url: &str, token: Option<&str>) -> Result<Option<Credential>, OptionError> {
+    let scheme_ok = ["ws://", "wss://"].iter().any(|s| url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)));
+    if !scheme_ok {
+        return Err(OptionError::type_error(URL, "must be a ws:// or wss:// URL"));
     }
-    Ok(JsClientOptions { endpoint: Endpoint::custom(checked.get(2)), config })
+    if web_sys::Url::new(url).is_err() {
+        return Err(OptionError::type_error(URL, "is not a valid URL"));
+    }
+    if url.contains('#') {
+        return Err(OptionError::type_error(URL, "must not have a fragment (#)"));
+    }
+    let credential = token.filter(|t| !t.is_empty()).map(Credential::new);
+    if credential.as_ref().is_some_and(|c| c.appears_in(url)) {
+        return Err(OptionError::type_error(URL, "must not contain the token (it travels as a subprotocol)"));
+    }
+    Ok(credential)
+}
+
+/// The `[name, value]` members of the object `value` (the option `option`).
+fn entries(value: &JsValue, option: &str) -> Result<Vec<(String, JsValue)>, OptionError> {
+    let option = || Cow::Owned(String::from(option));
+    let pairs = members(value).map_err(|_| OptionError::type_error(option(), "has a member that could not be read"))?;
+    let pairs = pairs.ok_or_else(|| OptionError::type_error(option(), "must be an object"))?;
+    let mut out = Vec::new();
+    for pair in pairs.iter() {
+        let pair: Array = pair.unchecked_into();
+        out.push((bytes::to_string(&pair.get(0)).unwrap_or_default(), pair.get(1)));
+    }
+    Ok(out)
+}
+
+fn string(value: &JsValue, option: &'static str) -> Result<String, OptionError> {
+    bytes::to_string(value).ok_or_else(|| OptionError::type_error(option, "must be a string"))
+}
+
+fn dialect_error() -> OptionError {
+    let mut reason = String::from("must be one of ");
+    for (i, name) in DialectChoice::NAMES.iter().enumerate() {
+        if i > 0 {
+            reason.push_str(", ");
+        }
+        reason.push('"');
+        reason.push_str(name);
+        reason.push('"');
+    }
+    OptionError::range_error(DIALECT, reason)
+}
+
+/// `requiredEvents`: an array of strings (their count and lengths are checked by
+/// `Config::validate`, but an array far longer than any valid one is refused before copying).
+fn events(value: &JsValue) -> Result<Vec<String>, OptionError> {
+    const NOT_A_LIST: &str = "must be an array of strings";
+    if !Array::is_array(value) {
+        return Err(OptionError::type_error(REQUIRED_EVENTS, NOT_A_LIST));
+    }
+    let list: &Array = value.unchecked_ref();
+    if list.length() as usize > MAX_REQUIRED_EVENTS {
+        return Err(OptionError::range_error(REQUIRED_EVENTS, "lists more than 32 event types"));
+    }
+    list.iter().map(|event| bytes::to_string(&event).ok_or(OptionError::type_error(REQUIRED_EVENTS, NOT_A_LIST))).collect()
+}
+
+/// Sets the numeric `option` from `value`: a number, a non-negative integer, within its width.
+fn set_number(config: &mut Config, option: &NumberOption, value: &JsValue) -> Result<(), OptionError> {
+    let name = option.name;
+    let number = bytes::number(value).ok_or_else(|| OptionError::type_error(name, "must be a number"))?;
+    // Exact for every integer up to 2^53; anything else (a fraction, a negative number,
+    // infinity) does not come back as itself.
+    let integer = number as u64;
+    if integer as f64 != number || integer > MAX_SAFE_INTEGER {
+        return Err(OptionError::range_error(name, "must be a non-negative integer"));
+    }
+    if integer > option.width.max() {
+        return Err(OptionError::range_error(name, "is too large"));
+    }
+    (option.set)(config, integer);
+    Ok(())
 }
 
 /// Parses `sendMessage(text, {threadId})` into the text and its options; `Err` is the
-/// `TypeError` to throw.
+/// `TypeError` to reject with: `text` not a string, or options other than `undefined`, `null`
+/// or `{threadId?: string}`.
 pub(crate) fn send(text: &JsValue, options: &JsValue) -> Result<(String, SendOptions), JsValue> {
-    let thread_id = bytes::to_string(&send_arguments(text, options)?);
-    // Checked to be a string in JavaScript, so this is never the default.
-    let text = bytes::to_string(text).unwrap_or_default();
+    let text = bytes::to_string(text).ok_or_else(|| argument_error("sendMessage() takes the text as a string"))?;
+    let mut thread_id = None;
+    if !options.is_undefined() && !options.is_null() {
+        for (name, value) in entries(options, "sendMessage options").map_err(|e| e.to_js())? {
+            if name != THREAD_ID {
+                let name: Cow<'static, str> = ["sendMessage options.", &name].concat().into();
+                return Err(OptionError::type_error(name, "is not a known option").to_js());
+            }
+            thread_id = Some(string(&value, THREAD_ID).map_err(|e| e.to_js())?);
+        }
+    }
     Ok((text, SendOptions { thread_id }))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code: a panic is a failed test
+mod tests {
+    use alloc::borrow::ToOwned;
+    use alloc::format;
+    use alloc::vec;
+
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+    use crate::core::options::{NUMBER_OPTIONS, OTHER_OPTIONS};
+
+    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+    type Setter = fn(&mut Config);
+
+    /// Every option as a JavaScript member, and the `Config` change it must make, written out
+    /// by hand here (not from the table under test).
+    fn expected() -> Vec<(&'static str, &'static str, Setter)> {
+        vec![
+            ("heartbeatIntervalMs", "1001", |c| c.heartbeat_interval_ms = 1001),
+            ("heartbeatTimeoutMs", "1002", |c| c.heartbeat_timeout_ms = 1002),
+            ("handshakeTimeoutMs", "1003", |c| c.handshake_timeout_ms = 1003),
+            ("ackTimeoutMs", "1004", |c| c.ack_timeout_ms = 1004),
+            ("firstEventTimeoutMs", "1005", |c| c.first_event_timeout_ms = 1005),
+            ("runStallTimeoutMs", "1006", |c| c.run_stall_timeout_ms = 1006),
+            ("lateWakeMs", "1007", |c| c.late_wake_ms = 1007),
+            ("reconnect.minDelayMs", "108", |c| c.reconnect.min_delay_ms = 108),
+            ("reconnect.maxDelayMs", "30009", |c| c.reconnect.max_delay_ms = 30_009),
+            ("reconnect.maxAttempts", "10", |c| c.reconnect.max_attempts = 10),
+            ("reorderWindowMs", "1011", |c| c.reorder_window_ms = 1011),
+            ("dedupWindowMs", "1012", |c| c.dedup_window_ms = 1012),
+            ("jitterSeed", "9007199254740991", |c| c.jitter_seed = 9_007_199_254_740_991),
+            ("maxFrameBytes", "1014", |c| c.max_frame_bytes = 1014),
+            ("dedupWindow", "1015", |c| c.dedup_window = 1015),
+            ("sendBufferCap", "1016", |c| c.send_buffer_cap = 1016),
+            ("pendingCap", "1017", |c| c.pending_cap = 1017),
+            ("runTableCap", "1018", |c| c.run_table_cap = 1018),
+            ("reorderBufferCap", "1019", |c| c.reorder_buffer_cap = 1019),
+            ("outputQueueCap", "1020", |c| c.output_queue_cap = 1020),
+            ("maxDepth", "21", |c| c.max_depth = 21),
+            ("dialect", "\"sequenced\"", |c| c.dialect = DialectChoice::Sequenced),
+            ("requireExplicitAck", "true", |c| c.require_explicit_ack = true),
+            ("requiredEvents", "[\"agent_started\"]", |c| c.required_events = vec!["agent_started".to_owned()]),
+        ]
+    }
+
+    fn options(json: &str) -> JsValue {
+        js_sys::JSON::parse(json).unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    fn every_option_sets_its_own_config_field_and_no_other() {
+        let expected = expected();
+        let named: Vec<&str> = expected.iter().map(|(name, _, _)| *name).collect();
+        let table: Vec<&str> = NUMBER_OPTIONS.iter().map(|o| o.name).chain(OTHER_OPTIONS).filter(|n| *n != RECONNECT).collect();
+        assert_eq!(named.len(), table.len(), "{named:?} vs {table:?}");
+        assert!(table.iter().all(|name| named.contains(name)), "{named:?} vs {table:?}");
+        for (name, value, set) in expected {
+            let member = match name.strip_prefix(RECONNECT_PREFIX) {
+                Some(member) => format!(r#""reconnect": {{"{member}": {value}}}"#),
+                None => format!(r#""{name}": {value}"#),
+            };
+            let read = read_client(&options(&format!(r#"{{"url": "ws://127.0.0.1/ws", {member}}}"#)));
+            let config = read.unwrap_or_else(|e| panic!("{name}: {e}")).config;
+            let mut want = Config::default();
+            set(&mut want);
+            assert_eq!(config, want, "{name}");
+            assert_eq!(config.validate(), Ok(()), "{name}");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn a_number_out_of_its_width_or_not_an_integer_is_a_range_error() {
+        for (member, option) in [
+            (r#""maxDepth": 4294967296"#, "maxDepth"),
+            (r#""ackTimeoutMs": 1.5"#, "ackTimeoutMs"),
+            (r#""ackTimeoutMs": -1"#, "ackTimeoutMs"),
+            (r#""reconnect": {"maxAttempts": 4294967296}"#, "reconnect.maxAttempts"),
+            (r#""jitterSeed": 9007199254740992"#, "jitterSeed"),
+        ] {
+            let error = read_client(&options(&format!(r#"{{"url": "ws://127.0.0.1/ws", {member}}}"#))).err();
+            let error = error.unwrap_or_else(|| panic!("{member} accepted"));
+            assert_eq!((error.kind, error.option.as_ref()), (crate::browser::OptionErrorKind::Range, option), "{member}");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn the_endpoint_check_is_the_rust_apis() {
+        let token = "s3cr3t-token";
+        let encoded = Credential::new(token).encoded().to_owned();
+        for url in [format!("ws://h/ws?t={token}"), format!("ws://h/ws?t={encoded}"), "http://h/ws".to_owned(), "ws://h/#x".to_owned()] {
+            let js = read_client(&options(&format!(r#"{{"url": "{url}", "token": "{token}"}}"#))).err();
+            let rust = check_endpoint(&url, Some(token)).err();
+            assert_eq!(js.map(|e| e.message()), rust.map(|e| e.message()), "{url}");
+        }
+        // An empty token is none, in both.
+        assert!(check_endpoint("ws://h/ws", Some("")).unwrap().is_none());
+        let read = read_client(&options(r#"{"url": "ws://h/ws", "token": ""}"#)).ok().unwrap();
+        assert!(read.config.credential.is_none());
+    }
 }

@@ -33,9 +33,11 @@ use futures_core::Stream;
 use super::driver::{self, Inner, Input, Shared, Sink};
 use super::error::OptionError;
 use super::inbound::InFrame;
+use super::options;
 use super::timer;
+use super::transport::Endpoint;
 use crate::core::{
-    Config, Credential, Event, FailureKind, Health, MessageId, Output, Receipt, Report, SendOptions, Tracker, Turn,
+    Config, Event, FailureKind, Health, MessageId, Output, Receipt, Report, SendOptions, Tracker, Turn,
 };
 
 /// Everything a client is made from: where, who, and the tracker's configuration.
@@ -62,44 +64,13 @@ impl ClientOptions {
         self
     }
 
-    /// Checks the URL, the token and every configuration value.
+    /// Checks the URL, the token and every configuration value, as `new ChatClient` does: a
+    /// valid `ws://` or `wss://` URL without a fragment that contains the token neither as
+    /// given nor as the subprotocol encodes it; an empty token is none.
     pub fn validate(&self) -> Result<(), OptionError> {
-        Self::check_endpoint(&self.url, self.token.as_deref())?;
-        self.config.validate().map_err(|e| OptionError::range_error(e.field, e.reason))
+        options::check_endpoint(&self.url, self.token.as_deref())?;
+        self.config.validate().map_err(|e| OptionError::config(&e))
     }
-
-    /// Checks the URL and the token: a non-empty token, a valid `ws://` or `wss://` URL without
-    /// a fragment that contains the token neither as given nor as the subprotocol encodes it.
-    pub(crate) fn check_endpoint(url: &str, token: Option<&str>) -> Result<(), OptionError> {
-        if token == Some("") {
-            return Err(OptionError::type_error("token", "must not be empty (leave it out instead)"));
-        }
-        let scheme_ok =
-            ["ws://", "wss://"].iter().any(|s| url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)));
-        if !scheme_ok {
-            return Err(OptionError::type_error("url", "must be a ws:// or wss:// URL"));
-        }
-        if web_sys::Url::new(url).is_err() {
-            return Err(OptionError::type_error("url", "is not a valid URL"));
-        }
-        if contains(url, "#") {
-            return Err(OptionError::type_error("url", "must not have a fragment (#)"));
-        }
-        if let Some(token) = token {
-            let credential = Credential::new(token);
-            if contains(url, token) || contains(url, credential.encoded()) {
-                return Err(OptionError::type_error("url", "must not contain the token (it travels as a subprotocol)"));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Whether `needle` occurs in `haystack`, as `str::contains` but by a plain scan: both are
-/// short, and the shipped bundle then needs no substring-search machinery.
-fn contains(haystack: &str, needle: &str) -> bool {
-    let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
-    (0..=haystack.len().saturating_sub(needle.len())).any(|i| haystack.get(i..i + needle.len()) == Some(needle))
 }
 
 impl core::fmt::Debug for ClientOptions {
@@ -198,12 +169,11 @@ impl Sink for RustSink {
 impl Client {
     /// A closed client; call [`connect`](Self::connect).
     pub fn new(options: ClientOptions) -> Result<Client, OptionError> {
-        options.validate()?;
+        let credential = options::check_endpoint(&options.url, options.token.as_deref())?;
         let cap = options.config.output_queue_cap;
-        let credential = options.token.clone().map(Credential::new);
-        let endpoint = driver::websocket(&options.url, credential.as_ref());
+        let endpoint = Endpoint::websocket(&options.url, credential.as_ref());
         let config = Config { credential, ..options.config };
-        let tracker = Tracker::new(config).map_err(|e| OptionError::range_error(e.field, e.reason))?;
+        let tracker = Tracker::new(config).map_err(|e| OptionError::config(&e))?;
         let shared = driver::new(tracker, endpoint, RustSink::new(cap));
         Ok(Client { shared })
     }
@@ -214,7 +184,7 @@ impl Client {
     pub fn connect(&self) -> impl Future<Output = Result<(), Report>> + 'static {
         let (tx, rx) = oneshot::channel();
         driver::input(&self.shared, Input::Connect(tx));
-        async move { rx.await.unwrap_or_else(|_| Err(driver::abandoned(driver::DROPPED))) }
+        async move { rx.await.unwrap_or_else(|_| Err(driver::connect_abandoned())) }
     }
 
     /// Sends a user message (buffered while reconnecting) and starts its turn. Awaiting the

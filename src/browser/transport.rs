@@ -27,6 +27,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::bytes;
 use super::driver::{self, Inner, Input, Sink, SocketEvent};
 use crate::core::vecs::take_at;
+use crate::core::{Credential, AUTH_SUBPROTOCOL};
 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
@@ -64,11 +65,20 @@ impl Endpoint {
         Endpoint { transport, mailbox: Rc::new(Mailbox::default()) }
     }
 
-    /// `new WebSocket(url, protocols)`; `protocols` is `["jwt-auth", "jwt.<base64url(token)>"]`
-    /// as a JS array (empty without a token).
-    pub(crate) fn websocket(url: &JsValue, protocols: &JsValue) -> Endpoint {
-        Endpoint::custom(websocket_transport(url, protocols))
+    /// `new WebSocket(url, protocols)`, offering the credential as the subprotocols
+    /// `["jwt-auth", "jwt.<base64url(token)>"]` (none without one).
+    pub(crate) fn websocket(url: &str, credential: Option<&Credential>) -> Endpoint {
+        let protocols = match credential {
+            Some(c) => Array::of2(&JsValue::from_str(AUTH_SUBPROTOCOL), &JsValue::from_str(&c.subprotocol())),
+            None => Array::new(),
+        };
+        Endpoint::custom(websocket_transport(&JsValue::from_str(url), &protocols))
     }
+}
+
+/// Whether `value` is a transport: an object with a `connect` function.
+pub(crate) fn has_connect(value: &JsValue) -> bool {
+    method(value, "connect").is_some()
 }
 
 /// Inputs that arrived while the driver was busy, in arrival order. The queue is short and

@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 
 use super::budget;
 use super::credential::Credential;
+use super::options::{NumberOption, Rule, DAY_MS, MAX_CAP, NUMBER_OPTIONS, REQUIRED_EVENTS};
 
 /// Which wire dialect to speak. See PROTOCOL.md.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -21,14 +22,15 @@ pub enum DialectChoice {
 }
 
 impl DialectChoice {
-    /// Parses `"auto"`, `"netra"` or `"sequenced"`.
+    /// Every choice, in the order of [`NAMES`](Self::NAMES).
+    pub const ALL: [DialectChoice; 3] = [DialectChoice::Auto, DialectChoice::Netra, DialectChoice::Sequenced];
+    /// The names of the choices, as the `dialect` option spells them.
+    pub const NAMES: [&'static str; 3] = ["auto", Dialect::Netra.as_str(), Dialect::Sequenced.as_str()];
+
+    /// Parses one of [`NAMES`](Self::NAMES).
     pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "auto" => Some(DialectChoice::Auto),
-            "netra" => Some(DialectChoice::Netra),
-            "sequenced" => Some(DialectChoice::Sequenced),
-            _ => None,
-        }
+        let index = Self::NAMES.iter().position(|n| *n == name)?;
+        Self::ALL.get(index).copied()
     }
 }
 
@@ -166,8 +168,8 @@ pub struct ConfigError {
 /// The most required event types a run can be checked for.
 pub const MAX_REQUIRED_EVENTS: usize = 32;
 
-/// Longest duration [`Config::validate`] accepts: one day, in milliseconds.
-const DAY_MS: u64 = 86_400_000;
+/// The longest required event type, in bytes.
+const MAX_EVENT_TYPE_BYTES: u64 = 64;
 
 /// The outcome of a sequence of range checks: the error of the first that failed, if any.
 /// Every check is one out-of-line call that records nothing once an earlier check has failed,
@@ -184,17 +186,22 @@ impl Checks {
         }
     }
 
-    /// A duration: greater than zero, then at most [`DAY_MS`].
-    fn duration(&mut self, field: &'static str, value: u64) {
-        self.within(field, value, 1, u64::MAX, "must be greater than zero");
-        self.within(field, value, 0, DAY_MS, "must be at most one day (86400000 ms)");
-    }
-
-    /// A size or a cap: between 1 and 2^26.
-    fn cap(&mut self, field: &'static str, value: usize) {
-        // A `usize` fits a `u64` on every target; a wider one would be out of range anyway.
-        let value = u64::try_from(value).unwrap_or(u64::MAX);
-        self.within(field, value, 1, 1 << 26, "must be between 1 and 67108864");
+    /// A numeric option's value against its rule.
+    fn number(&mut self, option: &NumberOption, config: &Config) {
+        let (name, value) = (option.name, (option.get)(config));
+        match option.rule {
+            Rule::Duration => {
+                self.within(name, value, 1, u64::MAX, "must be greater than zero");
+                self.within(name, value, 0, DAY_MS, "must be at most one day (86400000 ms)");
+            }
+            Rule::Cap => self.within(name, value, 1, MAX_CAP, "must be between 1 and 67108864"),
+            Rule::Between { min, max, reason } => self.within(name, value, min, max, reason),
+            Rule::NotBelowMinDelay => {
+                let min = config.reconnect.min_delay_ms;
+                self.within(name, value, min, u64::MAX, "must not be below reconnect.minDelayMs");
+            }
+            Rule::Any => {}
+        }
     }
 }
 
@@ -212,41 +219,21 @@ impl Config {
     }
 
     /// Checks every value; the tracker accepts only a valid configuration. The error is that
-    /// of the first value out of range, in this order: the durations (`heartbeatIntervalMs`,
-    /// `heartbeatTimeoutMs`, `handshakeTimeoutMs`, `ackTimeoutMs`, `firstEventTimeoutMs`,
-    /// `runStallTimeoutMs`, `lateWakeMs`, `reconnect.minDelayMs`), `reconnect.maxDelayMs`,
-    /// `reorderWindowMs`, `requiredEvents` (their count, then each one's length), the sizes
-    /// and caps (`maxFrameBytes`, `dedupWindow`, `sendBufferCap`, `pendingCap`, `runTableCap`,
-    /// `reorderBufferCap`, `outputQueueCap`), `maxDepth`.
+    /// of the first value out of range: the numeric options in the order of
+    /// [`NUMBER_OPTIONS`], each against its [`Rule`], then `requiredEvents` (their count, then
+    /// each one's length).
     pub fn validate(&self) -> Result<(), ConfigError> {
         let mut c = Checks(Ok(()));
-        c.duration("heartbeatIntervalMs", self.heartbeat_interval_ms);
-        c.duration("heartbeatTimeoutMs", self.heartbeat_timeout_ms);
-        c.duration("handshakeTimeoutMs", self.handshake_timeout_ms);
-        c.duration("ackTimeoutMs", self.ack_timeout_ms);
-        c.duration("firstEventTimeoutMs", self.first_event_timeout_ms);
-        c.duration("runStallTimeoutMs", self.run_stall_timeout_ms);
-        c.duration("lateWakeMs", self.late_wake_ms);
-        let reconnect = &self.reconnect;
-        c.duration("reconnect.minDelayMs", reconnect.min_delay_ms);
-        let below = "must not be below reconnect.minDelayMs";
-        c.within("reconnect.maxDelayMs", reconnect.max_delay_ms, reconnect.min_delay_ms, u64::MAX, below);
-        c.within("reorderWindowMs", self.reorder_window_ms, 0, 60_000, "must be at most 60000");
+        for option in &NUMBER_OPTIONS {
+            c.number(option, self);
+        }
         let events = &self.required_events;
         let count = u64::try_from(events.len()).unwrap_or(u64::MAX);
-        c.within("requiredEvents", count, 0, MAX_REQUIRED_EVENTS as u64, "lists more than 32 event types");
+        c.within(REQUIRED_EVENTS, count, 0, MAX_REQUIRED_EVENTS as u64, "lists more than 32 event types");
         for event in events {
             let length = u64::try_from(event.len()).unwrap_or(u64::MAX);
-            c.within("requiredEvents", length, 1, 64, "holds an empty or over-long event type");
+            c.within(REQUIRED_EVENTS, length, 1, MAX_EVENT_TYPE_BYTES, "holds an empty or over-long event type");
         }
-        c.cap("maxFrameBytes", self.max_frame_bytes);
-        c.cap("dedupWindow", self.dedup_window);
-        c.cap("sendBufferCap", self.send_buffer_cap);
-        c.cap("pendingCap", self.pending_cap);
-        c.cap("runTableCap", self.run_table_cap);
-        c.cap("reorderBufferCap", self.reorder_buffer_cap);
-        c.cap("outputQueueCap", self.output_queue_cap);
-        c.within("maxDepth", u64::from(self.max_depth), 1, 128, "must be between 1 and 128");
         c.0
     }
 }

@@ -14,6 +14,7 @@ mod frame;
 pub mod json;
 mod keyset;
 mod message;
+pub mod options;
 mod output;
 mod report;
 mod runs;
@@ -26,6 +27,6 @@ pub use config::{Config, ConfigError, Dialect, DialectChoice, Reconnect, MAX_REQ
 pub use credential::{Credential, AUTH_SUBPROTOCOL, REDACTED};
 pub use message::{MessageId, SendOptions};
 pub use output::{ConnectionState, Event, Origin, Output, Receipt, Recovery, Transmit, Turn, TurnState, Verdict};
-pub use report::{FailureKind, IncidentId, Report, SeqRange, Severity};
+pub use report::{FailureKind, IncidentId, Report, SeqRange, Severity, Subject};
 pub use time::Instant;
 pub use tracker::{Health, Tracker};

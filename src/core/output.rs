@@ -25,6 +25,12 @@ pub enum Output {
     /// A user message's turn changed state. Never dropped: every turn reports each state it
     /// enters, ending in exactly one of `Complete`, `Incomplete` and `Failed`.
     Turn(Turn),
+    /// The outcome of [`Tracker::connect`](super::Tracker::connect), once: `Ok` when the
+    /// connection is open and handshaken (at once if it already is); `Err` with the report of
+    /// the first attempt that failed before that (the tracker keeps retrying per its reconnect
+    /// policy), or a `connect_cancelled` report when [`Tracker::close`](super::Tracker::close)
+    /// came first. Never dropped.
+    Connected(Result<(), Report>),
     /// Driver: open a new socket now, then call `handle_open` or `handle_closed`.
     Connect,
     /// Driver: close the current socket with this code and reason. The tracker already treats

@@ -58,11 +58,28 @@ pub enum FailureKind {
     /// produced by the tracker; the JavaScript side raises it, once, on every client, and
     /// rejects every unsettled promise with it (README, "If the module dies").
     ClientCrashed,
+    /// A `connect()` the application cancelled: the client was closed (or the connect aborted)
+    /// before the connection opened. Only ever the outcome of that `connect()` (a
+    /// [`Output::Connected`](super::Output::Connected) error), never a failure of the chat.
+    ConnectCancelled,
+}
+
+/// What every report of a kind names, besides its detail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    /// A user message: `message_id` is always set.
+    Message,
+    /// A run: `run_id` is always set.
+    Run,
+    /// A range of sequence numbers: `seq` is always set.
+    Range,
+    /// Nothing in particular (the connection, a frame, an event); any of them may be set.
+    Other,
 }
 
 impl FailureKind {
     /// Every kind, in declaration order.
-    pub const ALL: [FailureKind; 19] = [
+    pub const ALL: [FailureKind; 20] = [
         FailureKind::SeqGap,
         FailureKind::TailGap,
         FailureKind::Duplicate,
@@ -82,6 +99,7 @@ impl FailureKind {
         FailureKind::ConnectFailed,
         FailureKind::CredentialEchoed,
         FailureKind::ClientCrashed,
+        FailureKind::ConnectCancelled,
     ];
 
     /// The stable snake_case name.
@@ -106,13 +124,30 @@ impl FailureKind {
             FailureKind::ConnectFailed => "connect_failed",
             FailureKind::CredentialEchoed => "credential_echoed",
             FailureKind::ClientCrashed => "client_crashed",
+            FailureKind::ConnectCancelled => "connect_cancelled",
+        }
+    }
+
+    /// What every report of this kind names.
+    pub const fn subject(self) -> Subject {
+        match self {
+            FailureKind::AckTimeout
+            | FailureKind::NoResponse
+            | FailureKind::SendFailed
+            | FailureKind::Unacknowledged => Subject::Message,
+            FailureKind::RunStalled | FailureKind::ToolUnfinished => Subject::Run,
+            FailureKind::SeqGap | FailureKind::TailGap | FailureKind::RecoveryFailed => Subject::Range,
+            _ => Subject::Other,
         }
     }
 
     /// The usual severity of this kind.
     pub const fn severity(self) -> Severity {
         match self {
-            FailureKind::Duplicate | FailureKind::OutOfOrder | FailureKind::ProtocolViolation => Severity::Warning,
+            FailureKind::Duplicate
+            | FailureKind::OutOfOrder
+            | FailureKind::ProtocolViolation
+            | FailureKind::ConnectCancelled => Severity::Warning,
             _ => Severity::Critical,
         }
     }

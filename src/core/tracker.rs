@@ -198,6 +198,8 @@ pub struct Tracker {
     phase: Phase,
     state: ConnectionState,
     ever_opened: bool,
+    /// A `connect()` waits for its [`Output::Connected`].
+    connect_awaited: bool,
     /// Failed attempts since a connection last proved healthy.
     attempt: u32,
     /// When the current connection opened, if it is open.
@@ -240,6 +242,7 @@ impl Tracker {
             phase: Phase::Idle,
             state: ConnectionState::Closed,
             ever_opened: false,
+            connect_awaited: false,
             attempt: 0,
             opened_at: None,
             timers: Timers::default(),
@@ -304,9 +307,14 @@ impl Tracker {
 
     // ---- commands ------------------------------------------------------------------------
 
-    /// Starts connecting (asks the driver for a socket with `Output::Connect`). A no-op unless
-    /// the tracker is closed.
+    /// Starts connecting (asks the driver for a socket with `Output::Connect`), unless already
+    /// connecting or connected; its outcome comes as one [`Output::Connected`].
     pub fn connect(&mut self, now: Instant) {
+        self.connect_awaited = true;
+        if self.state == ConnectionState::Open {
+            self.settle_connect(Ok(()));
+            return;
+        }
         if !matches!(self.phase, Phase::Idle | Phase::Closed) {
             return;
         }
@@ -349,11 +357,14 @@ impl Tracker {
     }
 
     /// Closes the connection for good (until `connect` is called again). Messages without an
-    /// outcome fail with `send_failed`.
+    /// outcome fail with `send_failed` or `unacknowledged`; a `connect()` still waiting is
+    /// `connect_cancelled`.
     pub fn close(&mut self, now: Instant) {
         if matches!(self.phase, Phase::Idle | Phase::Closed) {
             return;
         }
+        let detail = String::from("the client was closed before the connection opened");
+        self.settle_connect(Err(Report::new(FailureKind::ConnectCancelled, now, detail)));
         if self.phase.has_socket() {
             self.push_command(Output::Disconnect { code: 1000, reason: "client closed" });
         }
@@ -993,6 +1004,16 @@ impl Tracker {
         if self.state != state {
             self.state = state;
             self.push_command(Output::State(state));
+            if state == ConnectionState::Open {
+                self.settle_connect(Ok(()));
+            }
+        }
+    }
+
+    /// The outcome of the `connect()` waiting, if one is.
+    fn settle_connect(&mut self, result: Result<(), Report>) {
+        if core::mem::take(&mut self.connect_awaited) {
+            self.push_command(Output::Connected(result));
         }
     }
 
@@ -1052,6 +1073,14 @@ impl Tracker {
             // A loss, whether it opens an incident or joins one (and is then a warning).
             let loss = report.severity == Severity::Critical;
             self.assign_incident(&mut report);
+            // An attempt that failed before the connection opened fails the `connect()`.
+            let attempt_failed = matches!(
+                report.kind,
+                FailureKind::ConnectionLost | FailureKind::ConnectFailed | FailureKind::HeartbeatTimeout
+            );
+            if attempt_failed && self.state != ConnectionState::Open && report.message_id.is_none() {
+                self.settle_connect(Err(report.clone()));
+            }
             if let Some(id) = report.message_id {
                 self.messages.reported(id, &report, loss);
             }

@@ -85,6 +85,8 @@ pub struct Seen {
     pub turns: Vec<Turn>,
     pub connects: usize,
     pub disconnects: Vec<u16>,
+    /// The outcomes of `connect()`.
+    pub connected: Vec<Result<(), Report>>,
 }
 
 /// What `event.origin` says its data is: the slice of the frame it names (`{}` without a
@@ -137,6 +139,7 @@ impl Harness {
                 Output::Acked(r) => self.seen.acks.push(r),
                 Output::Turn(t) => self.seen.turns.push(t),
                 Output::Connect => self.seen.connects += 1,
+                Output::Connected(result) => self.seen.connected.push(result),
                 Output::Disconnect { code, .. } => self.seen.disconnects.push(code),
             }
         }

@@ -61,6 +61,7 @@ pub fn run(dev: bool) -> Res<Built> {
 
     let wasm = pkg.join(format!("{OUT_NAME}_bg.wasm"));
     let js = pkg.join(format!("{OUT_NAME}.js"));
+    export_from_glue(&pkg, &js)?;
     if !dev {
         wasm_opt(&wasm)?;
         shorten_imports(&wasm, &js)?;
@@ -433,19 +434,38 @@ fn snippets(pkg: &Path) -> Res<Vec<PathBuf>> {
     if !root.is_dir() {
         return Ok(found);
     }
-    for dir in std::fs::read_dir(&root)? {
-        let dir = dir?.path();
-        if dir.is_dir() {
-            for file in std::fs::read_dir(&dir)? {
-                let file = file?.path();
-                if file.extension().is_some_and(|e| e == "js") {
-                    found.push(file);
-                }
+    let mut dirs = vec![root];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "js") {
+                found.push(path);
             }
         }
     }
     found.sort();
     Ok(found)
+}
+
+/// The names the package exports from the glue module (`src/browser/glue.js`) itself, next to
+/// what wasm-bindgen exports: classes JavaScript code must be able to name (`instanceof`).
+const GLUE_EXPORTS: [&str; 1] = ["ChatError"];
+
+/// Re-exports [`GLUE_EXPORTS`] from the main module, which imports the glue snippet.
+fn export_from_glue(pkg: &Path, js: &Path) -> Res<()> {
+    let glue = snippets(pkg)?.into_iter().find(|s| s.ends_with("src/browser/glue.js"));
+    let glue = glue.ok_or_else(|| fail!("wasm-bindgen wrote no snippet for src/browser/glue.js"))?;
+    let relative = glue.strip_prefix(pkg).map_err(|e| fail!("{e}"))?;
+    let path = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+    let mut main = std::fs::read_to_string(js)?;
+    if !main.contains(&path) {
+        return Err(fail!("{} does not import {path}", js.display()));
+    }
+    main.push_str(&format!("export {{ {} }} from \"./{path}\";\n", GLUE_EXPORTS.join(", ")));
+    std::fs::write(js, main)?;
+    Ok(())
 }
 
 /// The wasm's sizes, and the JavaScript's: the glue and every snippet, each gzipped on its own
