@@ -1,17 +1,22 @@
 //! The JavaScript API: `ChatClient`, and the TypeScript types of everything it hands out.
 
+use alloc::rc::Rc;
+use alloc::string::String;
+
 use js_sys::{Array, Function, Promise};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::bytes;
 use super::convert::{self, Names};
 use super::crash;
 use super::driver::{self, Input, Shared, Sink};
+use super::error::OptionError;
 use super::inbound::InFrame;
 use super::listeners::{self, Topic};
-use super::error::OptionError;
 use super::options;
-use crate::core::{Event, Output, Receipt, Report, Tracker, Turn};
+use crate::core::{Event, Output, Receipt, Report, Tracker, Turn, AGENT_EVENTS};
 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
@@ -22,16 +27,30 @@ extern "C" {
     /// `messageId`, `acknowledged` and `completed` set on it. Neither promise raises an
     /// unhandled rejection (its failure is emitted to the listeners too).
     fn message_handle(acknowledged: &Promise, message_id: &str, completed: &Promise) -> Promise;
+
+    /// The `MessageHandle` of a `sendMessage` that could not be taken: both promises rejected
+    /// with `error` (only `completed` pre-caught), `messageId` `null`.
+    fn refused_handle(error: &JsValue) -> Promise;
+
+    /// Calls `abort` when `signal` is aborted (at once if it already is).
+    fn on_abort(signal: &JsValue, abort: &JsValue);
 }
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
+/** The failures of a user message: their reports always name it (`messageId`). */
+export type MessageFailureKind = "ack_timeout" | "no_response" | "send_failed" | "unacknowledged";
+/** The failures of a run: their reports always name it (`runId`). */
+export type RunFailureKind = "run_stalled" | "tool_unfinished";
+/** The losses of a range of sequence numbers: their reports always carry it (`seq`). */
+export type RangeFailureKind = "seq_gap" | "tail_gap" | "recovery_failed";
+/** Every other failure. */
+export type OtherFailureKind =
+  | "duplicate" | "out_of_order" | "missing_event" | "heartbeat_timeout" | "connection_lost"
+  | "connect_failed" | "server_error" | "protocol_violation" | "credential_echoed"
+  | "client_crashed" | "connect_cancelled";
 /** The stable name of a failure. */
-export type FailureKind =
-  | "seq_gap" | "tail_gap" | "duplicate" | "out_of_order" | "ack_timeout" | "no_response"
-  | "run_stalled" | "tool_unfinished" | "missing_event" | "heartbeat_timeout"
-  | "connection_lost" | "connect_failed" | "recovery_failed" | "server_error" | "protocol_violation"
-  | "send_failed" | "unacknowledged" | "credential_echoed" | "client_crashed";
+export type FailureKind = MessageFailureKind | RunFailureKind | RangeFailureKind | OtherFailureKind;
 export type Severity = "warning" | "critical";
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 export type DialectName = "netra" | "sequenced";
@@ -114,6 +133,11 @@ export type ChatClientOptions = ChatClientSettings & (
 
 /** Everything but the endpoint. */
 export interface ChatClientSettings {
+  /**
+   * Logs every decision of the client (states, connects, reports, turns, events), one line
+   * each, never with the token: `true` to `console.debug`, or a function given each line.
+   */
+  debug?: boolean | ((line: string) => void);
   dialect?: "auto" | DialectName;
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
@@ -145,19 +169,43 @@ export interface ChatClientSettings {
 
 export interface SendMessageOptions { threadId?: string; }
 
-/** An agent event, delivered once and in order. */
-export interface ChatEvent {
-  type: string;
+/** What every delivered event carries besides its type and body. */
+export interface EventFields {
   runId: string | null;
   seq: number | null;
-  /** The frame's body (`data` or `payload`). */
-  data: Record<string, unknown>;
   recovered: boolean;
   atMs: number;
 }
 
-export interface FailureReport {
-  kind: FailureKind;
+/** The bodies (`data` or `payload`) of the Netra agent events, as far as they are fixed. */
+export interface AgentEventData {
+  agent_started: { agent_name?: string; run_id?: string; [key: string]: unknown };
+  agent_thinking: { reasoning?: string; step_number?: number; [key: string]: unknown };
+  tool_executing: { tool_name?: string; tool?: string; parameters?: Record<string, unknown>; [key: string]: unknown };
+  tool_completed: { tool_name?: string; tool?: string; result?: unknown; [key: string]: unknown };
+  agent_completed: { result?: unknown; run_id?: string; [key: string]: unknown };
+}
+export type AgentEventType = keyof AgentEventData;
+
+/** One of the five agent events of a turn, its body typed. */
+export type AgentEvent = {
+  [T in AgentEventType]: EventFields & { type: T; data: AgentEventData[T] };
+}[AgentEventType];
+
+/** Any other frame the server sent (delivered too, its body untyped). */
+export interface OtherEvent extends EventFields {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * An event, delivered once and in order. Narrow it by `type`: the agent events have typed
+ * bodies, every other type is delivered as an `OtherEvent`.
+ */
+export type ChatEvent = AgentEvent | OtherEvent;
+
+/** What every failure report carries. */
+export interface ReportFields {
   /**
    * `critical` once per incident (one loss); the reports that follow from the same loss are
    * `warning`s carrying the same `incident`.
@@ -172,6 +220,16 @@ export interface FailureReport {
   detail: string;
   atMs: number;
 }
+
+/**
+ * A failure, discriminated by `kind`: the failures of a message always name it, those of a run
+ * name the run, and the losses of a range carry it.
+ */
+export type FailureReport =
+  | (ReportFields & { kind: MessageFailureKind; messageId: string })
+  | (ReportFields & { kind: RunFailureKind; runId: string })
+  | (ReportFields & { kind: RangeFailureKind; seq: SeqRange })
+  | (ReportFields & { kind: OtherFailureKind });
 
 export interface Recovery {
   verdict: RecoveryVerdict;
@@ -207,7 +265,10 @@ export interface Turn {
  * and `on("turn")`.
  */
 export interface MessageHandle extends Promise<Receipt> {
-  /** The message's id, known at once: key the message bubble by it. */
+  /**
+   * The message's id, known at once: key the message bubble by it. (`null` only when the
+   * arguments were refused, which TypeScript callers cannot do: both promises then reject.)
+   */
   readonly messageId: string;
   /** Resolves once the server acknowledged the message (this very promise). */
   readonly acknowledged: Promise<Receipt>;
@@ -239,23 +300,54 @@ export interface Health {
   bytesHeld: number;
 }
 
-/** What `connect()` and `sendMessage()` reject with. */
-export interface ChatError extends Error {
-  name: "ChatError";
-  kind: FailureKind;
-  /** The report's detail. */
-  message: string;
-  messageId: string | null;
-  report: FailureReport;
+/**
+ * What `connect()`, `sendMessage()` and `completed` reject with: the failure report, as an
+ * `Error` (`instanceof ChatError` holds). Its message is the report's detail.
+ */
+export declare class ChatError extends Error {
+  readonly name: "ChatError";
+  readonly kind: FailureKind;
+  readonly messageId: string | null;
+  readonly report: FailureReport;
+  private constructor();
+}
+
+/** The value each topic's listeners get. */
+export interface TopicValues {
+  event: ChatEvent;
+  failure: FailureReport;
+  state: ConnectionState;
+  recovery: Recovery;
+  turn: Turn;
+}
+export type Topic = keyof TopicValues;
+
+/**
+ * Whether `event` is one of the agent events of a turn (of type `type`, when given): narrows
+ * it to that event's typed body. `event.type === "tool_executing"` alone cannot narrow, since
+ * any other type is delivered too.
+ */
+export function isAgentEvent<T extends AgentEventType = AgentEventType>(
+  event: ChatEvent,
+  type?: T,
+): event is Extract<AgentEvent, { type: T }>;
+
+/** What `connect()` takes. */
+export interface ConnectOptions {
+  /**
+   * Aborting it closes the client: a `connect()` still waiting then rejects with
+   * `connect_cancelled`.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ChatClient {
-  /** Adds a listener; returns the function that removes it. */
-  on(name: "event", listener: (event: ChatEvent) => void): () => void;
-  on(name: "failure", listener: (failure: FailureReport) => void): () => void;
-  on(name: "state", listener: (state: ConnectionState) => void): () => void;
-  on(name: "recovery", listener: (recovery: Recovery) => void): () => void;
-  on(name: "turn", listener: (turn: Turn) => void): () => void;
+  /** Adds a listener; returns the function that removes it. Listeners may call back in. */
+  on<T extends Topic>(name: T, listener: (value: TopicValues[T]) => void): () => void;
+  /** As `on`, for the next value of the topic only. */
+  once<T extends Topic>(name: T, listener: (value: TopicValues[T]) => void): () => void;
+  /** Removes every registration of `listener` (every listener of the topic without one). */
+  off<T extends Topic>(name: T, listener?: (value: TopicValues[T]) => void): void;
 }
 "#;
 
@@ -267,6 +359,16 @@ pub(crate) struct JsSink {
     /// Event types and run ids as JavaScript strings.
     kinds: Names,
     runs: Names,
+    /// The `debug` option's logger, given each line of the decisions' log.
+    logger: Option<Function>,
+}
+
+/// Work for the page, done with no borrow held.
+pub(crate) enum JsJob {
+    /// Calls a topic's listener entries (of the listener table) with a value.
+    Emit(Array, Topic, JsValue, JsValue),
+    /// Gives the logger a line.
+    Log(Function, JsValue),
 }
 
 /// A JavaScript promise awaiting a `connect()` or `sendMessage()`, settled through its own
@@ -299,8 +401,7 @@ impl Sink for JsSink {
     type ConnectWaiter = Promised;
     type SendWaiter = Promised;
     type TurnWaiter = Promised;
-    /// The listener table, a topic, its entries, and the value to call them with.
-    type Job = (Array, Topic, JsValue, JsValue);
+    type Job = JsJob;
 
     const LOCATES_EVENTS: bool = true;
 
@@ -319,17 +420,29 @@ impl Sink for JsSink {
     fn event(&mut self, event: Event, in_frame: Option<InFrame>) -> Option<Self::Job> {
         let entries = listeners::of(&self.listeners, Topic::Event)?;
         let value = convert::event(&event, in_frame.as_ref(), &mut self.kinds, &mut self.runs);
-        Some((self.listeners.clone(), Topic::Event, entries, value))
+        Some(JsJob::Emit(self.listeners.clone(), Topic::Event, entries, value))
     }
 
     fn output(&mut self, output: Output) -> Option<Self::Job> {
         let topic = Topic::of(&output)?;
         let entries = listeners::of(&self.listeners, topic)?;
-        Some((self.listeners.clone(), topic, entries, convert::output(&output)))
+        Some(JsJob::Emit(self.listeners.clone(), topic, entries, convert::output(&output)))
     }
 
-    fn run((all, topic, entries, value): Self::Job) {
-        listeners::emit(&all, topic as u32, &entries, &value);
+    fn run(job: JsJob) {
+        match job {
+            JsJob::Emit(all, topic, entries, value) => listeners::emit(&all, topic as u32, &entries, &value),
+            // A logger that throws loses its line, nothing else.
+            JsJob::Log(logger, line) => drop(logger.call1(&JsValue::UNDEFINED, &line)),
+        }
+    }
+
+    fn logs(&self) -> bool {
+        self.logger.is_some()
+    }
+
+    fn log(&mut self, line: String) -> Option<JsJob> {
+        Some(JsJob::Log(self.logger.clone()?, JsValue::from_str(&line)))
     }
 }
 
@@ -351,7 +464,8 @@ impl ChatClient {
         let options = options::client(&options)?;
         let tracker = Tracker::new(options.config).map_err(|e| OptionError::config(&e).to_js())?;
         let listeners = Array::new();
-        let sink = JsSink { listeners: listeners.clone(), kinds: Names::new(16), runs: Names::new(4) };
+        let sink =
+            JsSink { listeners: listeners.clone(), kinds: Names::new(16), runs: Names::new(4), logger: options.logger };
         let shared = driver::new(tracker, options.endpoint, sink);
         crash::watch_client(&listeners);
         Ok(ChatClient { shared, listeners })
@@ -378,34 +492,54 @@ impl ChatClient {
     }
 
     /// Connects. Resolves once open and handshaken; rejects with a `ChatError` on the first
-    /// connection failure before that (the client keeps retrying per its reconnect policy) or
-    /// if the client is closed first.
+    /// connection failure before that (the client keeps retrying per its reconnect policy), or
+    /// of kind `connect_cancelled` if the client is closed or `signal` aborted first.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn connect(&self) -> Promise {
+    pub fn connect(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "ConnectOptions")] options: JsValue,
+    ) -> Promise {
         if let Err(crashed) = crash::check() {
             return Promise::reject(&crashed);
         }
+        let signal = match options::connect(&options) {
+            Ok(signal) => signal,
+            Err(error) => return Promise::reject(&error),
+        };
         let (waiter, promise) = Promised::new();
         driver::input(&self.shared, Input::Connect(waiter));
+        if let Some(signal) = signal {
+            let shared = Rc::downgrade(&self.shared);
+            let abort = Closure::<dyn Fn()>::new(move || {
+                if let Some(shared) = shared.upgrade() {
+                    driver::input(&shared, Input::CancelConnect);
+                }
+            });
+            // The JavaScript garbage collector frees the closure with the signal.
+            on_abort(&signal, &crash::guard(&abort.into_js_value()));
+        }
         promise
     }
 
     /// Sends a user message (buffered while reconnecting) and starts its turn. Returns its
     /// `MessageHandle`: a promise of the receipt (rejecting with a `ChatError` of kind
     /// `ack_timeout`, `no_response`, `send_failed` or `unacknowledged`, also emitted as a
-    /// failure) with the `messageId` and the `completed` promise of the turn's end.
+    /// failure) with the `messageId` and the `completed` promise of the turn's end. Bad
+    /// arguments never throw: both promises reject with the `TypeError` (and `messageId` is
+    /// `null`).
     #[wasm_bindgen(js_name = sendMessage, unchecked_return_type = "MessageHandle")]
     pub fn send_message(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "SendMessageOptions")] options: JsValue,
-    ) -> Result<Promise, JsValue> {
-        crash::check()?;
-        let (text, options) = options::send(&text, &options)?;
-        let (waiter, acknowledged) = Promised::new();
-        let (turn, completed) = Promised::new();
-        let id = driver::send(&self.shared, text, options, waiter, turn).ok_or_else(crash::trapped)?;
-        Ok(message_handle(&acknowledged, &id.to_wire(), &completed))
+    ) -> Promise {
+        let sent = crash::check().and_then(|()| options::send(&text, &options)).and_then(|(text, options)| {
+            let (waiter, acknowledged) = Promised::new();
+            let (turn, completed) = Promised::new();
+            let id = driver::send(&self.shared, text, options, waiter, turn).ok_or_else(crash::trapped)?;
+            Ok(message_handle(&acknowledged, &id.to_wire(), &completed))
+        });
+        sent.unwrap_or_else(|error| refused_handle(&error))
     }
 
     /// A snapshot of state and counters.
@@ -423,6 +557,15 @@ impl ChatClient {
             driver::input(&self.shared, Input::Close);
         }
     }
+}
+
+/// Whether `event` (a delivered `ChatEvent`) is one of the agent events of a turn — and of type
+/// `type` when given — so that TypeScript narrows its body (see `AgentEventData`).
+#[wasm_bindgen(js_name = isAgentEvent, skip_typescript)]
+pub fn is_agent_event(event: &JsValue, r#type: &JsValue) -> bool {
+    let kind = js_sys::Reflect::get(event, &JsValue::from_str("type")).ok().and_then(|k| bytes::to_string(&k));
+    let wanted = bytes::to_string(r#type);
+    kind.is_some_and(|k| AGENT_EVENTS.contains(&k.as_str()) && wanted.is_none_or(|w| w == k))
 }
 
 impl Drop for ChatClient {

@@ -178,7 +178,8 @@ pub(crate) fn report(report: &Report) -> JsValue {
 
 /// `{verdict, missing, reason, atMs}`.
 pub(crate) fn recovery(recovery: &Recovery) -> JsValue {
-    let missing: Array = recovery.missing.iter().map(|r| seq_range_js(r.from as f64, r.to.map(|to| to as f64))).collect();
+    let missing: Array =
+        recovery.missing.iter().map(|r| seq_range_js(r.from as f64, r.to.map(|to| to as f64))).collect();
     recovery_js(recovery.verdict.as_str(), &missing, recovery.reason, ms(recovery.at))
 }
 

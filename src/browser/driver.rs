@@ -67,6 +67,14 @@ pub(crate) trait Sink: Sized + 'static {
     fn dropped(&self) -> u64 {
         0
     }
+    /// Whether the application logs the client's decisions (see [`log`](super::log)).
+    fn logs(&self) -> bool {
+        false
+    }
+    /// The work of logging one line (`None`: nothing to do).
+    fn log(&mut self, _line: String) -> Option<Self::Job> {
+        None
+    }
 }
 
 /// Why a `connect()` failed when its client went away first.
@@ -116,6 +124,8 @@ pub(crate) enum Input<S: Sink> {
     Send(String, SendOptions, S::SendWaiter, S::TurnWaiter),
     /// `close()`.
     Close,
+    /// The signal of a `connect()` was aborted.
+    CancelConnect,
 }
 
 impl<S: Sink> Input<S> {
@@ -128,7 +138,7 @@ impl<S: Sink> Input<S> {
                 S::sent(waiter, Err(abandoned(DROPPED_UNACKED)));
                 S::finished(turn, Err(abandoned(DROPPED_UNFINISHED)));
             }
-            Input::Socket(..) | Input::Timeout | Input::Wake | Input::Close => {}
+            Input::Socket(..) | Input::Timeout | Input::Wake | Input::Close | Input::CancelConnect => {}
         }
     }
 }
@@ -142,6 +152,8 @@ enum Delivery<S: Sink> {
     Connected(S::ConnectWaiter, Result<(), Report>),
     Sent(S::SendWaiter, Result<Receipt, Report>),
     Finished(S::TurnWaiter, Result<Turn, Report>),
+    /// A line of the decisions' log.
+    Log(String),
 }
 
 /// What delivering one item means once the borrow is released.
@@ -288,6 +300,7 @@ impl<S: Sink> Inner<S> {
                 return Some(id);
             }
             Input::Close => self.tracker.close(now),
+            Input::CancelConnect => self.tracker.cancel_connect(now),
         }
         None
     }
@@ -321,6 +334,10 @@ impl<S: Sink> Inner<S> {
     }
 
     fn route(&mut self, now: Instant, output: Output) {
+        if self.sink.logs() {
+            let line = super::log::line(&output, self.tracker.config().credential.as_ref());
+            self.ready.push(Some(Delivery::Log(line)));
+        }
         match output {
             Output::Connect => self.open_socket(now),
             Output::Disconnect { code, reason } => {
@@ -410,6 +427,7 @@ impl<S: Sink> Inner<S> {
             Delivery::Finished(waiter, result) => Some(Job::Finished(waiter, result)),
             Delivery::Event(event, in_frame) => self.sink.event(event, in_frame).map(Job::Output),
             Delivery::Output(output) => self.sink.output(output).map(Job::Output),
+            Delivery::Log(line) => self.sink.log(line).map(Job::Output),
         }
     }
 }
@@ -423,7 +441,7 @@ impl<S: Sink> Drop for Inner<S> {
                 Delivery::Connected(waiter, result) => S::connected(waiter, result),
                 Delivery::Sent(waiter, result) => S::sent(waiter, result),
                 Delivery::Finished(waiter, result) => S::finished(waiter, result),
-                Delivery::Event(..) | Delivery::Output(_) => {}
+                Delivery::Event(..) | Delivery::Output(_) | Delivery::Log(_) => {}
             }
         }
         for waiter in core::mem::take(&mut self.connect_waiters) {

@@ -71,7 +71,7 @@ impl OptionError {
 /// The JavaScript `TypeError` of a call whose argument is not what it takes: `what` is
 /// `chat-sentinel: ` and the rest of the text.
 pub(crate) fn argument_error(what: &str) -> JsValue {
-    js_error(false, &["chat-sentinel: ", what].concat())
+    js_error(false, &super::bytes::joined("chat-sentinel: ", what))
 }
 
 impl core::fmt::Display for OptionError {

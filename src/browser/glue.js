@@ -142,6 +142,25 @@ export function deferred() {
   return [promise, settle(resolve), settle(reject)];
 }
 
+// ---- the package's main module (added by `cargo xtask build`)
+export function not_initialized() {
+  return new Error('chat-sentinel: the module is not initialized: `await init()` (or `initSync(…)`) before `new ChatClient(…)`');
+}
+export function after_free(Client) {
+  const proto = Client.prototype;
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const method = proto[name];
+    if (name === 'constructor' || name === 'free' || name.startsWith('__') || typeof method !== 'function') continue;
+    proto[name] = function (...args) {
+      if (this.__wbg_ptr !== 0) return method.apply(this, args);
+      const error = new TypeError('chat-sentinel: ' + name + '() after free(): this client is gone; create a new ChatClient');
+      if (name === 'sendMessage') return refused_handle(error);
+      if (name === 'connect') return Promise.reject(error);
+      throw error;
+    };
+  }
+}
+
 // ---- client.rs
 export function message_handle(acknowledged, messageId, completed) {
   // Every failure is also emitted to on("failure") and on("turn"): a handle nobody awaits
@@ -149,6 +168,16 @@ export function message_handle(acknowledged, messageId, completed) {
   acknowledged.catch(() => {});
   completed.catch(() => {});
   return Object.assign(acknowledged, { messageId, acknowledged, completed });
+}
+export function refused_handle(error) {
+  const acknowledged = Promise.reject(error);
+  const completed = Promise.reject(error);
+  completed.catch(() => {});
+  return Object.assign(acknowledged, { messageId: null, acknowledged, completed });
+}
+export function on_abort(signal, abort) {
+  if (signal.aborted) abort();
+  else signal.addEventListener('abort', abort, { once: true });
 }
 
 // ---- listeners.rs
@@ -187,9 +216,24 @@ export function members(value) {
   return out;
 }
 
+export function console_debug() {
+  return console.debug.bind(console);
+}
+export function is_abort_signal(value) {
+  return typeof AbortSignal === 'function' && value instanceof AbortSignal;
+}
+
 // ---- error.rs
 export function js_error(range, message) {
   return new (range ? RangeError : TypeError)(message);
+}
+
+// ---- scripted.rs
+export function rust_transport(connect) {
+  return { connect };
+}
+export function rust_connection(send, close) {
+  return { send, close };
 }
 
 // ---- timer.rs

@@ -62,9 +62,15 @@ impl Topic {
     fn named(name: &JsValue, method: &str) -> Result<Topic, JsValue> {
         let index = bytes::to_string(name).and_then(|name| TOPICS.iter().position(|t| *t == name));
         index.and_then(|i| Self::ALL.get(i).copied()).ok_or_else(|| {
-            let mut text = [method, "() takes "].concat();
+            let mut text = bytes::joined(method, "() takes ");
             for (i, topic) in TOPICS.iter().enumerate() {
-                text.push_str(if i == 0 { "\"" } else if i + 1 == TOPICS.len() { " or \"" } else { ", \"" });
+                text.push_str(if i == 0 {
+                    "\""
+                } else if i + 1 == TOPICS.len() {
+                    " or \""
+                } else {
+                    ", \""
+                });
                 text.push_str(topic);
                 text.push('"');
             }

@@ -48,11 +48,14 @@ mod driver;
 mod error;
 mod inbound;
 mod listeners;
+mod log;
 mod options;
 mod rust;
+mod scripted;
 mod timer;
 mod transport;
 
 pub use client::ChatClient;
 pub use error::{OptionError, OptionErrorKind};
 pub use rust::{Client, ClientOptions, Outcome, Outputs, SentMessage};
+pub use scripted::{Callbacks, Connection, ScriptedServer, Transport};

@@ -10,7 +10,7 @@ use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use js_sys::Array;
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -18,8 +18,8 @@ use super::bytes;
 use super::error::{argument_error, OptionError};
 use super::transport::{self, Endpoint};
 use crate::core::options::{
-    number_option, NumberOption, DIALECT, MAX_SAFE_INTEGER, RECONNECT, RECONNECT_PREFIX, REQUIRED_EVENTS,
-    REQUIRE_EXPLICIT_ACK, THREAD_ID, TOKEN, TRANSPORT, URL,
+    number_option, NumberOption, DEBUG, DIALECT, MAX_SAFE_INTEGER, RECONNECT, RECONNECT_PREFIX, REQUIRED_EVENTS,
+    REQUIRE_EXPLICIT_ACK, SIGNAL, THREAD_ID, TOKEN, TRANSPORT, URL,
 };
 use crate::core::{Config, Credential, DialectChoice, SendOptions, MAX_REQUIRED_EVENTS};
 
@@ -30,6 +30,12 @@ extern "C" {
     /// object). Throws what a member's getter throws.
     #[wasm_bindgen(catch)]
     fn members(value: &JsValue) -> Result<Option<Array>, JsValue>;
+
+    /// `console.debug`, bound to `console`.
+    fn console_debug() -> Function;
+
+    /// Whether `value` is an `AbortSignal`.
+    fn is_abort_signal(value: &JsValue) -> bool;
 }
 
 /// `new ChatClient(options)`, checked: where to connect and the tracker's configuration (whose
@@ -37,6 +43,8 @@ extern "C" {
 pub(crate) struct JsClientOptions {
     pub(crate) endpoint: Endpoint,
     pub(crate) config: Config,
+    /// The `debug` option: the function given each line of the decisions' log.
+    pub(crate) logger: Option<Function>,
 }
 
 /// Parses and checks `new ChatClient(options)`; `Err` is the `TypeError` or `RangeError` to
@@ -52,14 +60,17 @@ pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
 
 fn read_client(value: &JsValue) -> Result<JsClientOptions, OptionError> {
     let mut config = Config::default();
-    let (mut url, mut token, mut custom) = (None, None, None);
+    let (mut url, mut token, mut custom, mut logger) = (None, None, None, None);
     for (name, value) in entries(value, "options")? {
         match name.as_str() {
             URL => url = Some(string(&value, URL)?),
             TOKEN => token = Some(string(&value, TOKEN)?),
             TRANSPORT => {
                 if !transport::has_connect(&value) {
-                    return Err(OptionError::type_error(TRANSPORT, "must be an object with a connect(callbacks) method"));
+                    return Err(OptionError::type_error(
+                        TRANSPORT,
+                        "must be an object with a connect(callbacks) method",
+                    ));
                 }
                 custom = Some(value);
             }
@@ -73,9 +84,17 @@ fn read_client(value: &JsValue) -> Result<JsClientOptions, OptionError> {
                 config.dialect = DialectChoice::parse(&name).ok_or_else(dialect_error)?;
             }
             REQUIRED_EVENTS => config.required_events = events(&value)?,
+            DEBUG => {
+                logger = match value.as_bool() {
+                    Some(true) => Some(console_debug()),
+                    Some(false) => None,
+                    None if value.is_function() => Some(value.unchecked_into()),
+                    None => return Err(OptionError::type_error(DEBUG, "must be a boolean or a function")),
+                };
+            }
             RECONNECT => {
                 for (member, value) in entries(&value, RECONNECT)? {
-                    let name = [RECONNECT_PREFIX, &member].concat();
+                    let name = bytes::joined(RECONNECT_PREFIX, &member);
                     let option = number_option(&name);
                     let option = option.ok_or_else(|| OptionError::type_error(name, "is not a known option"))?;
                     set_number(&mut config, option, &value)?;
@@ -104,7 +123,7 @@ fn read_client(value: &JsValue) -> Result<JsClientOptions, OptionError> {
             endpoint
         }
     };
-    Ok(JsClientOptions { endpoint, config })
+    Ok(JsClientOptions { endpoint, config, logger })
 }
 
 /// Checks a WebSocket URL and its token: a valid `ws://` or `wss://` URL without a fragment
@@ -169,7 +188,9 @@ fn events(value: &JsValue) -> Result<Vec<String>, OptionError> {
     if list.length() as usize > MAX_REQUIRED_EVENTS {
         return Err(OptionError::range_error(REQUIRED_EVENTS, "lists more than 32 event types"));
     }
-    list.iter().map(|event| bytes::to_string(&event).ok_or(OptionError::type_error(REQUIRED_EVENTS, NOT_A_LIST))).collect()
+    list.iter()
+        .map(|event| bytes::to_string(&event).ok_or(OptionError::type_error(REQUIRED_EVENTS, NOT_A_LIST)))
+        .collect()
 }
 
 /// Sets the numeric `option` from `value`: a number, a non-negative integer, within its width.
@@ -189,6 +210,25 @@ fn set_number(config: &mut Config, option: &NumberOption, value: &JsValue) -> Re
     Ok(())
 }
 
+/// Parses `connect({signal})`: the `AbortSignal`, if given; `Err` is the `TypeError` to
+/// reject with (options other than `undefined`, `null` or `{signal?: AbortSignal}`).
+pub(crate) fn connect(options: &JsValue) -> Result<Option<JsValue>, JsValue> {
+    let mut signal = None;
+    if !options.is_undefined() && !options.is_null() {
+        for (name, value) in entries(options, "connect options").map_err(|e| e.to_js())? {
+            if name != SIGNAL {
+                let name = bytes::joined("connect options.", &name);
+                return Err(OptionError::type_error(name, "is not a known option").to_js());
+            }
+            if !is_abort_signal(&value) {
+                return Err(OptionError::type_error(SIGNAL, "must be an AbortSignal").to_js());
+            }
+            signal = Some(value);
+        }
+    }
+    Ok(signal)
+}
+
 /// Parses `sendMessage(text, {threadId})` into the text and its options; `Err` is the
 /// `TypeError` to reject with: `text` not a string, or options other than `undefined`, `null`
 /// or `{threadId?: string}`.
@@ -198,7 +238,7 @@ pub(crate) fn send(text: &JsValue, options: &JsValue) -> Result<(String, SendOpt
     if !options.is_undefined() && !options.is_null() {
         for (name, value) in entries(options, "sendMessage options").map_err(|e| e.to_js())? {
             if name != THREAD_ID {
-                let name: Cow<'static, str> = ["sendMessage options.", &name].concat().into();
+                let name = bytes::joined("sendMessage options.", &name);
                 return Err(OptionError::type_error(name, "is not a known option").to_js());
             }
             thread_id = Some(string(&value, THREAD_ID).map_err(|e| e.to_js())?);
@@ -262,7 +302,8 @@ mod tests {
     fn every_option_sets_its_own_config_field_and_no_other() {
         let expected = expected();
         let named: Vec<&str> = expected.iter().map(|(name, _, _)| *name).collect();
-        let table: Vec<&str> = NUMBER_OPTIONS.iter().map(|o| o.name).chain(OTHER_OPTIONS).filter(|n| *n != RECONNECT).collect();
+        let table: Vec<&str> =
+            NUMBER_OPTIONS.iter().map(|o| o.name).chain(OTHER_OPTIONS).filter(|n| *n != RECONNECT).collect();
         assert_eq!(named.len(), table.len(), "{named:?} vs {table:?}");
         assert!(table.iter().all(|name| named.contains(name)), "{named:?} vs {table:?}");
         for (name, value, set) in expected {
@@ -290,7 +331,11 @@ mod tests {
         ] {
             let error = read_client(&options(&format!(r#"{{"url": "ws://127.0.0.1/ws", {member}}}"#))).err();
             let error = error.unwrap_or_else(|| panic!("{member} accepted"));
-            assert_eq!((error.kind, error.option.as_ref()), (crate::browser::OptionErrorKind::Range, option), "{member}");
+            assert_eq!(
+                (error.kind, error.option.as_ref()),
+                (crate::browser::OptionErrorKind::Range, option),
+                "{member}"
+            );
         }
     }
 
@@ -298,7 +343,12 @@ mod tests {
     fn the_endpoint_check_is_the_rust_apis() {
         let token = "s3cr3t-token";
         let encoded = Credential::new(token).encoded().to_owned();
-        for url in [format!("ws://h/ws?t={token}"), format!("ws://h/ws?t={encoded}"), "http://h/ws".to_owned(), "ws://h/#x".to_owned()] {
+        for url in [
+            format!("ws://h/ws?t={token}"),
+            format!("ws://h/ws?t={encoded}"),
+            "http://h/ws".to_owned(),
+            "ws://h/#x".to_owned(),
+        ] {
             let js = read_client(&options(&format!(r#"{{"url": "{url}", "token": "{token}"}}"#))).err();
             let rust = check_endpoint(&url, Some(token)).err();
             assert_eq!(js.map(|e| e.message()), rust.map(|e| e.message()), "{url}");

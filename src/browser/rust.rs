@@ -34,20 +34,28 @@ use super::driver::{self, Inner, Input, Shared, Sink};
 use super::error::OptionError;
 use super::inbound::InFrame;
 use super::options;
+use super::scripted::{self, Transport};
 use super::timer;
 use super::transport::Endpoint;
+use crate::core::options::TOKEN;
 use crate::core::{
-    Config, Event, FailureKind, Health, MessageId, Output, Receipt, Report, SendOptions, Tracker, Turn,
+    Config, Credential, Event, FailureKind, Health, MessageId, Output, Receipt, Report, SendOptions, Tracker, Turn,
 };
 
 /// Everything a client is made from: where, who, and the tracker's configuration.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct ClientOptions {
-    /// `ws://` or `wss://` URL of the chat endpoint. Must not contain the token.
+    /// `ws://` or `wss://` URL of the chat endpoint. Must not contain the token. Unused with a
+    /// `transport`.
     pub url: String,
     /// The bearer token, sent only as the subprotocol `jwt.<base64url(token)>` next to
-    /// `jwt-auth`. Without one, no subprotocol is offered.
+    /// `jwt-auth`. Without one (or with `""`), no subprotocol is offered.
     pub token: Option<String>,
+    /// Instead of a WebSocket to `url`: a [`Transport`] written in Rust (a [`ScriptedServer`]
+    /// in tests). It authenticates itself: no `token` with it.
+    ///
+    /// [`ScriptedServer`]: super::ScriptedServer
+    pub transport: Option<Rc<dyn Transport>>,
     /// Deadlines, caps, dialect and reconnect policy.
     pub config: Config,
 }
@@ -55,7 +63,12 @@ pub struct ClientOptions {
 impl ClientOptions {
     /// Options without a token.
     pub fn new(url: impl Into<String>, config: Config) -> Self {
-        ClientOptions { url: url.into(), token: None, config }
+        ClientOptions { url: url.into(), token: None, transport: None, config }
+    }
+
+    /// Options for a client that connects through `transport` instead of a WebSocket.
+    pub fn with_transport(transport: impl Transport, config: Config) -> Self {
+        ClientOptions { url: String::new(), token: None, transport: Some(Rc::new(transport)), config }
     }
 
     /// The same options with a token.
@@ -68,8 +81,23 @@ impl ClientOptions {
     /// valid `ws://` or `wss://` URL without a fragment that contains the token neither as
     /// given nor as the subprotocol encodes it; an empty token is none.
     pub fn validate(&self) -> Result<(), OptionError> {
-        options::check_endpoint(&self.url, self.token.as_deref())?;
+        self.endpoint()?;
         self.config.validate().map_err(|e| OptionError::config(&e))
+    }
+
+    /// Where to connect, and the credential of the token.
+    fn endpoint(&self) -> Result<(Endpoint, Option<Credential>), OptionError> {
+        match &self.transport {
+            Some(_) if self.token.as_deref().is_some_and(|t| !t.is_empty()) => Err(OptionError::type_error(
+                TOKEN,
+                "cannot be used with a transport (the transport authenticates itself)",
+            )),
+            Some(transport) => Ok((Endpoint::custom(scripted::to_js(transport.clone())), None)),
+            None => {
+                let credential = options::check_endpoint(&self.url, self.token.as_deref())?;
+                Ok((Endpoint::websocket(&self.url, credential.as_ref()), credential))
+            }
+        }
     }
 }
 
@@ -78,6 +106,7 @@ impl core::fmt::Debug for ClientOptions {
         f.debug_struct("ClientOptions")
             .field("url", &self.url)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("transport", &self.transport.as_ref().map(|_| "<transport>"))
             .field("config", &self.config)
             .finish()
     }
@@ -169,9 +198,8 @@ impl Sink for RustSink {
 impl Client {
     /// A closed client; call [`connect`](Self::connect).
     pub fn new(options: ClientOptions) -> Result<Client, OptionError> {
-        let credential = options::check_endpoint(&options.url, options.token.as_deref())?;
+        let (endpoint, credential) = options.endpoint()?;
         let cap = options.config.output_queue_cap;
-        let endpoint = Endpoint::websocket(&options.url, credential.as_ref());
         let config = Config { credential, ..options.config };
         let tracker = Tracker::new(config).map_err(|e| OptionError::config(&e))?;
         let shared = driver::new(tracker, endpoint, RustSink::new(cap));

@@ -45,7 +45,7 @@ extern "C" {
 
     /// `object[name]` if `object` is an object (not `null`) whose property `name` reads without
     /// throwing and is a function; else `undefined`.
-    fn method(object: &JsValue, name: &str) -> Option<Function>;
+    pub(crate) fn method(object: &JsValue, name: &str) -> Option<Function>;
 
     /// The length of `data` if it is an `ArrayBuffer`, else 0.
     fn byte_length(data: &JsValue) -> u32;

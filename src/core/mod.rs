@@ -28,5 +28,6 @@ pub use credential::{Credential, AUTH_SUBPROTOCOL, REDACTED};
 pub use message::{MessageId, SendOptions};
 pub use output::{ConnectionState, Event, Origin, Output, Receipt, Recovery, Transmit, Turn, TurnState, Verdict};
 pub use report::{FailureKind, IncidentId, Report, SeqRange, Severity, Subject};
+pub use runs::AGENT_EVENTS;
 pub use time::Instant;
 pub use tracker::{Health, Tracker};

@@ -82,10 +82,15 @@ pub const URL: &str = "url";
 pub const TOKEN: &str = "token";
 /// The option of a JavaScript transport, instead of a URL.
 pub const TRANSPORT: &str = "transport";
-/// The options of where to connect, which are not part of a [`Config`].
-pub const ENDPOINT_OPTIONS: [&str; 3] = [URL, TOKEN, TRANSPORT];
+/// The option of a log of the client's decisions (JavaScript): `true` for `console.debug`, or
+/// a function given each line.
+pub const DEBUG: &str = "debug";
+/// The options of a JavaScript client that are not part of a [`Config`].
+pub const CLIENT_OPTIONS: [&str; 4] = [URL, TOKEN, TRANSPORT, DEBUG];
 /// The option of `sendMessage` naming the thread.
 pub const THREAD_ID: &str = "threadId";
+/// The option of `connect` holding its `AbortSignal`.
+pub const SIGNAL: &str = "signal";
 
 /// The topics of `client.on(topic, listener)` in JavaScript, in the order the driver indexes
 /// them.

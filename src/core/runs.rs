@@ -29,9 +29,14 @@ const RETIRED_RUNS: usize = 4096;
 const KIND_CHARS: usize = 64;
 
 const AGENT_STARTED: &str = "agent_started";
+const AGENT_THINKING: &str = "agent_thinking";
 const AGENT_COMPLETED: &str = "agent_completed";
 const TOOL_EXECUTING: &str = "tool_executing";
 const TOOL_COMPLETED: &str = "tool_completed";
+
+/// The event types of an agent's turn, the ones whose order and completeness the watchdog
+/// checks, in the order of a turn.
+pub const AGENT_EVENTS: [&str; 5] = [AGENT_STARTED, AGENT_THINKING, TOOL_EXECUTING, TOOL_COMPLETED, AGENT_COMPLETED];
 
 /// The parts of an event the watchdog looks at.
 pub(crate) struct RunEvent<'e> {

@@ -360,11 +360,24 @@ impl Tracker {
     /// outcome fail with `send_failed` or `unacknowledged`; a `connect()` still waiting is
     /// `connect_cancelled`.
     pub fn close(&mut self, now: Instant) {
+        self.close_because(now, "the client was closed before the connection opened");
+    }
+
+    /// Cancels the `connect()` still waiting, if one is (the application aborted it): closes
+    /// as [`close`](Self::close) does, and the connect's outcome is `connect_cancelled`. A
+    /// no-op once the connect has its outcome.
+    pub fn cancel_connect(&mut self, now: Instant) {
+        if self.connect_awaited {
+            self.close_because(now, "the connect was aborted before the connection opened");
+        }
+    }
+
+    /// [`close`](Self::close); `cancelled` is the detail of a `connect()` still waiting.
+    fn close_because(&mut self, now: Instant, cancelled: &str) {
         if matches!(self.phase, Phase::Idle | Phase::Closed) {
             return;
         }
-        let detail = String::from("the client was closed before the connection opened");
-        self.settle_connect(Err(Report::new(FailureKind::ConnectCancelled, now, detail)));
+        self.settle_connect(Err(Report::new(FailureKind::ConnectCancelled, now, String::from(cancelled))));
         if self.phase.has_socket() {
             self.push_command(Output::Disconnect { code: 1000, reason: "client closed" });
         }

@@ -66,12 +66,15 @@ pub fn run(dev: bool) -> Res<Built> {
         wasm_opt(&wasm)?;
         shorten_imports(&wasm, &js)?;
         shorten_import_modules(&wasm, &js)?;
-        shorten_exports(&wasm, &js, &pkg.join(format!("{OUT_NAME}.d.ts")))?;
+        shorten_exports(&wasm, &js)?;
         minify_js(&js)?;
         for snippet in snippets(&pkg)? {
             minify_js(&snippet)?;
         }
     }
+    let types = pkg.join(format!("{OUT_NAME}.d.ts"));
+    let tidied = tidy_types(&std::fs::read_to_string(&types)?)?;
+    std::fs::write(&types, tidied)?;
 
     write_package_json(&root, &pkg)?;
     let readme = root.join("README.md");
@@ -262,27 +265,24 @@ fn rekey_imports(glue: &str, names: &Renames) -> Result<String, String> {
 /// `init()` returns (the benchmark page does).
 const KEPT_EXPORT: &str = "memory";
 
-/// Renames the wasm module's exports except `memory` to short names (`a`, `b`, …) in the wasm,
-/// in the JS glue (where each is read as `wasm.<name>`) and in the `InitOutput` interface of
-/// the `.d.ts` (`readonly <name>:`). wasm-bindgen's export names are long (a closure invoker is
-/// named after its path plus a 16-digit hash that changes from build to build), and the glue
-/// spells them again. Leaves all three files as they are (with a warning) unless every mention
-/// of every renamed export is in one of those forms, or in the glue a JS binding that happens
-/// to share the name (wasm-bindgen wraps each closure invoker in a function of its name).
-fn shorten_exports(wasm: &Path, js: &Path, dts: &Path) -> Res<()> {
+/// Renames the wasm module's exports except `memory` to short names (`a`, `b`, …) in the wasm
+/// and in the JS glue (where each is read as `wasm.<name>`); the `.d.ts` names none of them
+/// (see [`tidy_types`]). wasm-bindgen's export names are long (a closure invoker is named after
+/// its path plus a 16-digit hash that changes from build to build), and the glue spells them
+/// again. Leaves both files as they are (with a warning) unless every mention of every renamed
+/// export is in that form, or a JS binding that happens to share the name (wasm-bindgen wraps
+/// each closure invoker in a function of its name).
+fn shorten_exports(wasm: &Path, js: &Path) -> Res<()> {
     let renamed = std::fs::read(wasm).map_err(|e| e.to_string()).and_then(|bytes| {
         let (module, names) = rename_exports(&bytes)?;
         let glue = std::fs::read_to_string(js).map_err(|e| e.to_string())?;
-        let types = std::fs::read_to_string(dts).map_err(|e| e.to_string())?;
         let glue = rename_tokens(&glue, &names, ("wasm.", ""), true).map_err(|e| format!("JS glue: {e}"))?;
-        let types = rename_tokens(&types, &names, ("readonly ", ":"), false).map_err(|e| format!(".d.ts: {e}"))?;
-        Ok::<_, String>((module, glue, types))
+        Ok::<_, String>((module, glue))
     });
     match renamed {
-        Ok((module, glue, types)) => {
+        Ok((module, glue)) => {
             std::fs::write(wasm, module)?;
             std::fs::write(js, glue)?;
-            std::fs::write(dts, types)?;
         }
         Err(e) => println!("build: warning: exports not shortened ({e})"),
     }
@@ -449,11 +449,53 @@ fn snippets(pkg: &Path) -> Res<Vec<PathBuf>> {
     Ok(found)
 }
 
+/// The package's `.d.ts` as users compile it, from wasm-bindgen's: without the
+/// `[Symbol.dispose]` members (the `esnext.disposable` lib, which TypeScript's ES2020–ES2023
+/// libs lack: TS2550), and with `InitOutput` naming only `memory` (the other exports are the
+/// module's internals, renamed at every build).
+fn tidy_types(types: &str) -> Res<String> {
+    let mut out = String::new();
+    let mut in_init_output = false;
+    let mut saw_init_output = false;
+    for line in types.lines() {
+        if line.trim() == "[Symbol.dispose](): void;" {
+            continue;
+        }
+        if line.starts_with("export interface InitOutput {") {
+            in_init_output = true;
+            saw_init_output = true;
+            out.push_str(line);
+            out.push_str("\n  readonly memory: WebAssembly.Memory;\n");
+            continue;
+        }
+        if in_init_output {
+            if line.starts_with('}') {
+                in_init_output = false;
+                out.push_str(line);
+                out.push('\n');
+            }
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if !saw_init_output {
+        return Err(fail!("the .d.ts has no `export interface InitOutput`"));
+    }
+    Ok(out)
+}
+
 /// The names the package exports from the glue module (`src/browser/glue.js`) itself, next to
 /// what wasm-bindgen exports: classes JavaScript code must be able to name (`instanceof`).
 const GLUE_EXPORTS: [&str; 1] = ["ChatError"];
 
-/// Re-exports [`GLUE_EXPORTS`] from the main module, which imports the glue snippet.
+/// The start of wasm-bindgen's `ChatClient` constructor, where [`export_from_glue`] checks that
+/// the module was initialized.
+const CONSTRUCTOR: &str = "    constructor(options) {\n        const ret = wasm.chatclient_new(options);";
+
+/// Re-exports [`GLUE_EXPORTS`] from the main module, which imports the glue snippet; makes
+/// `new ChatClient` before `init()` throw a clear error (instead of "reading 'e' of
+/// undefined"), and every method after `free()` (instead of "null pointer passed to rust").
 fn export_from_glue(pkg: &Path, js: &Path) -> Res<()> {
     let glue = snippets(pkg)?.into_iter().find(|s| s.ends_with("src/browser/glue.js"));
     let glue = glue.ok_or_else(|| fail!("wasm-bindgen wrote no snippet for src/browser/glue.js"))?;
@@ -463,6 +505,12 @@ fn export_from_glue(pkg: &Path, js: &Path) -> Res<()> {
     if !main.contains(&path) {
         return Err(fail!("{} does not import {path}", js.display()));
     }
+    if main.matches(CONSTRUCTOR).count() != 1 {
+        return Err(fail!("{} has no single `ChatClient` constructor of the expected form", js.display()));
+    }
+    let checked = CONSTRUCTOR.replacen('{', "{\n        if (wasm === undefined) throw not_initialized();", 1);
+    main = main.replacen(CONSTRUCTOR, &checked, 1);
+    main.push_str(&format!("import {{ not_initialized, after_free }} from \"./{path}\";\nafter_free(ChatClient);\n"));
     main.push_str(&format!("export {{ {} }} from \"./{path}\";\n", GLUE_EXPORTS.join(", ")));
     std::fs::write(js, main)?;
     Ok(())

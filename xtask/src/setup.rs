@@ -4,7 +4,8 @@
 //! - `wasm-bindgen-cli` at exactly the version of the `wasm-bindgen` crate in Cargo.lock,
 //!   into `target/tools` (no `--locked`: see shared/toolchain-notes.md);
 //! - Debian's `chromium` and `chromedriver` (apt-get, when root);
-//! - playwright-core, binaryen (wasm-opt) and terser (the JS glue's minifier) from npm, into
+//! - playwright-core, binaryen (wasm-opt), terser (the JS glue's minifier) and typescript (the
+//!   type check of `tests/types`) from npm, into
 //!   `target/tools/node`.
 
 use crate::util::{self, fail, Res};
@@ -15,6 +16,8 @@ pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const PLAYWRIGHT: (&str, &str) = ("playwright-core", "1.64");
 const BINARYEN: (&str, &str) = ("binaryen", "132");
 const TERSER: (&str, &str) = ("terser", "5");
+/// The TypeScript the package's types are checked with (`tests/types`).
+const TYPESCRIPT: (&str, &str) = ("typescript", "5");
 /// The cargo-fuzz release installed.
 const CARGO_FUZZ: &str = "0.13.2";
 
@@ -193,7 +196,7 @@ fn npm_package_version(name: &str) -> Option<String> {
 }
 
 fn node_tools() -> Res<()> {
-    let wanted = [PLAYWRIGHT, BINARYEN, TERSER];
+    let wanted = [PLAYWRIGHT, BINARYEN, TERSER, TYPESCRIPT];
     let missing: Vec<_> = wanted
         .iter()
         .filter(|(name, major)| {
@@ -201,7 +204,7 @@ fn node_tools() -> Res<()> {
         })
         .collect();
     if missing.is_empty() && wasm_opt_path().is_file() && terser_path().is_file() {
-        println!("setup: playwright-core, binaryen and terser present in target/tools/node");
+        println!("setup: playwright-core, binaryen, terser and typescript present in target/tools/node");
         return Ok(());
     }
     if util::which("npm").is_none() || util::which("node").is_none() {
@@ -212,20 +215,21 @@ fn node_tools() -> Res<()> {
     }
     let prefix = util::tools_dir().join("node");
     std::fs::create_dir_all(&prefix)?;
-    println!(
-        "setup: installing playwright-core@{} binaryen@{} terser@{} into target/tools/node",
-        PLAYWRIGHT.1, BINARYEN.1, TERSER.1
-    );
+    let packages: Vec<String> = wanted.iter().map(|(name, major)| format!("{name}@{major}")).collect();
+    println!("setup: installing {} into target/tools/node", packages.join(" "));
     util::run(
         util::cmd("npm")
             .arg("install")
             .arg("--prefix")
             .arg(&prefix)
             .args(["--no-audit", "--no-fund", "--loglevel=error"])
-            .arg(format!("{}@{}", PLAYWRIGHT.0, PLAYWRIGHT.1))
-            .arg(format!("{}@{}", BINARYEN.0, BINARYEN.1))
-            .arg(format!("{}@{}", TERSER.0, TERSER.1)),
+            .args(&packages),
     )
+}
+
+/// TypeScript's compiler, which checks the package's types.
+pub fn tsc_path() -> PathBuf {
+    util::node_modules().join("typescript").join("bin").join("tsc")
 }
 
 /// terser, which minifies the shipped JS glue.

@@ -3,7 +3,7 @@
 //! 1. setup (all tools)
 //! 2. native tests: `cargo test --workspace`
 //! 3. fuzz smoke: each cargo-fuzz target for `fuzz::SMOKE_SECONDS` (see `fuzz`)
-//! 4. build (release, into pkg/)
+//! 4. build (release, into pkg/), and its types compiled by TypeScript (`tests/types`)
 //! 5. start the reference server on a free port (stopped at the end, whatever happens)
 //! 6. browser wasm tests: `cargo test -p chat-sentinel --target wasm32-unknown-unknown --tests`,
 //!    with `CHAT_SENTINEL_SERVER=127.0.0.1:PORT` (read by the tests at compile time)
@@ -112,7 +112,7 @@ const SERVER_STEPS: [&str; 6] =
 fn run_steps(report: &mut Report) {
     let t = Instant::now();
     if !report.record("setup", t, untested(setup::run())) {
-        for name in ["native tests", "fuzz smoke", "build", "server"].into_iter().chain(SERVER_STEPS) {
+        for name in ["native tests", "fuzz smoke", "build", "types", "server"].into_iter().chain(SERVER_STEPS) {
             report.skip(name, "setup failed");
         }
         return;
@@ -126,11 +126,14 @@ fn run_steps(report: &mut Report) {
 
     let t = Instant::now();
     if !report.record("build", t, untested(build::run(false).map(|_| ()))) {
-        for name in ["server"].into_iter().chain(SERVER_STEPS) {
+        for name in ["types", "server"].into_iter().chain(SERVER_STEPS) {
             report.skip(name, "build failed");
         }
         return;
     }
+
+    let t = Instant::now();
+    report.record("types", t, type_check());
 
     let t = Instant::now();
     let server = match Server::start(0) {
@@ -169,6 +172,38 @@ fn run_steps(report: &mut Report) {
 
     // Stops the server now, before the summary (Drop also covers panics and early returns).
     drop(server);
+}
+
+/// The package's `.d.ts` compiled by TypeScript (`tsc --noEmit`, strict, `skipLibCheck: false`)
+/// with `tests/types/usage.ts`, once per `tests/types/tsconfig.*.json` (one per `lib`).
+fn type_check() -> Tested {
+    let dir = util::root().join("tests").join("types");
+    let mut configs: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("tsconfig.")))
+            .collect(),
+        Err(e) => return untested(Err(fail!("{}: {e}", dir.display()))),
+    };
+    configs.sort();
+    let mut counts = Counts::default();
+    for config in &configs {
+        let mut c = util::cmd("node");
+        c.arg(setup::tsc_path()).arg("-p").arg(config);
+        let ok = util::run(&mut c).is_ok();
+        println!("types: {} {}", if ok { "ok" } else { "FAILED" }, config.display());
+        if ok {
+            counts.passed += 1;
+        } else {
+            counts.failed += 1;
+        }
+    }
+    let result = if counts.failed == 0 && counts.passed > 0 {
+        Ok(())
+    } else {
+        Err(fail!("{} of {} type checks failed", counts.failed, configs.len()))
+    };
+    (counts, result)
 }
 
 /// The network faults (see `net`): their own server, in a namespace.

@@ -157,6 +157,7 @@ fn digest(output: &Output) -> f64 {
                 + t.incident.map_or(0, |i| i.get()) as f64
                 + t.at.as_millis() as f64
         }
+        Output::Connected(result) => result.as_ref().map_or_else(|r| r.kind.as_str().len() as f64, |()| 1.0),
         Output::Connect => 1.0,
         Output::Disconnect { code, reason } => f64::from(*code) + reason.len() as f64,
     }
