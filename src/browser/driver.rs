@@ -24,7 +24,7 @@ use super::timer::{self, Timer, WakeListeners};
 use super::transport::{Endpoint, Link};
 use crate::core::{
     ConnectionState, Event, FailureKind, Health, Instant, MessageId, Output, Receipt, Report, SendOptions, Tracker,
-    Turn,
+    Turn, ABNORMAL_CLOSURE, NORMAL_CLOSURE,
 };
 
 /// The state shared by the client handle and the closures (which hold it weakly).
@@ -378,12 +378,17 @@ impl<S: Sink> Inner<S> {
 
     fn open_socket(&mut self, now: Instant) {
         if let Some(old) = self.socket.take() {
-            old.close(1000, "replaced");
+            old.close(NORMAL_CLOSURE, "replaced");
         }
         self.generation = self.generation.wrapping_add(1);
         match Link::open(&self.endpoint, self.generation, &self.this) {
             Ok(link) => self.socket = Some(link),
-            Err(()) => self.tracker.handle_closed(now, 1006, "the browser or the transport refused to connect", false),
+            Err(()) => self.tracker.handle_closed(
+                now,
+                ABNORMAL_CLOSURE,
+                "the browser or the transport refused to connect",
+                false,
+            ),
         }
     }
 

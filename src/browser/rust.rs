@@ -38,9 +38,7 @@ use super::scripted::{self, Transport};
 use super::timer;
 use super::transport::Endpoint;
 use crate::core::options::TOKEN;
-use crate::core::{
-    Config, Credential, Event, FailureKind, Health, MessageId, Output, Receipt, Report, SendOptions, Tracker, Turn,
-};
+use crate::core::{Config, Credential, Event, Health, MessageId, Output, Receipt, Report, SendOptions, Tracker, Turn};
 
 /// Everything a client is made from: where, who, and the tracker's configuration.
 #[derive(Clone)]
@@ -333,13 +331,9 @@ impl Stream for Outputs {
             return Poll::Ready(Some(output));
         }
         if queue.dropped_unreported > 0 {
-            let mut detail = String::new();
-            crate::core::json::push_u64(&mut detail, queue.dropped_unreported);
-            detail.push_str(" outputs were dropped because the application did not drain them (outputQueueCap ");
-            crate::core::json::push_u64(&mut detail, queue.cap as u64);
-            detail.push(')');
+            let report = Report::outputs_dropped(queue.dropped_unreported, queue.cap, timer::now());
             queue.dropped_unreported = 0;
-            return Poll::Ready(Some(Output::Failure(Report::new(FailureKind::MissingEvent, timer::now(), detail))));
+            return Poll::Ready(Some(Output::Failure(report)));
         }
         queue.waker = Some(cx.waker().clone());
         Poll::Pending

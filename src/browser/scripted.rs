@@ -34,6 +34,7 @@ use wasm_bindgen::JsValue;
 use super::bytes;
 use super::transport::method;
 use crate::core::json::{push_str, push_u64, Object};
+use crate::core::NORMAL_CLOSURE;
 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
@@ -102,7 +103,7 @@ pub(crate) fn to_js(transport: Rc<dyn Transport>) -> JsValue {
             bytes::to_string(&text).is_some_and(|text| sender.send(&text))
         });
         let close = Closure::<dyn Fn(JsValue, JsValue)>::new(move |code: JsValue, reason: JsValue| {
-            let code = bytes::number(&code).map_or(1000, |c| c as u16);
+            let code = bytes::number(&code).map_or(NORMAL_CLOSURE, |c| c as u16);
             connection.close(code, &bytes::to_string(&reason).unwrap_or_default());
         });
         // Owned by the JavaScript functions from here on (collected with them).

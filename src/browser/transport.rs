@@ -27,7 +27,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::bytes;
 use super::driver::{self, Inner, Input, Sink, SocketEvent};
 use crate::core::vecs::take_at;
-use crate::core::{Credential, AUTH_SUBPROTOCOL};
+use crate::core::{Credential, ABNORMAL_CLOSURE, AUTH_SUBPROTOCOL, NORMAL_CLOSURE};
 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
@@ -168,7 +168,8 @@ impl Link {
             let arguments: &Array = arguments.unchecked_ref();
             let (code, reason, clean) = (arguments.get(0), arguments.get(1), arguments.get(2));
             flag.set(true);
-            let code = bytes::number(&code).filter(|c| (0.0..=65535.0).contains(c)).map_or(1006, |c| c as u16);
+            let code =
+                bytes::number(&code).filter(|c| (0.0..=65535.0).contains(c)).map_or(ABNORMAL_CLOSURE, |c| c as u16);
             let reason = bytes::to_string(&reason).unwrap_or_default();
             let clean = clean == JsValue::TRUE;
             post(&weak, &mb, generation, SocketEvent::Closed { code, reason, clean });
@@ -215,6 +216,6 @@ impl Link {
 
 impl Drop for Link {
     fn drop(&mut self) {
-        self.close_once(1000, "client closed");
+        self.close_once(NORMAL_CLOSURE, "client closed");
     }
 }

@@ -244,22 +244,9 @@ const KEY_NAMES: [&[u8]; KEYS] = [
     b"support_code",
 ];
 
-/// [`key_bucket`] → 1 + the index in [`KEY_NAMES`] of the one name in that bucket; 0: none.
-/// The names' buckets are distinct (a perfect hash), so one comparison decides. A test
-/// derives this table from the names.
-const KEY_BUCKETS: [u8; 32] =
-    [0, 13, 0, 0, 0, 17, 14, 0, 0, 8, 15, 5, 2, 0, 10, 16, 7, 0, 18, 4, 11, 0, 9, 0, 6, 0, 0, 12, 0, 0, 3, 1];
-
-/// A member name's bucket in [`KEY_BUCKETS`], from its length and first and last bytes.
-fn key_bucket(name: &[u8]) -> Option<usize> {
-    let ([first, .., last] | [first @ last]) = name else { return None };
-    Some((3 * name.len() + 5 * *first as usize + 3 * *last as usize) % 32)
-}
-
 /// The index of the [`Key`] named `name` (`Key as usize`), if it is one.
 fn key_index(name: &[u8]) -> Option<usize> {
-    let index = usize::from(*KEY_BUCKETS.get(key_bucket(name)?)?).checked_sub(1)?;
-    (*KEY_NAMES.get(index)? == name).then_some(index)
+    KEY_NAMES.iter().position(|key| *key == name)
 }
 
 /// The first top-level member of each [`Key`], found in one pass; the body's members are
@@ -562,17 +549,6 @@ pub(crate) fn resume(session: &str, last_seq: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn key_buckets_are_derived_from_the_names_without_collisions() {
-        let mut buckets = [0u8; 32];
-        for (i, name) in KEY_NAMES.iter().enumerate() {
-            let bucket = key_bucket(name).unwrap();
-            assert_eq!(buckets[bucket], 0, "{} shares a bucket", String::from_utf8_lossy(name));
-            buckets[bucket] = u8::try_from(i + 1).unwrap();
-        }
-        assert_eq!(buckets, KEY_BUCKETS);
-    }
 
     #[test]
     fn key_index_finds_each_key_by_its_name_and_nothing_else() {

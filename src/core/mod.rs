@@ -26,7 +26,10 @@ pub(crate) mod vecs;
 pub use config::{Config, ConfigError, Dialect, DialectChoice, Reconnect, MAX_REQUIRED_EVENTS};
 pub use credential::{Credential, AUTH_SUBPROTOCOL, REDACTED};
 pub use message::{MessageId, SendOptions};
-pub use output::{ConnectionState, Event, Origin, Output, Receipt, Recovery, Transmit, Turn, TurnState, Verdict};
+pub use output::{
+    ConnectionState, Event, Origin, Output, Receipt, Recovery, Transmit, Turn, TurnState, Verdict, ABNORMAL_CLOSURE,
+    CLIENT_DROPPED, NORMAL_CLOSURE,
+};
 pub use report::{FailureKind, IncidentId, Report, SeqRange, Severity, Subject};
 pub use runs::AGENT_EVENTS;
 pub use time::Instant;

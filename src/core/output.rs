@@ -8,6 +8,14 @@ use super::message::MessageId;
 use super::report::{IncidentId, Report, SeqRange};
 use super::time::Instant;
 
+/// The WebSocket close code of a normal closure (RFC 6455, 7.4.1): the client closed.
+pub const NORMAL_CLOSURE: u16 = 1000;
+/// The close code of a connection that ended without a close frame (never sent on the wire).
+pub const ABNORMAL_CLOSURE: u16 = 1006;
+/// The close code of a connection the client dropped for its own reason (no sign of life, a
+/// breach of the protocol): the first of the codes for applications (4000–4999).
+pub const CLIENT_DROPPED: u16 = 4000;
+
 /// One thing for the driver to act on or pass to the application, from
 /// [`Tracker::poll_output`](super::Tracker::poll_output).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -253,6 +253,17 @@ impl Report {
         }
     }
 
+    /// The report of `dropped` outputs an application did not drain from a queue of `cap`: a
+    /// `missing_event` (their events never reached it).
+    pub fn outputs_dropped(dropped: u64, cap: usize, at: Instant) -> Self {
+        let detail = Detail::new("")
+            .num(dropped)
+            .text(" outputs were dropped because the application did not drain them (outputQueueCap ")
+            .num(cap as u64)
+            .text(")");
+        Report::new(FailureKind::MissingEvent, at, detail.done())
+    }
+
     /// Sets the run concerned.
     pub fn run(mut self, run_id: Option<&str>) -> Self {
         self.run_id = run_id.map(str::to_owned);

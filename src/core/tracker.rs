@@ -14,7 +14,7 @@ use super::dedup::{content_key, DedupWindow};
 use super::frame::{self, classify, Classified, EventFrame, Frame, Incoming, Num};
 use super::json::{Object, Slots};
 use super::message::{MessageId, Messages, SendOptions};
-use super::output::{ConnectionState, Output, Recovery, Transmit, Verdict};
+use super::output::{ConnectionState, Output, Recovery, Transmit, Verdict, CLIENT_DROPPED, NORMAL_CLOSURE};
 use super::report::{char_prefix, Detail, FailureKind, IncidentId, Report, SeqRange, Severity};
 use super::runs::{RunEvent, Runs};
 use super::sequence::{Arrival, Sequence};
@@ -379,7 +379,7 @@ impl Tracker {
         }
         self.settle_connect(Err(Report::new(FailureKind::ConnectCancelled, now, String::from(cancelled))));
         if self.phase.has_socket() {
-            self.push_command(Output::Disconnect { code: 1000, reason: "client closed" });
+            self.push_command(Output::Disconnect { code: NORMAL_CLOSURE, reason: "client closed" });
         }
         self.phase = Phase::Closed;
         self.timers = Timers::default();
@@ -575,17 +575,12 @@ impl Tracker {
         if self.dropped_unreported == 0 {
             return None;
         }
-        let detail = Detail::new("")
-            .num(self.dropped_unreported)
-            .text(" outputs were dropped because the application did not drain them (outputQueueCap ")
-            .num(self.config.output_queue_cap as u64)
-            .text(")");
+        let at = self.last_frame_at.unwrap_or_default();
+        let mut report = Report::outputs_dropped(self.dropped_unreported, self.config.output_queue_cap, at);
         self.dropped_unreported = 0;
         self.stats.failures += 1;
         self.stats.gaps += 1;
-        let at = self.last_frame_at.unwrap_or_default();
         // A loss of the stream: its own incident, joined by every open run and turn.
-        let mut report = Report::new(FailureKind::MissingEvent, at, detail.done());
         self.assign_incident(&mut report);
         Some(Output::Failure(report))
     }
@@ -635,7 +630,7 @@ impl Tracker {
         if !self.phase.has_socket() {
             return;
         }
-        self.push_command(Output::Disconnect { code: 4000, reason });
+        self.push_command(Output::Disconnect { code: CLIENT_DROPPED, reason });
         self.connection_down(now, cause);
     }
 
