@@ -5,7 +5,7 @@
 
 mod common;
 
-use chat_sentinel::core::{Config, Instant, Output, Tracker};
+use chat_sentinel::core::{Command, Config, Instant, Tracker};
 use common::{netra_run, seq_event, sequenced_handshake, NETRA_HANDSHAKE};
 
 struct Rng(u64);
@@ -95,8 +95,9 @@ fn mutated_frames_never_panic_and_caps_hold() {
             while tracker.poll_transmit().is_some() {}
             // Drain only now and then: the output cap must hold meanwhile.
             if i % 7 == 0 {
-                while let Some(o) = tracker.poll_output() {
-                    if let Output::Connect = o {
+                while tracker.poll_output().is_some() {}
+                while let Some(command) = tracker.poll_command() {
+                    if command == Command::Connect {
                         tracker.handle_open(t, "");
                     }
                 }

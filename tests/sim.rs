@@ -31,8 +31,8 @@ mod common;
 
 use chat_sentinel::core::json::Object;
 use chat_sentinel::core::{
-    Config, DialectChoice, FailureKind, Instant, MessageId, Output, Reconnect, Report, SendOptions, Severity, Subject,
-    Tracker, Verdict,
+    Command, Config, DialectChoice, FailureKind, Instant, MessageId, Output, Reconnect, Report, SendOptions, Severity,
+    Subject, Tracker, Verdict,
 };
 
 /// SplitMix64.
@@ -576,6 +576,17 @@ impl Sim {
                 self.tracker.handle_transmit_failed(self.at(), t);
             }
         }
+        while let Some(command) = self.tracker.poll_command() {
+            match command {
+                Command::Connect => {
+                    self.conn_gen += 1;
+                    let gen = self.conn_gen;
+                    let at = self.now + self.latency();
+                    self.put(at, Wire::Open(gen));
+                }
+                Command::Disconnect { .. } => self.drop_connection(false),
+            }
+        }
         while let Some(output) = self.tracker.poll_output() {
             match output {
                 Output::Event(e) => {
@@ -637,13 +648,6 @@ impl Sim {
                         assert_ne!(report.kind, FailureKind::ConnectCancelled, "the sim closes only at the end");
                     }
                 }
-                Output::Connect => {
-                    self.conn_gen += 1;
-                    let gen = self.conn_gen;
-                    let at = self.now + self.latency();
-                    self.put(at, Wire::Open(gen));
-                }
-                Output::Disconnect { .. } => self.drop_connection(false),
             }
         }
     }

@@ -210,7 +210,7 @@ pub(crate) fn output(output: &Output) -> JsValue {
         Output::Recovery(r) => recovery(r),
         Output::Acked(r) => receipt(r),
         Output::Turn(t) => turn(t),
-        Output::Event(_) | Output::Connected(_) | Output::Connect | Output::Disconnect { .. } => JsValue::UNDEFINED,
+        Output::Event(_) | Output::Connected(_) => JsValue::UNDEFINED,
     }
 }
 

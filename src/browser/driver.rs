@@ -23,8 +23,8 @@ use super::inbound::{InFrame, Inbound};
 use super::timer::{self, Timer, WakeListeners};
 use super::transport::{Endpoint, Link};
 use crate::core::{
-    ConnectionState, Event, FailureKind, Health, Instant, MessageId, Output, Receipt, Report, SendOptions, Tracker,
-    Turn, ABNORMAL_CLOSURE, NORMAL_CLOSURE,
+    Command, ConnectionState, Event, FailureKind, Health, Instant, MessageId, Output, Receipt, Report, SendOptions,
+    Tracker, Turn, ABNORMAL_CLOSURE, NORMAL_CLOSURE,
 };
 
 /// The state shared by the client handle and the closures (which hold it weakly).
@@ -316,9 +316,13 @@ impl<S: Sink> Inner<S> {
                     self.tracker.handle_transmit_failed(now, transmit);
                 }
             }
+            while let Some(command) = self.tracker.poll_command() {
+                busy = true;
+                self.command(now, command);
+            }
             while let Some(output) = self.tracker.poll_output() {
                 busy = true;
-                self.route(now, output);
+                self.route(output);
             }
             if !busy {
                 break;
@@ -333,18 +337,28 @@ impl<S: Sink> Inner<S> {
         self.timer.arm(self.tracker.poll_timeout(), now);
     }
 
-    fn route(&mut self, now: Instant, output: Output) {
+    /// Does what the tracker commands with the socket.
+    fn command(&mut self, now: Instant, command: Command) {
+        if self.sink.logs() {
+            self.ready.push(Some(Delivery::Log(super::log::command_line(command))));
+        }
+        match command {
+            Command::Connect => self.open_socket(now),
+            Command::Disconnect { code, reason } => {
+                if let Some(socket) = self.socket.take() {
+                    socket.close(code, reason);
+                }
+            }
+        }
+    }
+
+    /// Settles what an output settles, and queues it for the application.
+    fn route(&mut self, output: Output) {
         if self.sink.logs() {
             let line = super::log::line(&output, self.tracker.config().credential.as_ref());
             self.ready.push(Some(Delivery::Log(line)));
         }
         match output {
-            Output::Connect => self.open_socket(now),
-            Output::Disconnect { code, reason } => {
-                if let Some(socket) = self.socket.take() {
-                    socket.close(code, reason);
-                }
-            }
             Output::Connected(result) => self.settle_connects(result),
             Output::State(state) => {
                 self.state = state;

@@ -54,7 +54,7 @@ impl Topic {
             Output::State(_) => Some(Topic::State),
             Output::Recovery(_) => Some(Topic::Recovery),
             Output::Turn(_) => Some(Topic::Turn),
-            Output::Acked(_) | Output::Connected(_) | Output::Connect | Output::Disconnect { .. } => None,
+            Output::Acked(_) | Output::Connected(_) => None,
         }
     }
 

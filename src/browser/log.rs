@@ -1,23 +1,33 @@
-//! The `debug` option's log: one line per decision of the client (every output of the core,
-//! commands to the driver included), redacted of the credential like every text the client
-//! emits.
+//! The `debug` option's log: one line per decision of the client (every output and command of
+//! the core), redacted of the credential like every text the client emits.
 
 use alloc::string::String;
 
 use crate::core::json::push_u64;
-use crate::core::{Credential, Output, Verdict};
+use crate::core::{Command, Credential, Output, Verdict};
 
-/// The line that logs `output`, `chat-sentinel: ` first, without the credential.
-pub(crate) fn line(output: &Output, credential: Option<&Credential>) -> String {
-    let mut out = String::from("chat-sentinel: ");
-    match output {
-        Output::Connect => out.push_str("connect: opening a connection"),
-        Output::Disconnect { code, reason } => {
+/// The line that logs `command`, `chat-sentinel: ` first.
+pub(crate) fn command_line(command: Command) -> String {
+    let mut out = String::from(PREFIX);
+    match command {
+        Command::Connect => out.push_str("connect: opening a connection"),
+        Command::Disconnect { code, reason } => {
             out.push_str("disconnect: closing the connection with ");
-            push_u64(&mut out, u64::from(*code));
+            push_u64(&mut out, u64::from(code));
             out.push(' ');
             out.push_str(reason);
         }
+    }
+    out
+}
+
+/// What every line starts with.
+const PREFIX: &str = "chat-sentinel: ";
+
+/// The line that logs `output`, [`PREFIX`] first, without the credential.
+pub(crate) fn line(output: &Output, credential: Option<&Credential>) -> String {
+    let mut out = String::from(PREFIX);
+    match output {
         Output::Connected(Ok(())) => out.push_str("connect(): resolved, the connection is open"),
         Output::Connected(Err(report)) => {
             out.push_str("connect(): rejected with ");

@@ -27,8 +27,8 @@ pub use config::{Config, ConfigError, Dialect, DialectChoice, Reconnect, MAX_REQ
 pub use credential::{Credential, AUTH_SUBPROTOCOL, REDACTED};
 pub use message::{MessageId, SendOptions};
 pub use output::{
-    ConnectionState, Event, Origin, Output, Receipt, Recovery, Transmit, Turn, TurnState, Verdict, ABNORMAL_CLOSURE,
-    CLIENT_DROPPED, NORMAL_CLOSURE,
+    Command, ConnectionState, Event, Origin, Output, Receipt, Recovery, Transmit, Turn, TurnState, Verdict,
+    ABNORMAL_CLOSURE, CLIENT_DROPPED, NORMAL_CLOSURE,
 };
 pub use report::{FailureKind, IncidentId, Report, SeqRange, Severity, Subject};
 pub use runs::AGENT_EVENTS;

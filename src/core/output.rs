@@ -16,7 +16,7 @@ pub const ABNORMAL_CLOSURE: u16 = 1006;
 /// breach of the protocol): the first of the codes for applications (4000–4999).
 pub const CLIENT_DROPPED: u16 = 4000;
 
-/// One thing for the driver to act on or pass to the application, from
+/// One thing for the application (through the driver, which settles its promises from them), from
 /// [`Tracker::poll_output`](super::Tracker::poll_output).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
@@ -39,12 +39,19 @@ pub enum Output {
     /// policy), or a `connect_cancelled` report when [`Tracker::close`](super::Tracker::close)
     /// came first. Never dropped.
     Connected(Result<(), Report>),
-    /// Driver: open a new socket now, then call `handle_open` or `handle_closed`.
+}
+
+/// What the driver must do with the socket, from
+/// [`Tracker::poll_command`](super::Tracker::poll_command). Never dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Open a new socket now, then call `handle_open` or `handle_closed`.
     Connect,
-    /// Driver: close the current socket with this code and reason. The tracker already treats
-    /// it as closed; a later `handle_closed` for it is ignored.
+    /// Close the current socket with this code and reason. The tracker already treats it as
+    /// closed; a later `handle_closed` for it is ignored.
     Disconnect {
-        /// WebSocket close code (1000, or 4000–4999 for the tracker's own reasons).
+        /// WebSocket close code ([`NORMAL_CLOSURE`], or [`CLIENT_DROPPED`] for the tracker's
+        /// own reasons).
         code: u16,
         /// Close reason.
         reason: &'static str,

@@ -14,7 +14,7 @@ use super::dedup::{content_key, DedupWindow};
 use super::frame::{self, classify, Classified, EventFrame, Frame, Incoming, Num};
 use super::json::{Object, Slots};
 use super::message::{MessageId, Messages, SendOptions};
-use super::output::{ConnectionState, Output, Recovery, Transmit, Verdict, CLIENT_DROPPED, NORMAL_CLOSURE};
+use super::output::{Command, ConnectionState, Output, Recovery, Transmit, Verdict, CLIENT_DROPPED, NORMAL_CLOSURE};
 use super::report::{char_prefix, Detail, FailureKind, IncidentId, Report, SeqRange, Severity};
 use super::runs::{RunEvent, Runs};
 use super::sequence::{Arrival, Sequence};
@@ -25,7 +25,7 @@ use super::time::{earliest, Instant};
 enum Phase {
     /// Never connected.
     Idle,
-    /// `Output::Connect` given; waiting for `handle_open`.
+    /// `Command::Connect` given; waiting for `handle_open`.
     Connecting,
     /// Socket open; waiting for the handshake.
     Handshaking,
@@ -169,22 +169,29 @@ pub struct Health {
 ///   [`handle_closed`](Self::handle_closed),
 ///   [`handle_transmit_failed`](Self::handle_transmit_failed),
 ///   [`handle_timeout`](Self::handle_timeout) (spurious calls are no-ops).
-/// - **Outputs**, drained after every input: [`poll_transmit`](Self::poll_transmit) (frames to
-///   send), [`poll_output`](Self::poll_output) (events, failures, state changes, recovery
-///   verdicts, acknowledgements, and `Connect`/`Disconnect` requests to the driver),
-///   [`poll_timeout`](Self::poll_timeout) (when to call `handle_timeout` next).
+/// - **For the driver**, drained after every input: [`poll_transmit`](Self::poll_transmit)
+///   (frames to send), [`poll_command`](Self::poll_command) (`Connect`/`Disconnect` the
+///   socket), [`poll_timeout`](Self::poll_timeout) (when to call `handle_timeout` next).
+/// - **For the application**: [`poll_output`](Self::poll_output) (events, failures, state
+///   changes, recovery verdicts, acknowledgements, turns, the outcome of `connect`).
 /// - **Getters**: [`health`](Self::health), [`config`](Self::config).
 ///
 /// # The drive loop
 /// ```
-/// use chat_sentinel::core::{Config, Instant, Output, Tracker};
+/// use chat_sentinel::core::{Command, Config, Instant, Output, Tracker};
 /// let mut tracker = Tracker::new(Config::default()).unwrap();
 /// tracker.connect(Instant::from_millis(0));
-/// // After every input: send what it asks, act on what it says, re-arm the one timer.
+/// // After every input: send what it asks, do what it commands, tell the application, re-arm
+/// // the one timer.
 /// while let Some(transmit) = tracker.poll_transmit() { /* socket.send(transmit.text) */ }
+/// while let Some(command) = tracker.poll_command() {
+///     match command {
+///         Command::Connect => { /* open a socket; later handle_open / handle_frame */ }
+///         Command::Disconnect { code, reason } => { /* socket.close(code, reason) */ }
+///     }
+/// }
 /// while let Some(output) = tracker.poll_output() {
 ///     match output {
-///         Output::Connect => { /* open a socket; later handle_open / handle_frame */ }
 ///         Output::Event(event) => println!("{} {:?}", event.kind, event.run_id),
 ///         Output::Failure(report) => println!("{}: {}", report.kind.as_str(), report.detail),
 ///         _ => {}
@@ -214,6 +221,7 @@ pub struct Tracker {
     messages: Messages,
     transmits: VecDeque<Transmit>,
     outputs: VecDeque<Output>,
+    commands: VecDeque<Command>,
     /// The bytes of the events and reports in `outputs` (see `budget`).
     output_bytes: usize,
     /// Reports produced by the detectors during one input, before they become outputs.
@@ -259,6 +267,7 @@ impl Tracker {
             messages: Messages::new(config.pending_cap, config.send_buffer_cap),
             transmits: VecDeque::new(),
             outputs: VecDeque::new(),
+            commands: VecDeque::new(),
             output_bytes: 0,
             findings: Vec::new(),
             dropped_unreported: 0,
@@ -307,7 +316,7 @@ impl Tracker {
 
     // ---- commands ------------------------------------------------------------------------
 
-    /// Starts connecting (asks the driver for a socket with `Output::Connect`), unless already
+    /// Starts connecting (asks the driver for a socket with `Command::Connect`), unless already
     /// connecting or connected; its outcome comes as one [`Output::Connected`].
     pub fn connect(&mut self, now: Instant) {
         self.connect_awaited = true;
@@ -379,7 +388,7 @@ impl Tracker {
         }
         self.settle_connect(Err(Report::new(FailureKind::ConnectCancelled, now, String::from(cancelled))));
         if self.phase.has_socket() {
-            self.push_command(Output::Disconnect { code: NORMAL_CLOSURE, reason: "client closed" });
+            self.push_command(Command::Disconnect { code: NORMAL_CLOSURE, reason: "client closed" });
         }
         self.phase = Phase::Closed;
         self.timers = Timers::default();
@@ -395,7 +404,7 @@ impl Tracker {
 
     // ---- inputs --------------------------------------------------------------------------
 
-    /// The socket asked for by `Output::Connect` is open, and the server accepted
+    /// The socket asked for by `Command::Connect` is open, and the server accepted
     /// `protocol` as its subprotocol (`""` for none). A subprotocol that carries the credential
     /// is a critical `credential_echoed`: the server put the token in a response header.
     pub fn handle_open(&mut self, now: Instant, protocol: &str) {
@@ -566,7 +575,12 @@ impl Tracker {
         self.transmits.pop_front()
     }
 
-    /// The next output for the driver or the application.
+    /// The next command for the driver: open or close the socket.
+    pub fn poll_command(&mut self) -> Option<Command> {
+        self.commands.pop_front()
+    }
+
+    /// The next output for the application.
     pub fn poll_output(&mut self) -> Option<Output> {
         if let Some(output) = self.outputs.pop_front() {
             self.output_bytes = self.output_bytes.saturating_sub(output_bytes(&output));
@@ -597,7 +611,7 @@ impl Tracker {
 
     fn begin_attempt(&mut self, now: Instant) {
         self.phase = Phase::Connecting;
-        self.push_command(Output::Connect);
+        self.push_command(Command::Connect);
         self.timers.set(Timer::Handshake, Some(now.plus(self.config.handshake_timeout_ms)));
     }
 
@@ -630,7 +644,7 @@ impl Tracker {
         if !self.phase.has_socket() {
             return;
         }
-        self.push_command(Output::Disconnect { code: CLIENT_DROPPED, reason });
+        self.push_command(Command::Disconnect { code: CLIENT_DROPPED, reason });
         self.connection_down(now, cause);
     }
 
@@ -1011,7 +1025,7 @@ impl Tracker {
     fn set_state(&mut self, state: ConnectionState) {
         if self.state != state {
             self.state = state;
-            self.push_command(Output::State(state));
+            self.push_kept(Output::State(state));
             if state == ConnectionState::Open {
                 self.settle_connect(Ok(()));
             }
@@ -1021,13 +1035,19 @@ impl Tracker {
     /// The outcome of the `connect()` waiting, if one is.
     fn settle_connect(&mut self, result: Result<(), Report>) {
         if core::mem::take(&mut self.connect_awaited) {
-            self.push_command(Output::Connected(result));
+            self.push_kept(Output::Connected(result));
         }
     }
 
-    /// Outputs the driver must act on are never dropped.
-    fn push_command(&mut self, output: Output) {
+    /// Queues an output that is never dropped (it settles a promise, or the application must
+    /// know the state).
+    fn push_kept(&mut self, output: Output) {
         self.outputs.push_back(output);
+    }
+
+    /// Queues a command for the driver.
+    fn push_command(&mut self, command: Command) {
+        self.commands.push_back(command);
     }
 
     /// Queues an event or a report for the application, unless the queue is over its cap or
@@ -1149,7 +1169,7 @@ impl Tracker {
     /// once, and there are at most `pending_cap` turns).
     fn flush_turns(&mut self) {
         for turn in self.messages.take_turns() {
-            self.push_command(Output::Turn(turn));
+            self.push_kept(Output::Turn(turn));
         }
     }
 }

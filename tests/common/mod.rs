@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use chat_sentinel::core::{
-    Config, ConnectionState, Event, Instant, MessageId, Output, Receipt, Recovery, Report, SendOptions, Tracker, Turn,
+    Command, Config, ConnectionState, Event, Instant, MessageId, Output, Receipt, Recovery, Report, SendOptions,
+    Tracker, Turn,
 };
 
 pub const NETRA_HANDSHAKE: &str = r#"{"type":"connection_established","data":{"mode":"main","user_id":"u_1234...","connection_id":"conn_9","golden_path_events":["agent_started","agent_thinking","tool_executing","tool_completed","agent_completed"],"features":{},"timestamp":1757620212.12},"timestamp":1757620212.12}"#;
@@ -127,6 +128,12 @@ impl Harness {
             pinged |= t.text.starts_with(r#"{"type":"ping""#);
             self.seen.sent.push(t.text);
         }
+        while let Some(command) = self.tracker.poll_command() {
+            match command {
+                Command::Connect => self.seen.connects += 1,
+                Command::Disconnect { code, .. } => self.seen.disconnects.push(code),
+            }
+        }
         while let Some(o) = self.tracker.poll_output() {
             match o {
                 Output::Event(e) => {
@@ -138,9 +145,7 @@ impl Harness {
                 Output::Recovery(r) => self.seen.recoveries.push(r),
                 Output::Acked(r) => self.seen.acks.push(r),
                 Output::Turn(t) => self.seen.turns.push(t),
-                Output::Connect => self.seen.connects += 1,
                 Output::Connected(result) => self.seen.connected.push(result),
-                Output::Disconnect { code, .. } => self.seen.disconnects.push(code),
             }
         }
         if let (true, Some(pong)) = (pinged, self.pong.clone()) {

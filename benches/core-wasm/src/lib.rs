@@ -15,7 +15,7 @@ use alloc::vec::Vec;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use crate::core::{Config, DialectChoice, Instant, Output, SendOptions, Tracker};
+use crate::core::{Command, Config, DialectChoice, Instant, Output, SendOptions, Tracker};
 
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
@@ -104,6 +104,12 @@ impl Core {
         if let Some(transmit) = failed {
             self.tracker.handle_transmit_failed(now, transmit);
         }
+        while let Some(command) = self.tracker.poll_command() {
+            self.digest += match command {
+                Command::Connect => 1.0,
+                Command::Disconnect { code, reason } => f64::from(code) + reason.len() as f64,
+            };
+        }
         while let Some(output) = self.tracker.poll_output() {
             self.digest += digest(&output);
         }
@@ -158,7 +164,5 @@ fn digest(output: &Output) -> f64 {
                 + t.at.as_millis() as f64
         }
         Output::Connected(result) => result.as_ref().map_or_else(|r| r.kind.as_str().len() as f64, |()| 1.0),
-        Output::Connect => 1.0,
-        Output::Disconnect { code, reason } => f64::from(*code) + reason.len() as f64,
     }
 }
