@@ -34,7 +34,7 @@ fn golden_path_is_delivered_in_order_with_no_report() {
     );
     assert!(h.seen.events.iter().all(|e| e.run_id.as_deref() == Some("run_42")));
     assert_eq!(
-        h.seen.events[1].data,
+        h.seen.events[1].data(""),
         r#"{"reasoning": "Looking at the costs", "step_number": 1, "progress_percentage": 20, "status": "thinking"}"#
     );
     assert_eq!(h.seen.acks.len(), 1);

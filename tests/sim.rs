@@ -590,8 +590,8 @@ impl Sim {
         while let Some(output) = self.tracker.poll_output() {
             match output {
                 Output::Event(e) => {
-                    assert_eq!(common::origin_data(&self.frames, &e), e.data, "origin of {e:?}");
-                    let data = Object::parse(&e.data, 32).expect("data is an object");
+                    let e = common::owned_event(&self.frames, e);
+                    let data = Object::parse(e.data(""), 32).expect("data is an object");
                     let eid = data.get("eid").and_then(|v| v.as_u64()).expect("eid");
                     if self.trace {
                         println!("{:>6} event {} {:?} eid {eid}", self.now, e.kind, e.seq);

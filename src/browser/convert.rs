@@ -17,7 +17,7 @@ use crate::core::{Event, Health, Instant, MessageId, Output, Receipt, Recovery, 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
     /// The event object, its data parsed from `text.slice(start, end)` (`{}` when `start ==
-    /// end`); `undefined` if the slice does not parse.
+    /// end`, or should the slice not parse).
     #[allow(clippy::too_many_arguments)]
     fn event_in_frame(
         text: &JsValue,
@@ -139,22 +139,19 @@ impl Names {
     }
 }
 
-/// `{type, runId, seq, data, recovered, atMs}` built in JavaScript: with the frame at hand,
-/// from the frame's own string (one `JSON.parse` of the data's slice, no UTF-8 crossing for the
-/// data); otherwise, or if that slice does not parse, from [`Event::data`] (`{}` if that does
-/// not parse either).
+/// `{type, runId, seq, data, recovered, atMs}` built in JavaScript: from the frame's own string
+/// where the body stands in it (one `JSON.parse` of the body's slice, no UTF-8 crossing for the
+/// body), else from the owned body.
 pub(crate) fn event(event: &Event, frame: Option<&InFrame>, kinds: &mut Names, runs: &mut Names) -> JsValue {
     let run_id = event.run_id.as_deref().map_or(JsValue::NULL, |r| runs.get(r));
     let kind = kinds.get(&event.kind);
     let seq = event.seq.map(|s| s as f64);
     let at = ms(event.at);
-    if let Some(frame) = frame {
-        let value = event_in_frame(&frame.text, frame.start, frame.end, &kind, &run_id, seq, event.recovered, at);
-        if !value.is_undefined() {
-            return value;
-        }
+    match frame {
+        Some(frame) => event_in_frame(&frame.text, frame.start, frame.end, &kind, &run_id, seq, event.recovered, at),
+        // Only an owned body is not in the frame at hand.
+        None => event_of_data(event.data(""), &kind, &run_id, seq, event.recovered, at),
     }
-    event_of_data(&event.data, &kind, &run_id, seq, event.recovered, at)
 }
 
 fn ms(at: Instant) -> f64 {

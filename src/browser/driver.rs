@@ -44,8 +44,9 @@ pub(crate) trait Sink: Sized + 'static {
     /// Work for the application, done once the borrow of the client is released.
     type Job;
 
-    /// Whether the driver locates an event's data in its frame's string (see
-    /// [`Inbound::locate`]) for [`event`](Self::event).
+    /// Whether the sink builds an event from its frame's string, where the driver locates its
+    /// body (see [`Inbound::locate`]); otherwise the driver hands it the event with its body
+    /// owned.
     const LOCATES_EVENTS: bool;
 
     /// Settles a `connect()` with its outcome. Called exactly once per waiter (with a
@@ -56,8 +57,9 @@ pub(crate) trait Sink: Sized + 'static {
     /// Settles the end of a turn: its final state, `Err` with the report that ended it when it
     /// did not complete. Called like [`connected`](Self::connected).
     fn finished(waiter: Self::TurnWaiter, result: Result<Turn, Report>);
-    /// The work of delivering an event (`None`: nothing to do), with where its data stands in
-    /// its frame's string when located and the frame is at hand.
+    /// The work of delivering an event (`None`: nothing to do), with where its body stands in
+    /// its frame's string when the sink [locates events](Self::LOCATES_EVENTS) and the body
+    /// stands in the frame.
     fn event(&mut self, event: Event, in_frame: Option<InFrame>) -> Option<Self::Job>;
     /// The work of delivering any other output (`None`: nothing to do).
     fn output(&mut self, output: Output) -> Option<Self::Job>;
@@ -383,8 +385,14 @@ impl<S: Sink> Inner<S> {
                 self.ready.push(Some(Delivery::Output(output)));
             }
             Output::Event(event) => {
-                let in_frame = if S::LOCATES_EVENTS { self.inbound.locate(&event.origin) } else { None };
-                self.ready.push(Some(Delivery::Event(event, in_frame)));
+                // The frame is at hand now, not once the deliveries run.
+                let delivery = if S::LOCATES_EVENTS {
+                    let in_frame = self.inbound.locate(&event);
+                    Delivery::Event(event, in_frame)
+                } else {
+                    Delivery::Event(event.into_owned(self.inbound.text()), None)
+                };
+                self.ready.push(Some(delivery));
             }
             Output::Recovery(_) => self.ready.push(Some(Delivery::Output(output))),
         }

@@ -94,7 +94,7 @@ export function check() {
 // ---- convert.rs
 export function event_in_frame(text, start, end, type, runId, seq, recovered, atMs) {
   let data;
-  try { data = start < end ? JSON.parse(text.slice(start, end)) : {}; } catch (_) { return undefined; }
+  try { data = start < end ? JSON.parse(text.slice(start, end)) : {}; } catch (_) { data = {}; }
   return { type, runId, seq: seq ?? null, data, recovered, atMs };
 }
 export function event_of_data(text, type, runId, seq, recovered, atMs) {

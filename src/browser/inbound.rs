@@ -5,7 +5,7 @@
 //! buffer for the tracker to read ([`bytes::encode_growing`]: no allocation and no new view per frame).
 //! The string itself is kept while the tracker handles it: an event the
 //! tracker delivers from that frame is built in JavaScript from the string, with one
-//! `JSON.parse` of the event's data where [`Origin`] says it stands, so the data never
+//! `JSON.parse` of the event's body where it stands ([`Body::InFrame`]), so the body never
 //! crosses back out of wasm as UTF-8 to be decoded.
 
 use alloc::vec::Vec;
@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 use wasm_bindgen::JsValue;
 
 use super::bytes;
-use crate::core::Origin;
+use crate::core::{Body, Event};
 
 /// The smallest buffer (most frames fit at once).
 const INITIAL: usize = 4096;
@@ -40,7 +40,7 @@ struct Current {
     ordinal: u64,
 }
 
-/// Where an event's data stands in the JavaScript string of its frame (UTF-16 offsets;
+/// Where an event's body stands in the JavaScript string of its frame (UTF-16 offsets;
 /// `start == end` when the frame has no body).
 pub(crate) struct InFrame {
     pub(crate) text: JsValue,
@@ -81,12 +81,22 @@ impl Inbound {
         }
     }
 
-    /// Where the data of an event from `origin` stands in its frame's string, if that frame is
-    /// the one last read (an event held back for reordering came with an earlier frame).
-    pub(crate) fn locate(&self, origin: &Origin) -> Option<InFrame> {
-        let current = self.current.as_ref().filter(|c| c.ordinal == origin.frame)?;
+    /// The text of the frame last read (empty before the first).
+    pub(crate) fn text(&self) -> &str {
+        let len = self.current.as_ref().map_or(0, |c| c.len);
+        self.buffer.get(..len).and_then(|b| core::str::from_utf8(b).ok()).unwrap_or_default()
+    }
+
+    /// Where the body of `event` stands in its frame's string, if it stands in the frame last
+    /// read (an event held back for reordering owns its body instead).
+    pub(crate) fn locate(&self, event: &Event) -> Option<InFrame> {
+        let current = self.current.as_ref().filter(|c| c.ordinal == event.frame)?;
         let text = current.text.clone();
-        let Some(range) = origin.data.clone() else { return Some(InFrame { text, start: 0, end: 0 }) };
+        let range = match &event.body {
+            Body::Empty => return Some(InFrame { text, start: 0, end: 0 }),
+            Body::InFrame(range) => range.clone(),
+            Body::Owned(_) => return None,
+        };
         if current.ascii {
             return Some(InFrame {
                 text,

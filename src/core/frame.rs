@@ -14,7 +14,7 @@ use super::credential::Credential;
 use super::dedup::hash_bytes;
 use super::json::{push_str, push_u64, Object, Raw, Slot};
 use super::message::{MessageId, SendOptions};
-use super::output::{Event, Origin};
+use super::output::{Body, Event};
 use super::report::char_prefix;
 use super::time::Instant;
 
@@ -108,9 +108,11 @@ pub(crate) struct Incoming {
     pub(crate) run_id: Option<String>,
     pub(crate) tool: Option<String>,
     pub(crate) seq: Option<u64>,
-    pub(crate) data: String,
+    /// The body's text, if the frame had one.
+    pub(crate) body: Option<String>,
     pub(crate) recovered: bool,
-    pub(crate) origin: Origin,
+    /// The frame's ordinal.
+    pub(crate) frame: u64,
 }
 
 impl EventFrame<'_> {
@@ -122,11 +124,6 @@ impl EventFrame<'_> {
         }
     }
 
-    /// The origin of this event, from frame number `frame`.
-    fn origin(&self, frame: u64) -> Origin {
-        Origin { frame, data: self.body_range.clone() }
-    }
-
     /// An owned copy of this event from frame number `frame`, to be held.
     pub(crate) fn to_incoming(&self, frame: u64) -> Incoming {
         Incoming {
@@ -134,22 +131,23 @@ impl EventFrame<'_> {
             run_id: self.run_id.clone().map(Cow::into_owned),
             tool: self.tool.clone().map(Cow::into_owned),
             seq: self.seq(),
-            data: self.body.to_owned(),
+            body: self.body_range.is_some().then(|| self.body.to_owned()),
             recovered: self.recovered,
-            origin: self.origin(frame),
+            frame,
         }
     }
 
-    /// The event for the application, from frame number `frame`.
+    /// The event for the application, from frame number `frame` (the one just handled): its
+    /// body stands in that frame.
     pub(crate) fn into_event(self, at: Instant, frame: u64) -> Event {
         Event {
-            origin: self.origin(frame),
             seq: self.seq(),
+            body: self.body_range.map_or(Body::Empty, Body::InFrame),
             kind: self.kind.into_owned(),
             run_id: self.run_id.map(Cow::into_owned),
-            data: self.body.to_owned(),
             recovered: self.recovered,
             at,
+            frame,
         }
     }
 }
@@ -158,19 +156,19 @@ impl Incoming {
     /// What holding it costs, in bytes: its texts.
     pub(crate) fn bytes(&self) -> usize {
         let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
-        self.kind.len() + self.data.len() + text(&self.run_id) + text(&self.tool)
+        self.kind.len() + text(&self.body) + text(&self.run_id) + text(&self.tool)
     }
 
-    /// The event for the application.
+    /// The event for the application, its body owned.
     pub(crate) fn into_event(self, at: Instant) -> Event {
         Event {
             kind: self.kind,
             run_id: self.run_id,
             seq: self.seq,
-            data: self.data,
+            body: self.body.map_or(Body::Empty, Body::Owned),
             recovered: self.recovered,
             at,
-            origin: self.origin,
+            frame: self.frame,
         }
     }
 }

@@ -27,7 +27,7 @@ pub use config::{Config, ConfigError, Dialect, DialectChoice, Reconnect, MAX_REQ
 pub use credential::{Credential, AUTH_SUBPROTOCOL, REDACTED};
 pub use message::{MessageId, SendOptions};
 pub use output::{
-    Command, ConnectionState, Event, Origin, Output, Receipt, Recovery, Transmit, Turn, TurnState, Verdict,
+    Body, Command, ConnectionState, Event, Output, Receipt, Recovery, Transmit, Turn, TurnState, Verdict,
     ABNORMAL_CLOSURE, CLIENT_DROPPED, NORMAL_CLOSURE,
 };
 pub use report::{FailureKind, IncidentId, Report, SeqRange, Severity, Subject};

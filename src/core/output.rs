@@ -1,5 +1,6 @@
 //! What the tracker tells its driver and the application.
 
+use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
@@ -67,28 +68,65 @@ pub struct Event {
     pub run_id: Option<String>,
     /// Its sequence number (sequenced dialect).
     pub seq: Option<u64>,
-    /// The frame's body (`data` or `payload`) as JSON object text; `{}` when absent.
-    pub data: String,
+    /// The frame's body (`data` or `payload`); its text is [`Event::data`].
+    pub body: Body,
     /// Replayed after a reconnect (`"recovered": true`).
     pub recovered: bool,
     /// When it arrived.
     pub at: Instant,
-    /// Which frame it came in, and where `data` stands in that frame.
-    pub origin: Origin,
+    /// The ordinal of the frame it came in: the value of
+    /// [`Tracker::frames_received`](super::Tracker::frames_received) right after that frame was
+    /// handled (1 for the first frame, counting every frame).
+    pub frame: u64,
 }
 
-/// Where an event came from. A driver that still holds the frame's text can build the event's
-/// data from it (the browser driver parses the frame's own string in JavaScript) instead of
-/// from the copy in [`Event::data`].
+/// An event's body, in one form at a time: where it stands in its frame while the frame is at
+/// hand, owned only when the event outlived its frame (held back for reordering).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Origin {
-    /// The frame's ordinal: the value of [`Tracker::frames_received`](super::Tracker::frames_received)
-    /// right after that frame was handled (1 for the first frame, counting every frame).
-    pub frame: u64,
-    /// The byte range of [`Event::data`] in the frame's text; `None` when the frame has no body
-    /// (and `data` is `{}`).
-    pub data: Option<Range<usize>>,
+pub enum Body {
+    /// The frame had no body: `{}`.
+    Empty,
+    /// The byte range of the body (a JSON object) in the text of the event's frame. Only an
+    /// event delivered from the frame just handled has it: the driver that handed the tracker
+    /// that frame resolves it ([`Event::data`], [`Event::into_owned`]) before the next one.
+    InFrame(Range<usize>),
+    /// The body's JSON object text.
+    Owned(String),
 }
+
+impl Event {
+    /// The body's JSON object text (`{}` when the frame had none); `frame` is the text of the
+    /// frame the event came in, read only for a body [`Body::InFrame`].
+    pub fn data<'a>(&'a self, frame: &'a str) -> &'a str {
+        match &self.body {
+            Body::Empty => EMPTY_BODY,
+            Body::InFrame(range) => frame.get(range.clone()).unwrap_or(EMPTY_BODY),
+            Body::Owned(text) => text,
+        }
+    }
+
+    /// The event with its body owned: copied out of `frame` (the text of the frame it came in)
+    /// if it stands there.
+    pub fn into_owned(mut self, frame: &str) -> Event {
+        if let Body::InFrame(_) = self.body {
+            self.body = Body::Owned(self.data(frame).to_owned());
+        }
+        self
+    }
+}
+
+impl Body {
+    /// The bytes it owns: those of an owned body's text.
+    pub fn owned_bytes(&self) -> usize {
+        match self {
+            Body::Owned(text) => text.len(),
+            Body::Empty | Body::InFrame(_) => 0,
+        }
+    }
+}
+
+/// The text of an absent body.
+const EMPTY_BODY: &str = "{}";
 
 /// The connection's state as the application sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1177,7 +1177,9 @@ impl Tracker {
 /// What an output costs the queue's byte budget: the texts it carries.
 fn output_bytes(output: &Output) -> usize {
     match output {
-        Output::Event(event) => event.kind.len() + event.data.len() + event.run_id.as_ref().map_or(0, String::len),
+        Output::Event(event) => {
+            event.kind.len() + event.body.owned_bytes() + event.run_id.as_ref().map_or(0, String::len)
+        }
         Output::Failure(report) => report.detail.len() + report.run_id.as_ref().map_or(0, String::len),
         _ => 0,
     }

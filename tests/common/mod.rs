@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use chat_sentinel::core::{
-    Command, Config, ConnectionState, Event, Instant, MessageId, Output, Receipt, Recovery, Report, SendOptions,
+    Body, Command, Config, ConnectionState, Event, Instant, MessageId, Output, Receipt, Recovery, Report, SendOptions,
     Tracker, Turn,
 };
 
@@ -90,11 +90,20 @@ pub struct Seen {
     pub connected: Vec<Result<(), Report>>,
 }
 
-/// What `event.origin` says its data is: the slice of the frame it names (`{}` without a
-/// body), `frames` holding every frame the tracker received, first at index 0.
-pub fn origin_data<'a>(frames: &'a [String], event: &Event) -> &'a str {
-    let frame = &frames[(event.origin.frame - 1) as usize];
-    event.origin.data.clone().map_or("{}", |range| &frame[range])
+/// `event` with its body owned, checked against its frame (`frames` holding every frame the
+/// tracker received, first at index 0): a body in the frame is in the frame just handled, an
+/// owned one (held for reordering) is a slice of the frame it came in.
+pub fn owned_event(frames: &[String], event: Event) -> Event {
+    let frame = &frames[(event.frame - 1) as usize];
+    match &event.body {
+        Body::InFrame(range) => {
+            assert_eq!(event.frame as usize, frames.len(), "a body in the frame comes from the frame just handled");
+            assert!(frame.get(range.clone()).is_some_and(|b| b.starts_with('{') && b.ends_with('}')), "{event:?}");
+        }
+        Body::Owned(text) => assert!(frame.contains(text.as_str()), "{event:?} is not from {frame}"),
+        Body::Empty => {}
+    }
+    event.into_owned(frame)
 }
 
 pub struct Harness {
@@ -136,10 +145,7 @@ impl Harness {
         }
         while let Some(o) = self.tracker.poll_output() {
             match o {
-                Output::Event(e) => {
-                    assert_eq!(origin_data(&self.frames, &e), e.data, "origin of {e:?}");
-                    self.seen.events.push(e);
-                }
+                Output::Event(e) => self.seen.events.push(owned_event(&self.frames, e)),
                 Output::Failure(r) => self.seen.failures.push(r),
                 Output::State(s) => self.seen.states.push(s),
                 Output::Recovery(r) => self.seen.recoveries.push(r),

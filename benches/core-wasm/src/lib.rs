@@ -15,7 +15,7 @@ use alloc::vec::Vec;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use crate::core::{Command, Config, DialectChoice, Instant, Output, SendOptions, Tracker};
+use crate::core::{Body, Command, Config, DialectChoice, Instant, Output, SendOptions, Tracker};
 
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
@@ -130,14 +130,18 @@ fn digest(output: &Output) -> f64 {
     let len = |s: &Option<String>| s.as_ref().map_or(0, String::len) as f64;
     match output {
         Output::Event(e) => {
-            let origin = e.origin.data.as_ref().map_or(0, |r| r.start + r.end) as f64;
-            (e.kind.len() + e.data.len()) as f64
+            let body = match &e.body {
+                Body::Empty => 0,
+                Body::InFrame(r) => r.start + r.end,
+                Body::Owned(text) => text.len(),
+            } as f64;
+            e.kind.len() as f64
                 + len(&e.run_id)
                 + e.seq.unwrap_or(0) as f64
                 + f64::from(u8::from(e.recovered))
                 + e.at.as_millis() as f64
-                + e.origin.frame as f64
-                + origin
+                + e.frame as f64
+                + body
         }
         Output::Failure(r) => {
             r.kind.as_str().len() as f64
