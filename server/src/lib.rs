@@ -20,6 +20,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 pub use scenario::GOLDEN_EVENTS;
@@ -61,5 +62,11 @@ pub async fn start(config: Config) -> io::Result<(SocketAddr, impl Future<Output
     let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let nonce = (since.as_secs() << 20 ^ u64::from(since.subsec_nanos()) ^ u64::from(std::process::id())) & 0xff_ffff;
     let app = http::router(&config.root, nonce);
+    // Small responses and frames go out at once, not after the client's delayed ACK (~40 ms).
+    let listener = listener.tap_io(|stream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            eprintln!("TCP_NODELAY not set on a connection: {e}");
+        }
+    });
     Ok((addr, async move { axum::serve(listener, app).await }))
 }

@@ -159,11 +159,6 @@ impl<'a> Object<'a> {
         self.body.clone()
     }
 
-    /// The value of member `name` of the body.
-    pub fn body_get(&self, name: &str) -> Option<Raw<'a>> {
-        self.body_slots().iter().find(|s| self.key_is(s, name.as_bytes())).map(|s| self.value(s))
-    }
-
     /// Whether `slot` is the body's member (its value is the body).
     pub(crate) fn is_body(&self, slot: &Slot) -> bool {
         self.body.as_ref().is_some_and(|body| body.start == slot.value.0)
@@ -258,21 +253,6 @@ impl<'a> Raw<'a> {
     /// Whether the value is a number (validated by the scan: it starts with `-` or a digit).
     pub fn is_number(self) -> bool {
         self.0.starts_with(|c: char| c == '-' || c.is_ascii_digit())
-    }
-
-    /// Whether the value is an object.
-    pub fn is_object(self) -> bool {
-        self.0.starts_with('{')
-    }
-
-    /// The value's members, if it is an object. The document was validated as a whole, so
-    /// this re-scan cannot fail on depth; it is still checked.
-    pub fn as_object(self) -> Option<Object<'a>> {
-        // Re-scanning a nested value of a validated document cannot exceed the original depth.
-        if !self.is_object() {
-            return None;
-        }
-        Object::parse(self.0, u32::MAX).ok()
     }
 }
 
@@ -672,7 +652,7 @@ mod tests {
         assert_eq!(o.get("type").and_then(|v| v.as_str()).as_deref(), Some("agent_started"));
         assert_eq!(o.get("seq").and_then(Raw::as_u64), Some(7));
         assert_eq!(o.get("ok").and_then(Raw::as_bool), Some(true));
-        let data = o.get("data").and_then(Raw::as_object).unwrap();
+        let data = o.get("data").map(|d| Object::parse(d.0, 32).unwrap()).unwrap();
         assert_eq!(data.get("a").map(|r| r.0), Some("[1,2,{\"b\":null}]"));
     }
 
@@ -750,7 +730,8 @@ mod tests {
         let v = o.get("key").and_then(|v| v.as_str()).unwrap();
         assert_eq!(v, "a\"b\\c\né😀\u{FFFD}x");
         let body = parse(r#"{"data":{"run\u005fid":"r","r\u0075n_id":"s"},"\u0074ype":"t"}"#).unwrap();
-        assert_eq!(body.body_get("run_id").map(|r| r.0), Some("\"r\""));
+        let run_id = body.body_slots().iter().find(|s| body.key_is(s, b"run_id")).map(|s| body.value(s).0);
+        assert_eq!(run_id, Some("\"r\""));
         assert_eq!(body.get("type").map(|r| r.0), Some("\"t\""));
     }
 
