@@ -69,14 +69,11 @@ pub fn run(quick: bool, flood: Option<u32>) -> Res<()> {
 /// The quick step of `cargo xtask test`: every measurement, small, against the running server
 /// and the pkg/ already built; prints the table, writes nothing, asserts no timing.
 pub fn quick(server: &Server) -> Res<()> {
-    let wasm = util::root().join("pkg").join(format!("{}_bg.wasm", build::OUT_NAME));
-    let js = util::root().join("pkg").join(format!("{}.js", build::OUT_NAME));
-    let sizes = build::Sizes {
-        wasm_raw: std::fs::metadata(&wasm)?.len(),
-        wasm_gz: util::gzip_size(&wasm),
-        js_raw: std::fs::metadata(&js)?.len(),
-        js_gz: util::gzip_size(&js),
-    };
+    let pkg = util::root().join("pkg");
+    let wasm = pkg.join(format!("{}_bg.wasm", build::OUT_NAME));
+    let js = pkg.join(format!("{}.js", build::OUT_NAME));
+    // What `cargo xtask build` counts: the wasm, the main module and every snippet it imports.
+    let sizes = build::sizes(&wasm, &js, &build::snippets(&pkg)?)?;
     let figures = measure(server, true, None, Some(sizes), "cargo xtask bench --quick".into())?;
     print!("{}", table(&figures));
     Ok(())

@@ -428,7 +428,7 @@ fn package_json(
 }
 
 /// The `inline_js` snippets wasm-bindgen wrote (`pkg/snippets/<crate-hash>/*.js`), sorted.
-fn snippets(pkg: &Path) -> Res<Vec<PathBuf>> {
+pub fn snippets(pkg: &Path) -> Res<Vec<PathBuf>> {
     let mut found = Vec::new();
     let root = pkg.join("snippets");
     if !root.is_dir() {
@@ -518,7 +518,7 @@ fn export_from_glue(pkg: &Path, js: &Path) -> Res<()> {
 
 /// The wasm's sizes, and the JavaScript's: the glue and every snippet, each gzipped on its own
 /// (a bundler that concatenates them compresses them a little better).
-fn sizes(wasm: &Path, js: &Path, snippets: &[PathBuf]) -> Res<Sizes> {
+pub fn sizes(wasm: &Path, js: &Path, snippets: &[PathBuf]) -> Res<Sizes> {
     let mut js_raw = std::fs::metadata(js)?.len();
     let mut js_gz = util::gzip_size(js);
     for snippet in snippets {
