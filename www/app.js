@@ -48,6 +48,7 @@ let timeline;
 let nowTimer = null;
 let healthTimer = null;
 const runs = new Map(); // runId -> {card, list, status, lastT}
+const bubbles = new Map(); // messageId -> {bubble, status} of the user's message
 let messageCount = 0;
 let lastHealth = null; // the last snapshot, still shown after a disconnect
 
@@ -317,7 +318,14 @@ async function connect() {
   if (t0 === null) t0 = performance.now();
   systemLine(`connecting to ${$("#dialect").value} · ${$("#scenario").value} …`);
   client = new ChatClient({ url, token: $("#token").value, ...DEMO_OPTIONS });
-  offs = [client.on("event", onEvent), client.on("failure", onFailure), client.on("state", onState), client.on("recovery", onRecovery)];
+  bubbles.clear(); // message ids are per client
+  offs = [
+    client.on("event", onEvent),
+    client.on("failure", onFailure),
+    client.on("state", onState),
+    client.on("recovery", onRecovery),
+    client.on("turn", onTurn),
+  ];
   timeline.lane("connection", "connection", { pinned: true });
   nowTimer = nowTimer || setInterval(() => timeline.setNow(rel()), 250);
   setState("connecting");
@@ -381,14 +389,39 @@ async function send(text) {
   scrollChat();
   const t = rel();
   timeline.mark("connection", t, "send", { type: "user_message", title: `message ${messageCount} sent · ${fmtMs(t)}` });
+  // One status per message: its turn, which ends exactly once (complete, incomplete, failed).
+  const handle = client.sendMessage(text, { threadId: "demo-thread" });
+  bubble.dataset.messageId = handle.messageId;
+  const status = document.createElement("div");
+  status.className = "meta turn";
+  bubble.appendChild(status);
+  bubbles.set(handle.messageId, { bubble, status });
   try {
-    const r = await client.sendMessage(text, { threadId: "demo-thread" });
-    bubble.dataset.messageId = r.messageId;
-    meta.textContent = `✓ acknowledged in ${fmtMs(r.latencyMs)}${r.runId ? ` · ${r.runId}` : ""}`;
+    const r = await handle;
+    meta.textContent = `✓ acknowledged in ${fmtMs(r.latencyMs)}${r.inferred ? " (its run started)" : ""}${r.runId ? ` · ${r.runId}` : ""}`;
     timeline.mark("connection", rel(), "send", { type: "ack", title: `ack of ${r.messageId} · ${fmtMs(r.latencyMs)}` });
   } catch (e) {
     bubble.dataset.error = e.kind || "error";
     meta.textContent = `✗ ${e.kind || e.name}: ${e.message}`;
+  }
+}
+
+/** A turn's new state, shown on its message's bubble. */
+function onTurn(turn) {
+  const entry = bubbles.get(turn.messageId);
+  if (!entry) return;
+  const { bubble, status } = entry;
+  bubble.dataset.turn = turn.state;
+  if (turn.state === "complete") {
+    status.textContent = `✓ answered${turn.runId ? ` · ${turn.runId}` : ""}`;
+  } else if (turn.state === "incomplete" || turn.state === "failed") {
+    const report = turn.report;
+    bubble.dataset.kind = report ? report.kind : "";
+    const incident = turn.incident !== null ? ` (incident ${turn.incident})` : "";
+    status.textContent = `${turn.state === "failed" ? "✗ not sent" : "⚠ incomplete"}: ${report ? `${report.kind} — ${report.detail}` : "?"}${incident}`;
+  } else {
+    // Late but not lost yet (a stall, a missing ack): it may still complete.
+    status.textContent = turn.incident !== null ? `${turn.state} · ⚠ late (incident ${turn.incident})` : turn.state;
   }
 }
 

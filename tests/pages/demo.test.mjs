@@ -35,7 +35,7 @@ export default [
       await page.waitForFunction(() => document.querySelectorAll(".msg-agent.run-done").length === 2, null, { timeout: 10000 });
       const items = await page.$$eval(".msg-agent li", (l) => l.map((x) => x.dataset.type));
       assert(items.filter((t) => t === "agent_completed").length === 2, `events listed: ${items}`);
-      const acked = await page.$$eval(".msg-user .meta", (l) => l.map((x) => x.textContent));
+      const acked = await page.$$eval(".msg-user .meta:not(.turn)", (l) => l.map((x) => x.textContent));
       assert(acked.every((t) => t.includes("acknowledged")), `acks: ${acked}`);
       const marks = await page.$$eval('#timeline .tl-mark[data-cat="event"]', (l) => l.length);
       assert(marks >= 12, `event marks: ${marks}`);
@@ -46,6 +46,8 @@ export default [
       assert(Number(h.delivered) >= 12 && h.duplicates === "0" && h.gaps === "0" && h.state === "open", `health ${JSON.stringify(h)}`);
       const banners = await page.$$eval("#banners .banner", (l) => l.length);
       assert(banners === 0, `${banners} failure banners on a clean run`);
+      const turns = await page.$$eval(".msg-user", (l) => l.map((b) => b.dataset.turn));
+      assert(turns.length === 2 && turns.every((t) => t === "complete"), `one status per message: ${turns}`);
       await shot("demo-clean");
     },
   },
@@ -57,6 +59,8 @@ export default [
       await connect(page, { dialect: "netra", scenario: "drop" });
       await send(page, "drop please");
       await page.waitForSelector('#banners .banner[data-kind="missing_event"]', { timeout: 10000 });
+      // The message's own bubble says its turn is incomplete, and why.
+      await page.waitForSelector('.msg-user[data-turn="incomplete"][data-kind="missing_event"]', { timeout: 10000 });
       await connect(page, { dialect: "netra", scenario: "duplicate" });
       await send(page, "duplicate please");
       await page.waitForSelector('#banners .banner[data-kind="duplicate"]', { timeout: 10000 });
