@@ -77,12 +77,8 @@ pub fn run(dev: bool) -> Res<Built> {
     std::fs::write(&types, tidied)?;
 
     write_package_json(&root, &pkg)?;
-    let readme = root.join("README.md");
-    if readme.is_file() {
-        std::fs::copy(&readme, pkg.join("README.md"))?;
-    } else {
-        println!("build: warning: no README.md at the workspace root to copy into pkg/");
-    }
+    let readme = npm_readme(&std::fs::read_to_string(root.join("npm").join("README.md"))?, &root)?;
+    std::fs::write(pkg.join("README.md"), readme)?;
 
     let sizes = sizes(&wasm, &js, &snippets(&pkg)?)?;
     let built = Built { pkg, wasm, js, sizes };
@@ -483,6 +479,46 @@ fn tidy_types(types: &str) -> Res<String> {
         return Err(fail!("the .d.ts has no `export interface InitOutput`"));
     }
     Ok(out)
+}
+
+/// The package's own README (`npm/README.md`), each `<!-- include FILE "HEADING" -->` line
+/// replaced by that section of FILE (from the heading to the next heading of its level or
+/// higher), so the sections it shares with the repository's README are written once. A missing
+/// file or heading fails the build.
+fn npm_readme(template: &str, root: &Path) -> Res<String> {
+    let mut out = String::new();
+    for line in template.lines() {
+        let include = line.strip_prefix("<!-- include ").and_then(|l| l.strip_suffix(" -->"));
+        let Some(include) = include else {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        let (file, heading) = include.split_once(' ').ok_or_else(|| fail!("npm/README.md: bad include `{line}`"))?;
+        let heading = heading.trim_matches('"');
+        let text = std::fs::read_to_string(root.join(file))?;
+        out.push_str(&section(&text, heading).ok_or_else(|| fail!("npm/README.md: no `{heading}` in {file}"))?);
+    }
+    Ok(out)
+}
+
+/// The section of markdown `text` under `heading`, the heading included, up to the next heading
+/// of its level or higher (outside code blocks).
+fn section(text: &str, heading: &str) -> Option<String> {
+    let level = heading.chars().take_while(|c| *c == '#').count();
+    let mut lines = text.lines().skip_while(|l| *l != heading);
+    let mut out = format!("{}\n", lines.next()?);
+    let mut in_code = false;
+    for line in lines {
+        in_code ^= line.starts_with("```");
+        let depth = line.chars().take_while(|c| *c == '#').count();
+        if !in_code && depth > 0 && depth <= level && line.chars().nth(depth) == Some(' ') {
+            break;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    Some(out)
 }
 
 /// The names the package exports from the glue module (`src/browser/glue.js`) itself, next to
