@@ -5,8 +5,9 @@
 //! `pkg/package.json` + README, then the raw and gzip -9 sizes of the wasm and the JS glue.
 
 use crate::setup::{self, WASM_TARGET};
-use crate::util::{self, fail, json_str, Res};
+use crate::util::{self, fail, Res};
 use crate::wasm;
+use serde_json::json;
 use std::path::{Path, PathBuf};
 
 pub const OUT_NAME: &str = "chat_sentinel";
@@ -395,32 +396,34 @@ fn package_json(
     if has_snippets {
         files.push("snippets/".to_string());
     }
-    let files: Vec<String> = files.iter().map(|f| json_str(f)).collect();
-    let side_effects = if has_snippets { "[\"./snippets/*\"]".to_string() } else { "false".to_string() };
-    let mut out = String::from("{\n");
-    out.push_str("  \"name\": \"chat-sentinel\",\n");
-    out.push_str(&format!("  \"version\": {},\n", json_str(version)));
-    if let Some(d) = description {
-        out.push_str(&format!("  \"description\": {},\n", json_str(d)));
+    let side_effects = if has_snippets { json!(["./snippets/*"]) } else { json!(false) };
+    let mut manifest = json!({
+        "name": "chat-sentinel",
+        "version": version,
+        "type": "module",
+        "main": format!("{OUT_NAME}.js"),
+        "module": format!("{OUT_NAME}.js"),
+        "types": format!("{OUT_NAME}.d.ts"),
+        "exports": {
+            ".": { "types": format!("./{OUT_NAME}.d.ts"), "import": format!("./{OUT_NAME}.js") },
+            format!("./{OUT_NAME}_bg.wasm"): format!("./{OUT_NAME}_bg.wasm"),
+        },
+        "files": files,
+        "sideEffects": side_effects,
+    });
+    if let Some(fields) = manifest.as_object_mut() {
+        for (key, value) in [("description", description), ("license", license)] {
+            if let Some(value) = value {
+                fields.insert(key.to_string(), json!(value));
+            }
+        }
+        if let Some(url) = repository {
+            fields.insert("repository".to_string(), json!({ "type": "git", "url": url }));
+        }
     }
-    if let Some(l) = license {
-        out.push_str(&format!("  \"license\": {},\n", json_str(l)));
-    }
-    if let Some(r) = repository {
-        out.push_str(&format!("  \"repository\": {{ \"type\": \"git\", \"url\": {} }},\n", json_str(r)));
-    }
-    out.push_str("  \"type\": \"module\",\n");
-    out.push_str(&format!("  \"main\": \"{OUT_NAME}.js\",\n"));
-    out.push_str(&format!("  \"module\": \"{OUT_NAME}.js\",\n"));
-    out.push_str(&format!("  \"types\": \"{OUT_NAME}.d.ts\",\n"));
-    out.push_str("  \"exports\": {\n");
-    out.push_str(&format!("    \".\": {{ \"types\": \"./{OUT_NAME}.d.ts\", \"import\": \"./{OUT_NAME}.js\" }},\n"));
-    out.push_str(&format!("    \"./{OUT_NAME}_bg.wasm\": \"./{OUT_NAME}_bg.wasm\"\n"));
-    out.push_str("  },\n");
-    out.push_str(&format!("  \"files\": [{}],\n", files.join(", ")));
-    out.push_str(&format!("  \"sideEffects\": {side_effects}\n"));
-    out.push_str("}\n");
-    out
+    let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// The `inline_js` snippets wasm-bindgen wrote (`pkg/snippets/<crate-hash>/*.js`), sorted.
@@ -662,15 +665,16 @@ mod tests {
 
     #[test]
     fn package_json_shape() {
-        let j = package_json("0.1.0", Some("An \"SDK\""), Some("MIT"), None, false);
-        assert!(j.contains("\"name\": \"chat-sentinel\""));
-        assert!(j.contains("\"version\": \"0.1.0\""));
-        assert!(j.contains("\"description\": \"An \\\"SDK\\\"\""));
-        assert!(j.contains("\"sideEffects\": false"));
-        assert!(j.contains("\"./chat_sentinel_bg.wasm\": \"./chat_sentinel_bg.wasm\""));
-        assert!(!j.contains("snippets"));
-        let j = package_json("0.1.0", None, None, None, true);
-        assert!(j.contains("\"sideEffects\": [\"./snippets/*\"]"));
-        assert!(j.contains("\"snippets/\""));
+        let parse = |text: String| serde_json::from_str::<serde_json::Value>(&text).unwrap();
+        let j = parse(package_json("0.1.0", Some("An \"SDK\""), Some("MIT"), None, false));
+        assert_eq!(j["name"], "chat-sentinel");
+        assert_eq!(j["version"], "0.1.0");
+        assert_eq!(j["description"], "An \"SDK\"");
+        assert_eq!(j["sideEffects"], false);
+        assert_eq!(j["exports"]["./chat_sentinel_bg.wasm"], "./chat_sentinel_bg.wasm");
+        assert!(j["files"].as_array().unwrap().iter().all(|f| f != "snippets/"));
+        let j = parse(package_json("0.1.0", None, None, None, true));
+        assert_eq!(j["sideEffects"], serde_json::json!(["./snippets/*"]));
+        assert!(j["files"].as_array().unwrap().iter().any(|f| f == "snippets/"));
     }
 }

@@ -362,7 +362,7 @@ pub fn check(args: &Args, server: &Server) -> Res<Outcome> {
         )
     })?;
     let _ = std::fs::remove_file(&out);
-    let report = Json::parse(&json_text).map_err(|e| fail!("the check report is not JSON: {e}"))?;
+    let report = parse(&json_text).map_err(|e| fail!("the check report is not JSON: {e}"))?;
     let verdict = report.get("verdict").and_then(Json::as_str).unwrap_or("ERROR");
     let code = match (verdict, code) {
         ("PASS", 0) => 0,
@@ -386,7 +386,7 @@ fn ms(v: Option<&Json>) -> String {
 pub fn summary(report: &Json, screenshot: Option<&Path>) -> String {
     let mut s = String::new();
     let verdict = report.get("verdict").and_then(Json::as_str).unwrap_or("ERROR");
-    let runs = report.get("runs").map(Json::items).unwrap_or_default();
+    let runs = report.get("runs").map(items).unwrap_or_default();
     let settings = report.get("settings");
     let url = settings.and_then(|x| x.get("url")).and_then(Json::as_str).unwrap_or("?");
     let dialect = report.get("dialect").and_then(Json::as_str).unwrap_or("?");
@@ -394,7 +394,7 @@ pub fn summary(report: &Json, screenshot: Option<&Path>) -> String {
     let _ =
         writeln!(s, "\n══ chat-sentinel check: {verdict} ══  {} run(s), {secs:.1} s, dialect {dialect}", runs.len());
     let _ = writeln!(s, "target: {url}");
-    let reasons = report.get("reasons").map(Json::items).unwrap_or_default();
+    let reasons = report.get("reasons").map(items).unwrap_or_default();
     if !reasons.is_empty() {
         let _ = writeln!(s, "reasons:");
         for r in reasons.iter().take(8) {
@@ -405,20 +405,20 @@ pub fn summary(report: &Json, screenshot: Option<&Path>) -> String {
         }
     }
     let kinds: Vec<&str> =
-        report.get("failureKinds").map(Json::items).unwrap_or_default().iter().filter_map(|k| k.as_str()).collect();
+        report.get("failureKinds").map(items).unwrap_or_default().iter().filter_map(|k| k.as_str()).collect();
     if !kinds.is_empty() {
         let _ = writeln!(s, "failure kinds: {}", kinds.join(", "));
     }
     if let Some(first) = runs.first() {
         let _ = writeln!(s, "steps{}:", if runs.len() > 1 { " (all runs)" } else { "" });
-        for step in first.get("steps").map(Json::items).unwrap_or_default() {
+        for step in first.get("steps").map(items).unwrap_or_default() {
             let id = step.get("id").and_then(Json::as_str).unwrap_or("");
             let name = step.get("name").and_then(Json::as_str).unwrap_or(id);
             let per: Vec<&Json> = runs
                 .iter()
                 .filter_map(|r| {
                     r.get("steps")
-                        .map(Json::items)
+                        .map(items)
                         .unwrap_or_default()
                         .iter()
                         .find(|x| x.get("id").and_then(Json::as_str) == Some(id))
@@ -432,7 +432,7 @@ pub fn summary(report: &Json, screenshot: Option<&Path>) -> String {
             } else {
                 let mut values: Vec<f64> = per.iter().filter_map(|p| p.get("ms").and_then(Json::as_f64)).collect();
                 values.sort_by(f64::total_cmp);
-                let p50 = values.get(values.len().div_ceil(2).saturating_sub(1)).copied().map(Json::Num);
+                let p50 = values.get(values.len().div_ceil(2).saturating_sub(1)).copied().map(Json::from);
                 match p50 {
                     Some(p) => format!("{ok}/{} p50 {}", per.len(), ms(Some(&p))),
                     None => format!("{ok}/{}", per.len()),
@@ -497,14 +497,14 @@ fn xml(text: &str) -> String {
 pub fn junit(report: &Json) -> String {
     let verdict = report.get("verdict").and_then(Json::as_str).unwrap_or("ERROR");
     let reasons: Vec<&str> =
-        report.get("reasons").map(Json::items).unwrap_or_default().iter().filter_map(|r| r.as_str()).collect();
+        report.get("reasons").map(items).unwrap_or_default().iter().filter_map(|r| r.as_str()).collect();
     let secs = report.get("durationMs").and_then(Json::as_f64).unwrap_or(0.0) / 1000.0;
     let mut cases = String::new();
     let mut tests = 0;
     let mut failures = 0;
-    for run in report.get("runs").map(Json::items).unwrap_or_default() {
+    for run in report.get("runs").map(items).unwrap_or_default() {
         let index = run.get("index").and_then(Json::as_f64).unwrap_or(0.0);
-        for step in run.get("steps").map(Json::items).unwrap_or_default() {
+        for step in run.get("steps").map(items).unwrap_or_default() {
             tests += 1;
             let name = step.get("name").and_then(Json::as_str).unwrap_or("?");
             let time = step.get("ms").and_then(Json::as_f64).unwrap_or(0.0) / 1000.0;
@@ -599,11 +599,11 @@ pub fn matrix() -> (Counts, Res<()>) {
             Ok((_, true)) => -2,
             _ => -1,
         };
-        let report = std::fs::read_to_string(&json).ok().and_then(|t| Json::parse(&t).ok());
+        let report = std::fs::read_to_string(&json).ok().and_then(|t| parse(&t).ok());
         let kinds: Vec<String> = report
             .as_ref()
             .and_then(|r| r.get("failureKinds"))
-            .map(Json::items)
+            .map(items)
             .unwrap_or_default()
             .iter()
             .filter_map(|k| k.as_str().map(str::to_string))
@@ -654,241 +654,25 @@ pub fn page_tests(server: &Server) -> (Counts, Res<()>) {
     (run.counts, result)
 }
 
-// ------------------------------------------------------------------ a small JSON reader
+/// A JSON value of the check report (serde_json's).
+pub type Json = serde_json::Value;
 
-/// A parsed JSON value (enough to read the check report; plain std on purpose).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Json {
-    Null,
-    Bool(bool),
-    Num(f64),
-    Str(String),
-    Arr(Vec<Json>),
-    Obj(Vec<(String, Json)>),
+/// The items of a JSON array (none for anything else).
+pub fn items(value: &Json) -> Vec<&Json> {
+    value.as_array().map(|a| a.iter().collect()).unwrap_or_default()
 }
 
-impl Json {
-    pub fn parse(text: &str) -> Result<Json, String> {
-        let mut p = Parser { chars: text.chars().collect(), pos: 0, depth: 0 };
-        p.ws();
-        let v = p.value()?;
-        p.ws();
-        if p.pos != p.chars.len() {
-            return Err(format!("trailing characters at {}", p.pos));
-        }
-        Ok(v)
-    }
-
-    pub fn get(&self, key: &str) -> Option<&Json> {
-        match self {
-            Json::Obj(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Json::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    pub fn as_f64(&self) -> Option<f64> {
-        match self {
-            Json::Num(n) => Some(*n),
-            _ => None,
-        }
-    }
-
-    pub fn as_bool(&self) -> Option<bool> {
-        match self {
-            Json::Bool(b) => Some(*b),
-            _ => None,
-        }
-    }
-
-    pub fn items(&self) -> Vec<&Json> {
-        match self {
-            Json::Arr(items) => items.iter().collect(),
-            _ => Vec::new(),
-        }
-    }
-}
-
-struct Parser {
-    chars: Vec<char>,
-    pos: usize,
-    depth: u32,
-}
-
-impl Parser {
-    fn peek(&self) -> Option<char> {
-        self.chars.get(self.pos).copied()
-    }
-
-    fn next(&mut self) -> Option<char> {
-        let c = self.peek();
-        self.pos += 1;
-        c
-    }
-
-    fn ws(&mut self) {
-        while matches!(self.peek(), Some(' ' | '\n' | '\r' | '\t')) {
-            self.pos += 1;
-        }
-    }
-
-    fn expect(&mut self, c: char) -> Result<(), String> {
-        match self.next() {
-            Some(x) if x == c => Ok(()),
-            other => Err(format!("expected `{c}` at {}, found {other:?}", self.pos.saturating_sub(1))),
-        }
-    }
-
-    fn literal(&mut self, word: &str, v: Json) -> Result<Json, String> {
-        for c in word.chars() {
-            self.expect(c)?;
-        }
-        Ok(v)
-    }
-
-    fn value(&mut self) -> Result<Json, String> {
-        self.depth += 1;
-        if self.depth > 256 {
-            return Err("nested too deeply".into());
-        }
-        let v = match self.peek() {
-            Some('{') => self.object(),
-            Some('[') => self.array(),
-            Some('"') => self.string().map(Json::Str),
-            Some('t') => self.literal("true", Json::Bool(true)),
-            Some('f') => self.literal("false", Json::Bool(false)),
-            Some('n') => self.literal("null", Json::Null),
-            Some(c) if c == '-' || c.is_ascii_digit() => self.number(),
-            other => Err(format!("unexpected {other:?} at {}", self.pos)),
-        };
-        self.depth -= 1;
-        v
-    }
-
-    fn object(&mut self) -> Result<Json, String> {
-        self.expect('{')?;
-        let mut members = Vec::new();
-        self.ws();
-        if self.peek() == Some('}') {
-            self.pos += 1;
-            return Ok(Json::Obj(members));
-        }
-        loop {
-            self.ws();
-            let k = self.string()?;
-            self.ws();
-            self.expect(':')?;
-            self.ws();
-            let v = self.value()?;
-            members.push((k, v));
-            self.ws();
-            match self.next() {
-                Some(',') => continue,
-                Some('}') => return Ok(Json::Obj(members)),
-                other => {
-                    return Err(format!("expected `,` or `}}` at {}, found {other:?}", self.pos.saturating_sub(1)))
-                }
-            }
-        }
-    }
-
-    fn array(&mut self) -> Result<Json, String> {
-        self.expect('[')?;
-        let mut items = Vec::new();
-        self.ws();
-        if self.peek() == Some(']') {
-            self.pos += 1;
-            return Ok(Json::Arr(items));
-        }
-        loop {
-            self.ws();
-            items.push(self.value()?);
-            self.ws();
-            match self.next() {
-                Some(',') => continue,
-                Some(']') => return Ok(Json::Arr(items)),
-                other => return Err(format!("expected `,` or `]` at {}, found {other:?}", self.pos.saturating_sub(1))),
-            }
-        }
-    }
-
-    fn hex4(&mut self) -> Result<u32, String> {
-        let mut n = 0u32;
-        for _ in 0..4 {
-            let d = self.next().and_then(|c| c.to_digit(16)).ok_or("bad \\u escape")?;
-            n = n * 16 + d;
-        }
-        Ok(n)
-    }
-
-    fn string(&mut self) -> Result<String, String> {
-        self.expect('"')?;
-        let mut s = String::new();
-        loop {
-            match self.next().ok_or("unterminated string")? {
-                '"' => return Ok(s),
-                '\\' => match self.next().ok_or("unterminated escape")? {
-                    '"' => s.push('"'),
-                    '\\' => s.push('\\'),
-                    '/' => s.push('/'),
-                    'b' => s.push('\u{8}'),
-                    'f' => s.push('\u{c}'),
-                    'n' => s.push('\n'),
-                    'r' => s.push('\r'),
-                    't' => s.push('\t'),
-                    'u' => {
-                        let hi = self.hex4()?;
-                        let code = if (0xD800..0xDC00).contains(&hi) && self.peek() == Some('\\') {
-                            self.pos += 1;
-                            self.expect('u')?;
-                            let lo = self.hex4()?;
-                            0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF)
-                        } else {
-                            hi
-                        };
-                        s.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
-                    }
-                    c => return Err(format!("bad escape \\{c}")),
-                },
-                c => s.push(c),
-            }
-        }
-    }
-
-    fn number(&mut self) -> Result<Json, String> {
-        let start = self.pos;
-        while matches!(self.peek(), Some(c) if c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E')) {
-            self.pos += 1;
-        }
-        let text: String = self.chars.get(start..self.pos).unwrap_or_default().iter().collect();
-        text.parse::<f64>().map(Json::Num).map_err(|_| format!("bad number `{text}`"))
-    }
+/// Parses the check report.
+pub fn parse(text: &str) -> Result<Json, String> {
+    serde_json::from_str(text).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn parses_json() {
-        let j = Json::parse(r#"{"a": [1, 2.5, -3e2], "b": {"c": "x\"\u00e9\n"}, "d": true, "e": null}"#);
-        let j = j.unwrap_or(Json::Null);
-        assert_eq!(j.get("a").map(|a| a.items().len()), Some(3));
-        assert_eq!(j.get("b").and_then(|b| b.get("c")).and_then(Json::as_str), Some("x\"é\n"));
-        assert_eq!(j.get("d").and_then(Json::as_bool), Some(true));
-        assert_eq!(j.get("e"), Some(&Json::Null));
-        assert!(Json::parse("{\"a\":1,}").is_err());
-        assert!(Json::parse("[1] x").is_err());
-    }
-
     fn sample() -> Json {
-        Json::parse(
+        parse(
             r#"{"verdict":"FAIL","reasons":["duplicate: agent_started again <x>"],"failureKinds":["duplicate"],
                "durationMs":1700,"dialect":"netra","settings":{"url":"ws://h/ws"},
                "runs":[{"index":1,"steps":[{"id":"handshake","name":"Handshake (connect)","ok":true,"ms":12,"deadlineMs":3000,"detail":""},

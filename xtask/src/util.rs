@@ -336,11 +336,9 @@ pub fn toml_value(text: &str, section: &str, key: &str) -> Option<String> {
     None
 }
 
-/// Quotes a string for JSON (the SDK core's writer).
+/// Quotes a string for JSON.
 pub fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    chat_sentinel::core::json::push_str(&mut out, s);
-    out
+    serde_json::Value::from(s).to_string()
 }
 
 /// The size of `bytes` compressed by `gzip -9`, if gzip is available.
