@@ -84,33 +84,19 @@ pub fn wasm_bindgen_version() -> Res<String> {
 
 /// The version of package `name` in a Cargo.lock (the first one, if several).
 fn version_in_lock(lock: &str, name: &str) -> Option<String> {
-    let mut lines = lock.lines().map(str::trim);
-    while let Some(line) = lines.next() {
-        if line == format!("name = \"{name}\"") {
-            let version = lines.next()?;
-            return version.strip_prefix("version = \"").and_then(|v| v.strip_suffix('"')).map(str::to_string);
-        }
-    }
-    None
+    let lock: toml::Table = lock.parse().ok()?;
+    let packages = lock.get("package")?.as_array()?;
+    let package = packages.iter().find(|p| p.get("name").and_then(toml::Value::as_str) == Some(name))?;
+    package.get("version")?.as_str().map(str::to_string)
 }
 
-/// `name = "=x.y.z"` or `name = { version = "=x.y.z", ... }` in a manifest.
+/// The version `name` is pinned to in a manifest's `[dependencies]`: `name = "=x.y.z"` or
+/// `name = { version = "=x.y.z", ... }` (the requirement's operator dropped).
 fn version_pin_in_manifest(manifest: &str, name: &str) -> Option<String> {
-    manifest.lines().find_map(|line| {
-        let (key, value) = line.split_once('=')?;
-        if key.trim() != name {
-            return None;
-        }
-        let value = value.trim();
-        let version = if value.starts_with('{') {
-            let after = value.get(value.find("version")? + "version".len()..)?;
-            after.trim_start().strip_prefix('=')?.trim_start()
-        } else {
-            value
-        };
-        let version = version.strip_prefix('"')?.split('"').next()?;
-        Some(version.trim_start_matches(['=', '^', '~']).trim().to_string())
-    })
+    let manifest: toml::Table = manifest.parse().ok()?;
+    let dependency = manifest.get("dependencies")?.get(name)?;
+    let requirement = dependency.as_str().or_else(|| dependency.get("version")?.as_str())?;
+    Some(requirement.trim_start_matches(['=', '^', '~']).trim().to_string())
 }
 
 fn wasm_bindgen_cli() -> Res<()> {
@@ -264,9 +250,9 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
 
     #[test]
     fn finds_pin_in_manifest() {
-        let plain = "wasm-bindgen-futures = \"0.4\"\nwasm-bindgen = \"=0.2.130\"\n";
+        let plain = "[dependencies]\nwasm-bindgen-futures = \"0.4\"\nwasm-bindgen = \"=0.2.130\"\n";
         assert_eq!(version_pin_in_manifest(plain, "wasm-bindgen").as_deref(), Some("0.2.130"));
-        let table = "wasm-bindgen = { version = \"=0.2.99\", default-features = false }\n";
+        let table = "[dependencies]\nwasm-bindgen = { version = \"=0.2.99\", default-features = false }\n";
         assert_eq!(version_pin_in_manifest(table, "wasm-bindgen").as_deref(), Some("0.2.99"));
     }
 }

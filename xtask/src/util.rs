@@ -312,28 +312,10 @@ fn descendants(pid: u32) -> Vec<u32> {
     out
 }
 
-/// The value of `key = "value"` in the `[section]` of a TOML file (a line-based reader for
-/// the simple manifests of this workspace).
+/// The string value of `key` in the table `[section]` of a TOML document.
 pub fn toml_value(text: &str, section: &str, key: &str) -> Option<String> {
-    let mut in_section = false;
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            in_section = line == format!("[{section}]");
-            continue;
-        }
-        if !in_section {
-            continue;
-        }
-        let Some((k, v)) = line.split_once('=') else {
-            continue;
-        };
-        if k.trim() == key {
-            let v = v.trim();
-            return v.strip_prefix('"').and_then(|v| v.split_once('"')).map(|(v, _)| v.to_string());
-        }
-    }
-    None
+    let document: toml::Table = text.parse().ok()?;
+    document.get(section)?.get(key)?.as_str().map(str::to_string)
 }
 
 /// Quotes a string for JSON.
