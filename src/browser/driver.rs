@@ -405,12 +405,7 @@ impl<S: Sink> Inner<S> {
         self.generation = self.generation.wrapping_add(1);
         match Link::open(&self.endpoint, self.generation, &self.this) {
             Ok(link) => self.socket = Some(link),
-            Err(()) => self.tracker.handle_closed(
-                now,
-                ABNORMAL_CLOSURE,
-                "the browser or the transport refused to connect",
-                false,
-            ),
+            Err(refused) => self.tracker.handle_closed(now, ABNORMAL_CLOSURE, refused.reason(), false),
         }
     }
 

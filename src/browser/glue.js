@@ -258,6 +258,9 @@ export function method(object, name) {
   try { value = Reflect.get(object, name); } catch (_) { return undefined; }
   return typeof value === 'function' ? value : undefined;
 }
+export function has_websocket() {
+  return typeof WebSocket === 'function';
+}
 export function byte_length(data) {
   try { return data instanceof ArrayBuffer ? data.byteLength : 0; } catch (_) { return 0; }
 }

@@ -47,6 +47,9 @@ extern "C" {
     /// throwing and is a function; else `undefined`.
     pub(crate) fn method(object: &JsValue, name: &str) -> Option<Function>;
 
+    /// Whether the environment has a `WebSocket` constructor.
+    fn has_websocket() -> bool;
+
     /// The length of `data` if it is an `ArrayBuffer`, else 0.
     fn byte_length(data: &JsValue) -> u32;
 }
@@ -56,13 +59,34 @@ extern "C" {
 pub(crate) struct Endpoint {
     /// A JavaScript object with `connect(callbacks)`.
     transport: JsValue,
+    /// The transport is the browser's `WebSocket`.
+    websocket: bool,
     mailbox: Rc<Mailbox>,
+}
+
+/// Why a connection could not be opened.
+pub(crate) enum Refused {
+    /// The environment has no `WebSocket` (Node.js before 22, a worker without one).
+    NoWebSocket,
+    /// The browser or the transport refused (the exception is not read: it may quote the
+    /// subprotocols).
+    Refused,
+}
+
+impl Refused {
+    /// The reason given to the tracker (as if the socket had closed with it).
+    pub(crate) fn reason(&self) -> &'static str {
+        match self {
+            Refused::NoWebSocket => "this environment has no WebSocket: give a transport (Node.js before 22 has none)",
+            Refused::Refused => "the browser or the transport refused to connect",
+        }
+    }
 }
 
 impl Endpoint {
     /// A JavaScript transport (already checked to have a `connect` function).
     pub(crate) fn custom(transport: JsValue) -> Endpoint {
-        Endpoint { transport, mailbox: Rc::new(Mailbox::default()) }
+        Endpoint { transport, websocket: false, mailbox: Rc::new(Mailbox::default()) }
     }
 
     /// `new WebSocket(url, protocols)`, offering the credential as the subprotocols
@@ -72,7 +96,7 @@ impl Endpoint {
             Some(c) => Array::of2(&JsValue::from_str(AUTH_SUBPROTOCOL), &JsValue::from_str(&c.subprotocol())),
             None => Array::new(),
         };
-        Endpoint::custom(websocket_transport(&JsValue::from_str(url), &protocols))
+        Endpoint { websocket: true, ..Endpoint::custom(websocket_transport(&JsValue::from_str(url), &protocols)) }
     }
 }
 
@@ -142,8 +166,11 @@ impl Link {
         endpoint: &Endpoint,
         generation: u64,
         shared: &Weak<RefCell<Inner<S>>>,
-    ) -> Result<Link, ()> {
-        let Endpoint { transport, mailbox } = endpoint;
+    ) -> Result<Link, Refused> {
+        let Endpoint { transport, websocket, mailbox } = endpoint;
+        if *websocket && !has_websocket() {
+            return Err(Refused::NoWebSocket);
+        }
         let open = Rc::new(Cell::new(false));
         let ended = Rc::new(Cell::new(false));
 
@@ -178,10 +205,10 @@ impl Link {
         // may call them after the driver let the connection go, and they then do nothing.
         let callbacks = callbacks(&on_open.into_js_value(), &on_message.into_js_value(), &on_closed.into_js_value());
 
-        let connect = method(transport, "connect").ok_or(())?;
-        let conn = connect.call1(transport, &callbacks).map_err(drop)?;
+        let connect = method(transport, "connect").ok_or(Refused::Refused)?;
+        let conn = connect.call1(transport, &callbacks).map_err(|_| Refused::Refused)?;
         let (Some(send_fn), Some(close_fn)) = (method(&conn, "send"), method(&conn, "close")) else {
-            return Err(());
+            return Err(Refused::Refused);
         };
         Ok(Link { generation, conn, send_fn, close_fn, open, ended })
     }
