@@ -151,3 +151,15 @@ fn the_readme_rust_test_example_is_the_test_that_runs() {
         "README's Rust test example differs from tests/browser_scripted.rs"
     );
 }
+
+#[test]
+fn the_readme_node_example_is_the_test_that_runs() {
+    let test = read("tests/node/esm.mjs");
+    let begin = "// README example: begin\n";
+    let example = &test[test.find(begin).unwrap() + begin.len()..test.find("// README example: end").unwrap()];
+    let example: String = example.lines().map(|l| format!("{}\n", l.trim())).collect();
+    assert!(
+        read("README.md").contains(&format!("```js\n{example}```")),
+        "README's Node example differs from tests/node/esm.mjs"
+    );
+}

@@ -3,7 +3,8 @@
 //! 1. setup (all tools)
 //! 2. native tests: `cargo test --workspace`
 //! 3. fuzz smoke: each cargo-fuzz target for `fuzz::SMOKE_SECONDS` (see `fuzz`)
-//! 4. build (release, into pkg/), and its types compiled by TypeScript (`tests/types`)
+//! 4. build (release, into pkg/), its types compiled by TypeScript (`tests/types`), and the
+//!    package in plain Node.js (`tests/node`)
 //! 5. start the reference server on a free port (stopped at the end, whatever happens)
 //! 6. browser wasm tests: `cargo test -p chat-sentinel --target wasm32-unknown-unknown --tests`,
 //!    with `CHAT_SENTINEL_SERVER=127.0.0.1:PORT` (read by the tests at compile time)
@@ -112,7 +113,7 @@ const SERVER_STEPS: [&str; 6] =
 fn run_steps(report: &mut Report) {
     let t = Instant::now();
     if !report.record("setup", t, untested(setup::run())) {
-        for name in ["native tests", "fuzz smoke", "build", "types", "server"].into_iter().chain(SERVER_STEPS) {
+        for name in ["native tests", "fuzz smoke", "build", "types", "node", "server"].into_iter().chain(SERVER_STEPS) {
             report.skip(name, "setup failed");
         }
         return;
@@ -126,7 +127,7 @@ fn run_steps(report: &mut Report) {
 
     let t = Instant::now();
     if !report.record("build", t, untested(build::run(false).map(|_| ()))) {
-        for name in ["types", "server"].into_iter().chain(SERVER_STEPS) {
+        for name in ["types", "node", "server"].into_iter().chain(SERVER_STEPS) {
             report.skip(name, "build failed");
         }
         return;
@@ -134,6 +135,8 @@ fn run_steps(report: &mut Report) {
 
     let t = Instant::now();
     report.record("types", t, type_check());
+    let t = Instant::now();
+    report.record("node", t, node_tests());
 
     let t = Instant::now();
     let server = match Server::start(0) {
@@ -204,6 +207,15 @@ fn type_check() -> Tested {
         Err(fail!("{} of {} type checks failed", counts.failed, configs.len()))
     };
     (counts, result)
+}
+
+/// The package in plain Node.js: `node tests/node/esm.mjs pkg` (`initSync`, no WebSocket, a
+/// scripted transport).
+fn node_tests() -> Tested {
+    let root = util::root();
+    let mut c = util::cmd("node");
+    c.arg(root.join("tests").join("node").join("esm.mjs")).arg(root.join("pkg"));
+    step_result(util::run_step(&mut c, JS_TIMEOUT), "node tests/node/esm.mjs")
 }
 
 /// The network faults (see `net`): their own server, in a namespace.
