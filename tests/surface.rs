@@ -157,7 +157,7 @@ fn the_readme_node_example_is_the_test_that_runs() {
     let test = read("tests/node/esm.mjs");
     let begin = "// README example: begin\n";
     let example = &test[test.find(begin).unwrap() + begin.len()..test.find("// README example: end").unwrap()];
-    let example: String = example.lines().map(|l| format!("{}\n", l.trim())).collect();
+    let example: String = example.lines().map(str::trim).filter(|l| !l.is_empty()).map(|l| format!("{l}\n")).collect();
     assert!(
         read("README.md").contains(&format!("```js\n{example}```")),
         "README's Node example differs from tests/node/esm.mjs"
