@@ -144,7 +144,7 @@ export function deferred() {
 
 // ---- the package's main module (added by `cargo xtask build`)
 export function not_initialized() {
-  return new Error('chat-sentinel: the module is not initialized: `await init()` (or `initSync(…)`) before `new ChatClient(…)`');
+  return new Error('chat-sentinel: the module is not instantiated yet (a page loads it on import): `await init()` (or `initSync(…)` outside a page) before `new ChatClient(…)`');
 }
 export function after_free(Client) {
   const proto = Client.prototype;

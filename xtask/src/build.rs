@@ -532,9 +532,18 @@ const GLUE_EXPORTS: [&str; 1] = ["ChatError"];
 /// the module was initialized.
 const CONSTRUCTOR: &str = "    constructor(options) {\n        const ret = wasm.chatclient_new(options);";
 
-/// Re-exports [`GLUE_EXPORTS`] from the main module, which imports the glue snippet; makes
-/// `new ChatClient` before `init()` throw a clear error (instead of "reading 'e' of
-/// undefined"), and every method after `free()` (instead of "null pointer passed to rust").
+/// wasm-bindgen's initialization function in the main module.
+const PRELOADED: &str = "async function __wbg_init(";
+
+/// Starts the wasm's fetch and instantiation once the importing modules have run (so that an
+/// `init(url)` they call first is the one that loads it), in a page (`http:`/`https:`; Node
+/// and test runners use `initSync`). `init()` then only awaits it: an optional preload.
+const PRELOAD: &str = "queueMicrotask(() => {\n  if (/^https?:$/.test(new URL(import.meta.url).protocol)) __wbg_init().catch(() => {});\n});\n";
+
+/// Re-exports [`GLUE_EXPORTS`] from the main module, which imports the glue snippet; starts
+/// loading the wasm ([`PRELOAD`]); makes `new ChatClient` before the module is instantiated
+/// throw a clear error (instead of "reading 'e' of undefined"), and every method after
+/// `free()` (instead of "null pointer passed to rust").
 fn export_from_glue(pkg: &Path, js: &Path) -> Res<()> {
     let glue = snippets(pkg)?.into_iter().find(|s| s.ends_with("src/browser/glue.js"));
     let glue = glue.ok_or_else(|| fail!("wasm-bindgen wrote no snippet for src/browser/glue.js"))?;
@@ -550,6 +559,10 @@ fn export_from_glue(pkg: &Path, js: &Path) -> Res<()> {
     let checked = CONSTRUCTOR.replacen('{', "{\n        if (wasm === undefined) throw not_initialized();", 1);
     main = main.replacen(CONSTRUCTOR, &checked, 1);
     main.push_str(&format!("import {{ not_initialized, after_free }} from \"./{path}\";\nafter_free(ChatClient);\n"));
+    if main.matches(PRELOADED).count() != 1 {
+        return Err(fail!("{} has no single `{PRELOADED}`", js.display()));
+    }
+    main.push_str(PRELOAD);
     main.push_str(&format!("export {{ {} }} from \"./{path}\";\n", GLUE_EXPORTS.join(", ")));
     std::fs::write(js, main)?;
     Ok(())
