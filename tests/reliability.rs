@@ -78,6 +78,24 @@ fn a_wait_deferred_by_a_sleep_is_judged_when_its_run_is_evicted() {
 }
 
 #[test]
+fn a_wait_deferred_by_a_sleep_past_the_close_is_judged_with_the_run() {
+    // tool_executing is lost; its tool_completed arrives, the page sleeps (deferring that
+    // wait), and agent_completed arrives after the wake: the run's final checks come before
+    // the deferred wait would, and must not leave it behind.
+    let mut h = netra(test_config());
+    let frames = netra_run("victim");
+    play(&mut h, &[frames[0].clone(), frames[1].clone(), frames[3].clone()]);
+    h.now += 60_000;
+    h.tracker.handle_timeout(h.at());
+    h.drain();
+    h.frame(&frames[4]);
+    h.advance(60_000);
+    let about: Vec<_> = h.seen.failures.iter().filter(|f| f.run_id.as_deref() == Some("victim")).collect();
+    assert_eq!(about.len(), 1, "{:?}", h.seen.failures);
+    assert!(about[0].detail.contains("came without its tool_executing"), "{}", about[0].detail);
+}
+
+#[test]
 fn an_early_loss_in_a_long_session_is_reported() {
     let mut h = netra(test_config());
     let mut lost = 0;

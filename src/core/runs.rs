@@ -159,6 +159,13 @@ impl Run {
 
     /// Final checks of a closed run: tools still open, required events absent. Finishes it.
     fn close_checks(&mut self, now: Instant, required: &[String], out: &mut Vec<Report>) {
+        // Waits still open (a page's sleep deferred them past the close's) end with the run.
+        if self.start_missing_since.take().is_some() {
+            self.start_lost(now, required, out);
+        }
+        for (tool, _) in core::mem::take(&mut self.orphan_completions) {
+            self.orphan_lost(&tool, now, out);
+        }
         let error = self.closed.is_some_and(|(_, error)| error);
         for tool in core::mem::take(&mut self.open_tools) {
             let detail = Detail::new("the run closed with tool ").text(&tool).text(" still executing");
@@ -175,21 +182,31 @@ impl Run {
         self.finished = true;
     }
 
+    /// The run's `agent_started` will not come: reported if it is required.
+    fn start_lost(&mut self, now: Instant, required: &[String], out: &mut Vec<Report>) {
+        self.started = true;
+        if required.iter().any(|r| r == AGENT_STARTED) {
+            let detail = Detail::new("agent_started never came, but later events of the run did");
+            out.push(self.report(FailureKind::MissingEvent, now, detail));
+        }
+    }
+
+    /// The `tool_executing` of the completion of `tool` will not come.
+    fn orphan_lost(&mut self, tool: &str, now: Instant, out: &mut Vec<Report>) {
+        self.release_tool(tool);
+        let detail = Detail::new("tool_completed for ").text(tool).text(" came without its tool_executing");
+        out.push(self.report(FailureKind::MissingEvent, now, detail));
+    }
+
     /// Reports what has come due: reorder waits, the final checks, stalls.
     fn expire(&mut self, now: Instant, required: &[String], reorder_ms: u64, stall_ms: u64, out: &mut Vec<Report>) {
         if self.start_missing_since.is_some_and(|t| t.plus(reorder_ms) <= now) {
             self.start_missing_since = None;
-            self.started = true;
-            if required.iter().any(|r| r == AGENT_STARTED) {
-                let detail = Detail::new("agent_started never came, but later events of the run did");
-                out.push(self.report(FailureKind::MissingEvent, now, detail));
-            }
+            self.start_lost(now, required, out);
         }
         for (tool, at) in core::mem::take(&mut self.orphan_completions) {
             if at.plus(reorder_ms) <= now {
-                self.release_tool(&tool);
-                let detail = Detail::new("tool_completed for ").text(&tool).text(" came without its tool_executing");
-                out.push(self.report(FailureKind::MissingEvent, now, detail));
+                self.orphan_lost(&tool, now, out);
             } else {
                 self.orphan_completions.push((tool, at));
             }

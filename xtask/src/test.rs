@@ -1,7 +1,7 @@
 //! `cargo xtask test`: the one command CI runs (`.ci/run`).
 //!
 //! 1. setup (all tools)
-//! 2. native tests: `cargo test --workspace`
+//! 2. native tests: `cargo test --workspace`, then the simulation for 20,000 seeds in release
 //! 3. fuzz smoke: each cargo-fuzz target for `fuzz::SMOKE_SECONDS` (see `fuzz`)
 //! 4. build (release, into pkg/), its types compiled by TypeScript (`tests/types`), and the
 //!    package in plain Node.js (`tests/node`)
@@ -113,7 +113,8 @@ const SERVER_STEPS: [&str; 6] =
 fn run_steps(report: &mut Report) {
     let t = Instant::now();
     if !report.record("setup", t, untested(setup::run())) {
-        for name in ["native tests", "fuzz smoke", "build", "types", "node", "server"].into_iter().chain(SERVER_STEPS) {
+        let later = ["native tests", "long simulation", "fuzz smoke", "build", "types", "node", "server"];
+        for name in later.into_iter().chain(SERVER_STEPS) {
             report.skip(name, "setup failed");
         }
         return;
@@ -121,6 +122,8 @@ fn run_steps(report: &mut Report) {
 
     let t = Instant::now();
     report.record("native tests", t, native_tests());
+    let t = Instant::now();
+    report.record("long simulation", t, long_simulation());
 
     let t = Instant::now();
     report.record("fuzz smoke", t, untested(crate::fuzz::run(crate::fuzz::SMOKE_SECONDS)));
@@ -248,6 +251,17 @@ fn native_tests() -> Tested {
     let mut c = util::cargo();
     c.args(["test", "--workspace"]);
     step_result(util::run_step(&mut c, NATIVE_TIMEOUT), "cargo test --workspace")
+}
+
+/// Seeds of the long simulation run (the native tests run the default 2,000).
+const LONG_SIM_SEEDS: &str = "20000";
+
+/// The simulation for [`LONG_SIM_SEEDS`] seeds, in release (about half a minute): seed 6715 is
+/// how a lost tool call whose wait a page's sleep pushed past its run's close was found.
+fn long_simulation() -> Tested {
+    let mut c = util::cargo();
+    c.args(["test", "--release", "-p", "chat-sentinel", "--test", "sim"]).env("SIM_SEEDS", LONG_SIM_SEEDS);
+    step_result(util::run_step(&mut c, NATIVE_TIMEOUT), "the long simulation")
 }
 
 fn wasm_tests(server: &Server) -> Tested {
