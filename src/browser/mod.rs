@@ -9,8 +9,11 @@
 //! the tracker, then drains it: frames from `poll_transmit` go to the socket (when the socket
 //! is not `OPEN`, or the browser refuses, the frame goes back through
 //! `handle_transmit_failed`, so a user message fails with `send_failed` instead of vanishing);
-//! `Connect` opens a new `WebSocket(url, ["jwt-auth", "jwt.<base64url(token)>"])`, `Disconnect`
-//! closes the current one; everything else is queued for the application. The single
+//! the commands from `poll_command` open (`Connect`: a new
+//! `WebSocket(url, ["jwt-auth", "jwt.<base64url(token)>"])`, or a transport's connection) and
+//! close (`Disconnect`) the socket; the outputs settle the promises they are the outcomes of
+//! (`Connected`, `Acked`, a report marked `outcome`, a turn's end) and are queued for the
+//! application. The single
 //! `setTimeout` is re-armed only when `poll_timeout` comes earlier than the pending one (a timer
 //! that fires early is a no-op and re-arms). Only then, with no borrow held,
 //! are the queued outputs dispatched, so callbacks may call back into the client.
