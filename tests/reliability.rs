@@ -391,3 +391,23 @@ fn a_run_evicted_while_open_resumes_without_a_false_report_or_withheld_events() 
     assert_eq!(runs, [Some("a"), Some("b")]);
     assert_eq!(h.seen.events.len(), a.len() + 4, "every event of \"a\" delivered");
 }
+
+#[test]
+fn a_tool_call_that_straddles_an_eviction_raises_no_false_loss() {
+    // "a" is evicted (table full of open runs) between its tool_executing and tool_completed:
+    // watched again, it cannot pair its tools any more, and must not call the completion an
+    // orphan.
+    let mut h = netra(Config { run_table_cap: 4, ..test_config() });
+    let a = netra_run("a");
+    play(&mut h, &a[..3]);
+    for other in ["b", "c", "d", "e"] {
+        h.advance(10);
+        h.frame(&netra_run(other)[0]);
+    }
+    h.advance(10);
+    play(&mut h, &a[3..]);
+    h.advance(1_000);
+    assert!(h.seen.failures.iter().all(|f| f.severity == Severity::Warning), "{:?}", h.seen.failures);
+    assert!(!h.kinds().contains(&"missing_event"), "{:?}", h.seen.failures);
+    assert_eq!(h.seen.events.len(), a.len() + 4, "every event of \"a\" delivered");
+}

@@ -382,6 +382,7 @@ impl Runs {
             }
             Err(key) => {
                 // A run evicted while open was started (or already judged): no second report.
+                // Its tools opened before are unknown, so its tools are no longer paired.
                 let resumed = self.evicted_keys.contains(key);
                 self.make_room(now, required, out);
                 new_run = !resumed;
@@ -394,7 +395,7 @@ impl Runs {
                     open_tools: Vec::new(),
                     orphan_completions: Vec::new(),
                     tool_bytes: 0,
-                    tools_unpaired: false,
+                    tools_unpaired: resumed,
                     closed: None,
                     finished: false,
                     last_activity: now,
