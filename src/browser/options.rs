@@ -213,20 +213,13 @@ fn set_number(config: &mut Config, option: &NumberOption, value: &JsValue) -> Re
 /// Parses `connect({signal})`: the `AbortSignal`, if given; `Err` is the `TypeError` to
 /// reject with (options other than `undefined`, `null` or `{signal?: AbortSignal}`).
 pub(crate) fn connect(options: &JsValue) -> Result<Option<JsValue>, JsValue> {
-    let mut signal = None;
-    if !options.is_undefined() && !options.is_null() {
-        for (name, value) in entries(options, "connect options").map_err(|e| e.to_js())? {
-            if name != SIGNAL {
-                let name = bytes::joined("connect options.", &name);
-                return Err(OptionError::type_error(name, "is not a known option").to_js());
-            }
-            if !is_abort_signal(&value) {
-                return Err(OptionError::type_error(SIGNAL, "must be an AbortSignal").to_js());
-            }
-            signal = Some(value);
+    let signal = only_member(options, "connect options", SIGNAL)?;
+    match signal {
+        Some(signal) if !is_abort_signal(&signal) => {
+            Err(OptionError::type_error(SIGNAL, "must be an AbortSignal").to_js())
         }
+        signal => Ok(signal),
     }
-    Ok(signal)
 }
 
 /// Parses `sendMessage(text, {threadId})` into the text and its options; `Err` is the
@@ -234,17 +227,27 @@ pub(crate) fn connect(options: &JsValue) -> Result<Option<JsValue>, JsValue> {
 /// or `{threadId?: string}`.
 pub(crate) fn send(text: &JsValue, options: &JsValue) -> Result<(String, SendOptions), JsValue> {
     let text = bytes::to_string(text).ok_or_else(|| argument_error("sendMessage() takes the text as a string"))?;
-    let mut thread_id = None;
-    if !options.is_undefined() && !options.is_null() {
-        for (name, value) in entries(options, "sendMessage options").map_err(|e| e.to_js())? {
-            if name != THREAD_ID {
-                let name = bytes::joined("sendMessage options.", &name);
-                return Err(OptionError::type_error(name, "is not a known option").to_js());
-            }
-            thread_id = Some(string(&value, THREAD_ID).map_err(|e| e.to_js())?);
-        }
-    }
+    let thread_id = only_member(options, "sendMessage options", THREAD_ID)?;
+    let thread_id = thread_id.map(|t| string(&t, THREAD_ID)).transpose().map_err(|e| e.to_js())?;
     Ok((text, SendOptions { thread_id }))
+}
+
+/// The member `name` of the options object `options` of a method (`what`, as errors name it),
+/// the only one it takes; `undefined` and `null` are no options. `Err` is the `TypeError` of
+/// any other member.
+fn only_member(options: &JsValue, what: &str, name: &str) -> Result<Option<JsValue>, JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(None);
+    }
+    let mut found = None;
+    for (member, value) in entries(options, what).map_err(|e| e.to_js())? {
+        if member != name {
+            let option = bytes::joined(&bytes::joined(what, "."), &member);
+            return Err(OptionError::type_error(option, "is not a known option").to_js());
+        }
+        found = Some(value);
+    }
+    Ok(found)
 }
 
 #[cfg(test)]
