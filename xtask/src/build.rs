@@ -1,7 +1,8 @@
 //! `cargo xtask build [--dev]`: the SDK as an npm-style package in `pkg/`.
 //!
 //! cargo (wasm32, release, feature `shipped`) → wasm-bindgen `--target web` → (release only)
-//! wasm-opt `-Oz`, short import and export names, the JS glue minified by terser →
+//! wasm-opt `-Oz`, short import and export names → the glue snippet bundled into the one JS
+//! module by esbuild → (release only) that module minified by terser →
 //! `pkg/package.json` + README, then the raw and gzip -9 sizes of the wasm and the JS glue.
 
 use crate::setup::{self, WASM_TARGET};
@@ -68,10 +69,10 @@ pub fn run(dev: bool) -> Res<Built> {
         shorten_imports(&wasm, &js)?;
         shorten_import_modules(&wasm, &js)?;
         shorten_exports(&wasm, &js)?;
+    }
+    inline_snippets(&pkg, &js)?;
+    if !dev {
         minify_js(&js)?;
-        for snippet in snippets(&pkg)? {
-            minify_js(&snippet)?;
-        }
     }
     let types = pkg.join(format!("{OUT_NAME}.d.ts"));
     let tidied = tidy_types(&std::fs::read_to_string(&types)?)?;
@@ -351,6 +352,31 @@ fn rename_tokens(
         out = renamed;
     }
     Ok(out)
+}
+
+/// The header wasm-bindgen writes atop its main module, which points Deno and JSR at the types.
+const TYPES_HEADER: &str = "/* @ts-self-types=\"./chat_sentinel.d.ts\" */";
+
+/// Makes the package one JavaScript file: esbuild bundles the main module with the glue
+/// snippet it imports (`src/browser/glue.js`), then the `snippets/` folder goes. A page then
+/// fetches the main module and the wasm, not a third file found only after the first has been
+/// parsed. `import.meta.url` and `new URL(…, import.meta.url)` are left as they are, so the wasm
+/// is still found beside the module (and bundlers still see the asset).
+fn inline_snippets(pkg: &Path, js: &Path) -> Res<()> {
+    let bundled = js.with_extension("bundled.js");
+    let mut esbuild = util::cmd(setup::esbuild_path());
+    esbuild
+        .arg(js)
+        .args(["--bundle", "--format=esm", "--platform=neutral", "--log-level=warning"])
+        .arg(format!("--banner:js={TYPES_HEADER}"))
+        .arg(format!("--outfile={}", bundled.display()));
+    util::run(&mut esbuild)?;
+    std::fs::rename(&bundled, js)?;
+    let folder = pkg.join("snippets");
+    if folder.exists() {
+        std::fs::remove_dir_all(folder)?;
+    }
+    Ok(())
 }
 
 /// Minifies the glue in place with terser (an ES module: exports keep their names; the

@@ -4,9 +4,9 @@
 //! - `wasm-bindgen-cli` at exactly the version of the `wasm-bindgen` crate in Cargo.lock,
 //!   into `target/tools` (no `--locked`: see shared/toolchain-notes.md);
 //! - Debian's `chromium` and `chromedriver` (apt-get, when root);
-//! - playwright-core, binaryen (wasm-opt), terser (the JS glue's minifier) and typescript (the
-//!   type check of `tests/types`) from npm, into
-//!   `target/tools/node`.
+//! - playwright-core, binaryen (wasm-opt), esbuild (which inlines the glue into the package's one
+//!   JS file), terser (its minifier) and typescript (the type check of `tests/types`) from npm,
+//!   into `target/tools/node`.
 
 use crate::util::{self, fail, Res};
 use std::path::PathBuf;
@@ -16,6 +16,8 @@ pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const PLAYWRIGHT: (&str, &str) = ("playwright-core", "1.64");
 const BINARYEN: (&str, &str) = ("binaryen", "132");
 const TERSER: (&str, &str) = ("terser", "5");
+/// The bundler that makes wasm-bindgen's main module and its glue snippet one file.
+const ESBUILD: (&str, &str) = ("esbuild", "0.28");
 /// The TypeScript the package's types are checked with (`tests/types`).
 const TYPESCRIPT: (&str, &str) = ("typescript", "5");
 /// The cargo-fuzz release installed.
@@ -176,21 +178,20 @@ pub fn chromedriver_path() -> Option<PathBuf> {
 /// The installed version of an npm package under target/tools/node, if any.
 fn npm_package_version(name: &str) -> Option<String> {
     let text = std::fs::read_to_string(util::node_modules().join(name).join("package.json")).ok()?;
-    let after = text.get(text.find("\"version\"")? + "\"version\"".len()..)?;
-    let after = after.trim_start().strip_prefix(':')?.trim_start();
-    Some(after.strip_prefix('"')?.split('"').next()?.to_string())
+    let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some(manifest.get("version")?.as_str()?.to_string())
 }
 
 fn node_tools() -> Res<()> {
-    let wanted = [PLAYWRIGHT, BINARYEN, TERSER, TYPESCRIPT];
+    let wanted = [PLAYWRIGHT, BINARYEN, ESBUILD, TERSER, TYPESCRIPT];
     let missing: Vec<_> = wanted
         .iter()
         .filter(|(name, major)| {
             !npm_package_version(name).is_some_and(|v| v == *major || v.starts_with(&format!("{major}.")))
         })
         .collect();
-    if missing.is_empty() && wasm_opt_path().is_file() && terser_path().is_file() {
-        println!("setup: playwright-core, binaryen, terser and typescript present in target/tools/node");
+    if missing.is_empty() && wasm_opt_path().is_file() && terser_path().is_file() && esbuild_path().is_file() {
+        println!("setup: playwright-core, binaryen, esbuild, terser and typescript present in target/tools/node");
         return Ok(());
     }
     if util::which("npm").is_none() || util::which("node").is_none() {
@@ -221,6 +222,11 @@ pub fn tsc_path() -> PathBuf {
 /// terser, which minifies the shipped JS glue.
 pub fn terser_path() -> PathBuf {
     util::node_modules().join(".bin").join("terser")
+}
+
+/// esbuild, which bundles the glue snippet into the package's main module.
+pub fn esbuild_path() -> PathBuf {
+    util::node_modules().join(".bin").join("esbuild")
 }
 
 /// binaryen's wasm-opt (the npm build; Debian's is too old).
