@@ -8,33 +8,18 @@
 // (the JSON the download button saves). `window.checkState` is "idle" | "running" | "done".
 
 import { Timeline, renderLegend, failureCategory, eventGlyph } from "./timeline.js";
+import deadlines from "./deadlines.json" with { type: "json" };
 
 export const GOLDEN_PATH = ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"];
 const CLOSING = new Set(["agent_completed", "agent_error", "agent_failed", "agent_death", "agent_cancelled"]);
 
-/** Deadlines for the local reference server: short, so every fault shows in seconds. */
-export const REFERENCE_DEADLINES = {
-  handshakeTimeoutMs: 3000,
-  ackTimeoutMs: 1500,
-  firstEventTimeoutMs: 3000,
-  completionTimeoutMs: 6000,
-  runStallTimeoutMs: 2000,
-  heartbeatIntervalMs: 500,
-  heartbeatTimeoutMs: 1000,
-  settleMs: 600,
-};
-
-/** Deadlines for a real deployment (the SDK's own defaults, and two minutes for a run). */
-export const STAGING_DEADLINES = {
-  handshakeTimeoutMs: 10000,
-  ackTimeoutMs: 10000,
-  firstEventTimeoutMs: 30000,
-  completionTimeoutMs: 120000,
-  runStallTimeoutMs: 60000,
-  heartbeatIntervalMs: 15000,
-  heartbeatTimeoutMs: 10000,
-  settleMs: 1500,
-};
+/**
+ * The check's deadlines (ms), for the local reference server (short, so every fault shows in
+ * seconds) and for a real deployment (the SDK's own defaults, and two minutes for a run).
+ * `deadlines.json` is their one source: `cargo xtask check` reads the same file.
+ */
+export const REFERENCE_DEADLINES = deadlines.reference;
+export const STAGING_DEADLINES = deadlines.staging;
 
 export const DEADLINE_FIELDS = [
   ["handshakeTimeoutMs", "Handshake"],

@@ -23,7 +23,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
-pub use scenario::GOLDEN_EVENTS;
+pub use scenario::{names as scenario_names, GOLDEN_EVENTS};
 
 /// Where and what to serve.
 #[derive(Debug, Clone)]

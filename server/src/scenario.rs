@@ -82,6 +82,11 @@ const NAMES: [(&str, Scenario); 32] = [
     ("echo_protocol", Scenario::EchoProtocol),
 ];
 
+/// Every scenario's name, as `?scenario=` takes it, in the order of `server/README.md`.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    NAMES.iter().map(|(name, _)| *name)
+}
+
 impl Scenario {
     /// Parses a scenario name; `None` for an unknown name.
     pub fn parse(name: &str) -> Option<Self> {
@@ -123,4 +128,40 @@ pub enum ConnFault {
     /// As `AbruptClose`, but events produced while detached are lost from the replay buffer,
     /// all but the last (netra: as `AbruptClose`).
     ResumePartial,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// The `<option>`s of the `<select id="scenario">` in a page of `www/`: the value, or
+    /// else the text.
+    fn page_scenarios(page: &str) -> Vec<String> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("www").join(page);
+        let html = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let start = html.find("<select id=\"scenario\">").expect("a scenario select");
+        let select = &html[start..start + html[start..].find("</select>").expect("its end")];
+        select
+            .split("<option")
+            .skip(1)
+            .map(|option| {
+                let (attributes, text) = option.split_once('>').expect("a whole tag");
+                let value = attributes.split_once("value=\"").map(|(_, v)| v.split('"').next().unwrap_or(""));
+                value.unwrap_or_else(|| text.split('<').next().unwrap_or("")).trim().to_string()
+            })
+            .filter(|name| !name.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn every_scenario_the_pages_offer_exists() {
+        for page in ["index.html", "check.html"] {
+            let offered = page_scenarios(page);
+            assert!(offered.len() > 5, "{page}: {offered:?}");
+            for name in offered {
+                assert!(Scenario::parse(&name).is_some(), "{page} offers `{name}`, which is no scenario");
+            }
+        }
+    }
 }

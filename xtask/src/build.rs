@@ -4,6 +4,12 @@
 //! wasm-opt `-Oz`, short import and export names → the glue snippet bundled into the one JS
 //! module by esbuild → (release only) that module minified by terser →
 //! `pkg/package.json` + README, then the raw and gzip -9 sizes of the wasm and the JS glue.
+//!
+//! The short import and export names are ours, not binaryen's
+//! `--minify-imports-and-exports[-and-modules]`: that pass renames `memory` too, which `init()`
+//! returns and the types promise (`InitOutput.memory`), and its module variant folds every
+//! import module into one, which reshapes the glue's import object. Either way the glue's half
+//! of each rename (the import object's keys, `wasm.<export>`) would still be ours to write.
 
 use crate::setup::{self, WASM_TARGET};
 use crate::util::{self, fail, Res};
@@ -594,6 +600,33 @@ fn export_from_glue(pkg: &Path, js: &Path) -> Res<()> {
     Ok(())
 }
 
+/// What the package may weigh, gzip -9 of the wasm plus the JavaScript, in bytes: a feature
+/// that grows the download past it must win the bytes back elsewhere. The build is
+/// deterministic (same toolchain, same bytes), so `cargo xtask test` enforces it exactly.
+/// Issue 13 sets 42,000 B as the goal; the package is above it (BENCHMARKS.md says by how much
+/// and where the bytes go), so the budget holds today's size and only ever moves down.
+pub const SIZE_BUDGET: u64 = 55_000;
+
+impl Sizes {
+    /// The shipped total, gzip -9, if gzip ran.
+    pub fn total_gz(&self) -> Option<u64> {
+        self.wasm_gz.zip(self.js_gz).map(|(wasm, js)| wasm + js)
+    }
+}
+
+/// Fails when the package's gzip -9 total passes [`SIZE_BUDGET`].
+pub fn check_budget(sizes: &Sizes) -> Res<()> {
+    let total = sizes.total_gz().ok_or_else(|| fail!("gzip did not run: the size budget cannot be checked"))?;
+    println!("build: {total} B gzip -9 shipped, budget {SIZE_BUDGET} B");
+    if total > SIZE_BUDGET {
+        return Err(fail!(
+            "the package is {total} B gzip -9, over its budget of {SIZE_BUDGET} B by {} B",
+            total - SIZE_BUDGET
+        ));
+    }
+    Ok(())
+}
+
 /// The wasm's sizes, and the JavaScript's: the glue and every snippet, each gzipped on its own
 /// (a bundler that concatenates them compresses them a little better).
 pub fn sizes(wasm: &Path, js: &Path, snippets: &[PathBuf]) -> Res<Sizes> {
@@ -609,11 +642,11 @@ pub fn sizes(wasm: &Path, js: &Path, snippets: &[PathBuf]) -> Res<Sizes> {
 fn print_sizes(b: &Built, dev: bool) {
     let s = &b.sizes;
     let gz = |v: Option<u64>| v.map_or("n/a".to_string(), |v| format!("{v} B"));
-    let total_gz = s.wasm_gz.zip(s.js_gz).map(|(a, b)| a + b);
+    let total_gz = s.total_gz();
     let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     println!("build: {} ({}); sizes raw / gzip -9:", b.pkg.display(), if dev { "dev, unoptimized" } else { "release" });
     println!("  {:<30} {:>8} B / {}", name(&b.wasm), s.wasm_raw, gz(s.wasm_gz));
-    println!("  {:<30} {:>8} B / {}", format!("{} + snippets", name(&b.js)), s.js_raw, gz(s.js_gz));
+    println!("  {:<30} {:>8} B / {}", name(&b.js), s.js_raw, gz(s.js_gz));
     println!("  {:<30} {:>8} B / {}", "wasm + js", s.wasm_raw + s.js_raw, gz(total_gz));
 }
 

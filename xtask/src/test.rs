@@ -3,7 +3,7 @@
 //! 1. setup (all tools)
 //! 2. native tests: `cargo test --workspace`, then the simulation for 20,000 seeds in release
 //! 3. fuzz smoke: each cargo-fuzz target for `fuzz::SMOKE_SECONDS` (see `fuzz`)
-//! 4. build (release, into pkg/), its types compiled by TypeScript (`tests/types`), and the
+//! 4. build (release, into pkg/), its size against `build::SIZE_BUDGET`, its types compiled by TypeScript (`tests/types`), and the
 //!    package in plain Node.js (`tests/node`)
 //! 5. start the reference server on a free port (stopped at the end, whatever happens)
 //! 6. browser wasm tests: `cargo test -p chat-sentinel --target wasm32-unknown-unknown --tests`,
@@ -113,7 +113,8 @@ const SERVER_STEPS: [&str; 6] =
 fn run_steps(report: &mut Report) {
     let t = Instant::now();
     if !report.record("setup", t, untested(setup::run())) {
-        let later = ["native tests", "long simulation", "fuzz smoke", "build", "types", "node", "server"];
+        let later =
+            ["native tests", "long simulation", "fuzz smoke", "build", "size budget", "types", "node", "server"];
         for name in later.into_iter().chain(SERVER_STEPS) {
             report.skip(name, "setup failed");
         }
@@ -129,11 +130,16 @@ fn run_steps(report: &mut Report) {
     report.record("fuzz smoke", t, untested(crate::fuzz::run(crate::fuzz::SMOKE_SECONDS)));
 
     let t = Instant::now();
-    if !report.record("build", t, untested(build::run(false).map(|_| ()))) {
-        for name in ["types", "node", "server"].into_iter().chain(SERVER_STEPS) {
+    let built = build::run(false);
+    let sizes = built.as_ref().map(|b| b.sizes).ok();
+    if !report.record("build", t, untested(built.map(|_| ()))) {
+        for name in ["size budget", "types", "node", "server"].into_iter().chain(SERVER_STEPS) {
             report.skip(name, "build failed");
         }
         return;
+    }
+    if let Some(sizes) = sizes {
+        report.record("size budget", Instant::now(), checked(build::check_budget(&sizes)));
     }
 
     let t = Instant::now();
@@ -234,6 +240,12 @@ type Tested = (Counts, Res<()>);
 
 fn untested(result: Res<()>) -> Tested {
     (Counts::default(), result)
+}
+
+/// A step that is one test of its own.
+fn checked(result: Res<()>) -> Tested {
+    let counts = if result.is_ok() { Counts { passed: 1, failed: 0 } } else { Counts { passed: 0, failed: 1 } };
+    (counts, result)
 }
 
 fn step_result(run: util::StepRun, what: &str) -> Tested {
