@@ -71,6 +71,7 @@ pub fn run(dev: bool) -> Res<Built> {
     let js = pkg.join(format!("{OUT_NAME}.js"));
     export_from_glue(&pkg, &js)?;
     if !dev {
+        debug_variant(&pkg, &js, &wasm)?;
         wasm_opt(&wasm)?;
         shorten_imports(&wasm, &js)?;
         shorten_import_modules(&wasm, &js)?;
@@ -118,6 +119,35 @@ fn wasm_opt(wasm: &Path) -> Res<()> {
     util::run(&mut opt)?;
     std::fs::rename(&tmp, wasm)?;
     Ok(())
+}
+
+/// The folder of the debug variant in the package, imported as `chat-sentinel/debug`.
+pub const DEBUG_DIR: &str = "debug";
+
+/// The package's debug variant, `pkg/debug/`: the same module and wasm before the release's
+/// renaming and minifying — the wasm optimized the same way but with its name section (stack
+/// traces name the Rust function: `chat_sentinel::core::tracker::Tracker::watch`, not
+/// `wasm-function[235]`), the JS bundled but readable. Opt-in, by importing
+/// `chat-sentinel/debug` instead of `chat-sentinel`, so it is not part of the download (nor of
+/// [`SIZE_BUDGET`]).
+fn debug_variant(pkg: &Path, js: &Path, wasm: &Path) -> Res<()> {
+    let dir = pkg.join(DEBUG_DIR);
+    std::fs::create_dir_all(&dir)?;
+    let mut opt = util::cmd(setup::wasm_opt_path());
+    opt.arg(wasm)
+        .arg("-o")
+        .arg(dir.join(format!("{OUT_NAME}_bg.wasm")))
+        .args(WASM_OPT)
+        .arg("-g")
+        .args(WASM_FEATURES)
+        .args(["--strip-dwarf", "--strip-producers"]);
+    util::run(&mut opt)?;
+    // Bundled from beside the main module, where its snippet imports resolve.
+    let copy = js.with_extension("debug.js");
+    std::fs::copy(js, &copy)?;
+    let bundled = bundle(&copy, &dir.join(format!("{OUT_NAME}.js")), &format!("/* @ts-self-types=\"../{OUT_NAME}.d.ts\" */"));
+    std::fs::remove_file(&copy)?;
+    bundled
 }
 
 /// Renames the wasm module's imports from the glue (module `./<name>_bg.js`) to short names
@@ -370,19 +400,24 @@ const TYPES_HEADER: &str = "/* @ts-self-types=\"./chat_sentinel.d.ts\" */";
 /// is still found beside the module (and bundlers still see the asset).
 fn inline_snippets(pkg: &Path, js: &Path) -> Res<()> {
     let bundled = js.with_extension("bundled.js");
-    let mut esbuild = util::cmd(setup::esbuild_path());
-    esbuild
-        .arg(js)
-        .args(["--bundle", "--format=esm", "--platform=neutral", "--log-level=warning"])
-        .arg(format!("--banner:js={TYPES_HEADER}"))
-        .arg(format!("--outfile={}", bundled.display()));
-    util::run(&mut esbuild)?;
+    bundle(js, &bundled, TYPES_HEADER)?;
     std::fs::rename(&bundled, js)?;
     let folder = pkg.join("snippets");
     if folder.exists() {
         std::fs::remove_dir_all(folder)?;
     }
     Ok(())
+}
+
+/// esbuild: `input` and every module it imports as one ES module at `output`, under `header`.
+fn bundle(input: &Path, output: &Path, header: &str) -> Res<()> {
+    let mut esbuild = util::cmd(setup::esbuild_path());
+    esbuild
+        .arg(input)
+        .args(["--bundle", "--format=esm", "--platform=neutral", "--log-level=warning"])
+        .arg(format!("--banner:js={header}"))
+        .arg(format!("--outfile={}", output.display()));
+    util::run(&mut esbuild)
 }
 
 /// Minifies the glue in place with terser (an ES module: exports keep their names; the
@@ -423,6 +458,7 @@ fn package_json(
         format!("{OUT_NAME}.js"),
         format!("{OUT_NAME}_bg.wasm"),
         format!("{OUT_NAME}.d.ts"),
+        format!("{DEBUG_DIR}/"),
         "README.md".to_string(),
     ];
     if has_snippets {
@@ -439,6 +475,11 @@ fn package_json(
         "exports": {
             ".": { "types": format!("./{OUT_NAME}.d.ts"), "import": format!("./{OUT_NAME}.js") },
             format!("./{OUT_NAME}_bg.wasm"): format!("./{OUT_NAME}_bg.wasm"),
+            format!("./{DEBUG_DIR}"): {
+                "types": format!("./{OUT_NAME}.d.ts"),
+                "import": format!("./{DEBUG_DIR}/{OUT_NAME}.js"),
+            },
+            format!("./{DEBUG_DIR}/{OUT_NAME}_bg.wasm"): format!("./{DEBUG_DIR}/{OUT_NAME}_bg.wasm"),
         },
         "files": files,
         "sideEffects": side_effects,
