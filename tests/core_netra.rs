@@ -449,3 +449,78 @@ fn invalid_configuration_is_rejected() {
         assert_eq!(Tracker::new(config).err().map(|e| e.field), Some(field));
     }
 }
+
+/// The `event_confirmation` frames the client sent, in order.
+fn confirmations(h: &Harness) -> Vec<&str> {
+    h.seen.sent.iter().filter(|t| t.contains(r#""type":"event_confirmation""#)).map(String::as_str).collect()
+}
+
+/// Netra's run `run` with an `event_id` on each event: top level, or in the body for the two
+/// that carry their ids there.
+fn identified_run(run: &str) -> Vec<String> {
+    netra_run(run)
+        .into_iter()
+        .enumerate()
+        .map(|(i, frame)| match i {
+            3 | 4 => frame.replacen(r#""data": {"#, &format!(r#""data": {{"event_id": "{run}-e{i}", "#), 1),
+            _ => frame.replacen('{', &format!(r#"{{"event_id": "{run}-e{i}", "#), 1),
+        })
+        .collect()
+}
+
+const CONFIRMING_HANDSHAKE: &str =
+    r#"{"type":"connection_established","data":{"connection_id":"conn_9","event_confirmation":true}}"#;
+
+#[test]
+fn a_handshake_that_asks_gets_each_agent_event_confirmed_once() {
+    let mut h = Harness::new(Config { dialect: DialectChoice::Netra, ..test_config() });
+    h.open(CONFIRMING_HANDSHAKE);
+    h.send("hi");
+    let frames = identified_run("r1");
+    for f in &frames {
+        h.frame(f);
+    }
+    h.frame(&frames[0]); // a copy: not delivered, not confirmed again
+    let expected: Vec<String> = (0..5)
+        .map(|i| format!(r#"{{"type":"event_confirmation","event_id":"r1-e{i}","status":"confirmed"}}"#))
+        .collect();
+    assert_eq!(confirmations(&h), expected);
+    assert_eq!(h.kinds(), ["duplicate"]);
+}
+
+#[test]
+fn events_are_not_confirmed_unless_the_handshake_or_the_option_asks() {
+    let mut quiet = netra();
+    quiet.send("hi");
+    for f in &identified_run("r1") {
+        quiet.frame(f);
+    }
+    assert!(confirmations(&quiet).is_empty(), "{:?}", confirmations(&quiet));
+
+    let mut forced = Harness::new(Config { dialect: DialectChoice::Netra, confirm_events: true, ..test_config() });
+    forced.open(NETRA_HANDSHAKE);
+    forced.send("hi");
+    let frames = identified_run("r1");
+    for f in &frames {
+        forced.frame(f);
+    }
+    assert_eq!(confirmations(&forced).len(), 5, "{:?}", forced.seen.sent);
+}
+
+#[test]
+fn an_event_lost_on_the_way_is_never_confirmed() {
+    let mut h = Harness::new(Config { dialect: DialectChoice::Netra, ..test_config() });
+    h.open(CONFIRMING_HANDSHAKE);
+    h.send("hi");
+    let frames = identified_run("r1");
+    for (i, f) in frames.iter().enumerate() {
+        if i != 2 {
+            h.frame(f);
+        }
+    }
+    h.advance(1_000);
+    let confirmed = confirmations(&h).join(" ");
+    assert!(!confirmed.contains("r1-e2"), "{confirmed}");
+    assert_eq!(confirmations(&h).len(), 4);
+    assert!(h.kinds().contains(&"missing_event"), "{:?}", h.kinds());
+}

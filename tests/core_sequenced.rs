@@ -234,3 +234,68 @@ fn forced_sequenced_rejects_a_handshake_without_a_session() {
     h.open(NETRA_HANDSHAKE);
     assert_eq!(h.kinds(), ["protocol_violation"]);
 }
+
+/// The acks the client sent, in order.
+fn acks(h: &Harness) -> Vec<&str> {
+    h.seen.sent.iter().filter(|t| t.starts_with(r#"{"type":"ack""#)).map(String::as_str).collect()
+}
+
+#[test]
+fn a_delivered_event_is_acked_within_the_ack_delay_without_waiting_for_a_ping() {
+    let mut h = sequenced();
+    let events = run(1, "r");
+    h.frame(&events[0].1);
+    h.frame(&events[1].1);
+    assert!(acks(&h).is_empty(), "not one ack per event: {:?}", acks(&h));
+    h.advance(249);
+    assert!(acks(&h).is_empty(), "{:?}", acks(&h));
+    h.advance(1);
+    assert_eq!(acks(&h), [r#"{"type":"ack","seq":2}"#], "250 ms after the first unacked delivery");
+    h.advance(1_000);
+    assert_eq!(acks(&h).len(), 1, "nothing more is owed: {:?}", acks(&h));
+}
+
+#[test]
+fn acks_stay_bounded_by_the_event_count_in_a_burst() {
+    let mut h = sequenced();
+    for i in 0..40 {
+        for (_, f) in run(1 + i * 5, &format!("r{i}")) {
+            h.frame(&f);
+        }
+    }
+    assert_eq!(acks(&h), [r#"{"type":"ack","seq":64}"#, r#"{"type":"ack","seq":128}"#, r#"{"type":"ack","seq":192}"#]);
+    h.advance(250);
+    assert_eq!(acks(&h).last(), Some(&r#"{"type":"ack","seq":200}"#), "the rest within the delay");
+    assert_eq!(acks(&h).len(), 4);
+}
+
+#[test]
+fn an_ack_past_a_hole_names_the_range_given_up_on() {
+    let mut h = sequenced();
+    let events = run(1, "r");
+    for i in [0, 1, 3, 4] {
+        h.frame(&events[i].1);
+    }
+    h.advance(100);
+    assert_eq!(h.kinds(), ["seq_gap"]);
+    h.advance(250);
+    assert_eq!(acks(&h).last(), Some(&r#"{"type":"ack","seq":5,"lost":[[3,3]]}"#), "{:?}", acks(&h));
+    h.advance(1_000);
+    assert!(acks(&h).iter().skip(1).all(|a| !a.contains("lost")), "a range is named once: {:?}", acks(&h));
+}
+
+#[test]
+fn a_lost_tail_is_named_by_the_next_ack() {
+    let mut h = sequenced();
+    let events = run(1, "r");
+    for i in [0, 1, 2] {
+        h.frame(&events[i].1);
+    }
+    h.advance(250);
+    assert_eq!(acks(&h), [r#"{"type":"ack","seq":3}"#]);
+    h.frame(&pong(5));
+    h.advance(100);
+    assert_eq!(h.kinds(), ["tail_gap"]);
+    h.advance(250);
+    assert_eq!(acks(&h).last(), Some(&r#"{"type":"ack","seq":5,"lost":[[4,5]]}"#), "{:?}", acks(&h));
+}

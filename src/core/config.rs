@@ -88,6 +88,10 @@ pub struct Config {
     /// first event of the message's run stands for one (no Netra build sends the frame), and
     /// the receipt says it was inferred. Ignored by the sequenced dialect, whose server acks.
     pub require_explicit_ack: bool,
+    /// Netra: confirm each delivered agent event that carries an `event_id` to the server with
+    /// an `event_confirmation` frame, even when the handshake does not ask for it (with
+    /// `"event_confirmation": true`). Ignored by the sequenced dialect, which always acks.
+    pub confirm_events: bool,
     /// Time within which a user message must start an agent run.
     pub first_event_timeout_ms: u64,
     /// Silence after which an open run is reported stalled.
@@ -135,6 +139,7 @@ impl Default for Config {
             handshake_timeout_ms: 10_000,
             ack_timeout_ms: 10_000,
             require_explicit_ack: false,
+            confirm_events: false,
             first_event_timeout_ms: 30_000,
             run_stall_timeout_ms: 60_000,
             reorder_window_ms: 250,

@@ -47,6 +47,9 @@ pub(crate) enum Frame<'a> {
         sequenced: bool,
         session: Option<Cow<'a, str>>,
         head: Num,
+        /// The server asks for `event_confirmation` frames (netra): `"event_confirmation":
+        /// true`, at the top level or in the body.
+        confirms: bool,
     },
     /// `pong`, `heartbeat`, `heartbeat_ack`; `heartbeat` is set for a server `heartbeat`.
     Liveness {
@@ -93,6 +96,8 @@ pub(crate) struct EventFrame<'a> {
     /// The run id or the tool name was longer than [`MAX_ID_BYTES`] and was shortened.
     pub(crate) shortened: bool,
     pub(crate) tool: Option<Cow<'a, str>>,
+    /// The server's id of this event (`event_id`, top level or body), for its confirmation.
+    pub(crate) event_id: Option<Cow<'a, str>>,
     pub(crate) seq: Num,
     pub(crate) session: Option<Cow<'a, str>>,
     pub(crate) body: &'a str,
@@ -107,6 +112,7 @@ pub(crate) struct Incoming {
     pub(crate) kind: String,
     pub(crate) run_id: Option<String>,
     pub(crate) tool: Option<String>,
+    pub(crate) event_id: Option<String>,
     pub(crate) seq: Option<u64>,
     /// The body's text, if the frame had one.
     pub(crate) body: Option<String>,
@@ -130,6 +136,7 @@ impl EventFrame<'_> {
             kind: self.kind.clone().into_owned(),
             run_id: self.run_id.clone().map(Cow::into_owned),
             tool: self.tool.clone().map(Cow::into_owned),
+            event_id: self.event_id.clone().map(Cow::into_owned),
             seq: self.seq(),
             body: self.body_range.is_some().then(|| self.body.to_owned()),
             recovered: self.recovered,
@@ -156,7 +163,7 @@ impl Incoming {
     /// What holding it costs, in bytes: its texts.
     pub(crate) fn bytes(&self) -> usize {
         let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
-        self.kind.len() + text(&self.body) + text(&self.run_id) + text(&self.tool)
+        self.kind.len() + text(&self.body) + text(&self.run_id) + text(&self.tool) + text(&self.event_id)
     }
 
     /// The event for the application, its body owned.
@@ -194,9 +201,11 @@ enum Key {
     ErrorMessage,
     Message,
     SupportCode,
+    EventId,
+    EventConfirmation,
 }
 
-const KEYS: usize = Key::SupportCode as usize + 1;
+const KEYS: usize = Key::EventConfirmation as usize + 1;
 
 /// Every [`Key`], in declaration order (indexed by `Key as usize`).
 const KEY_ORDER: [Key; KEYS] = [
@@ -218,6 +227,8 @@ const KEY_ORDER: [Key; KEYS] = [
     Key::ErrorMessage,
     Key::Message,
     Key::SupportCode,
+    Key::EventId,
+    Key::EventConfirmation,
 ];
 
 /// The name of each [`Key`], in declaration order (indexed by `Key as usize`).
@@ -240,6 +251,8 @@ const KEY_NAMES: [&[u8]; KEYS] = [
     b"error_message",
     b"message",
     b"support_code",
+    b"event_id",
+    b"event_confirmation",
 ];
 
 /// The index of the [`Key`] named `name` (`Key as usize`), if it is one.
@@ -387,6 +400,8 @@ fn frame<'a>(fields: &Fields<'_, 'a>, credential: Option<&Credential>) -> Result
                 sequenced: fields.text(Key::Protocol).as_deref() == Some("sequenced"),
                 session: fields.text(Key::Session),
                 head: fields.num(Key::HeadSeq),
+                confirms: fields.field_slot(Key::EventConfirmation).and_then(|s| object.value(s).as_bool())
+                    == Some(true),
             })
         }
         "pong" | "heartbeat" | "heartbeat_ack" => {
@@ -424,11 +439,13 @@ fn frame<'a>(fields: &Fields<'_, 'a>, credential: Option<&Credential>) -> Result
     let tool = fields.field_text(Key::ToolName).or_else(|| fields.field_text(Key::Tool));
     let (run_id, long_run) = bounded(run_id);
     let (tool, long_tool) = bounded(tool);
+    let (event_id, long_event_id) = bounded(fields.field_text(Key::EventId));
     Ok(Frame::Event(EventFrame {
         run_id,
         run_id_invalid,
-        shortened: long_run || long_tool,
+        shortened: long_run || long_tool || long_event_id,
         tool,
+        event_id,
         seq: fields.num(Key::Seq),
         session: fields.text(Key::Session),
         body: object.body().map_or("{}", |r| r.0),
@@ -526,11 +543,35 @@ pub(crate) fn heartbeat_ack() -> String {
     String::from("{\"type\":\"heartbeat_ack\"}")
 }
 
-/// `{"type":"ack","seq":<n>}`: cumulative acknowledgement (sequenced).
-pub(crate) fn seq_ack(seq: u64) -> String {
+/// `{"type":"ack","seq":<n>}`: cumulative acknowledgement (sequenced); with
+/// `"lost":[[from,to],…]` when ranges up to `seq` were given up on since the last ack.
+pub(crate) fn seq_ack(seq: u64, lost: &[(u64, u64)]) -> String {
     let mut out = String::from("{\"type\":\"ack\",\"seq\":");
     push_u64(&mut out, seq);
+    if !lost.is_empty() {
+        out.push_str(",\"lost\":[");
+        for (i, (from, to)) in lost.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('[');
+            push_u64(&mut out, *from);
+            out.push(',');
+            push_u64(&mut out, *to);
+            out.push(']');
+        }
+        out.push(']');
+    }
     out.push('}');
+    out
+}
+
+/// `{"type":"event_confirmation","event_id":…,"status":"confirmed"}` (netra): the client has
+/// the event the server sent with this `event_id`.
+pub(crate) fn event_confirmation(event_id: &str) -> String {
+    let mut out = String::from("{\"type\":\"event_confirmation\",\"event_id\":");
+    push_str(&mut out, event_id);
+    out.push_str(",\"status\":\"confirmed\"}");
     out
 }
 
@@ -569,6 +610,8 @@ mod tests {
             (Key::ErrorMessage, "error_message"),
             (Key::Message, "message"),
             (Key::SupportCode, "support_code"),
+            (Key::EventId, "event_id"),
+            (Key::EventConfirmation, "event_confirmation"),
         ];
         assert_eq!(keys.len(), KEYS);
         for (key, name) in keys {

@@ -11,14 +11,19 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::budget::HELD_EVENT_BYTES;
-use super::frame::Incoming;
+use super::frame::{self, Incoming};
 use super::output::Verdict;
 use super::report::{Detail, FailureKind, Report, SeqRange};
 use super::time::Instant;
 use super::vecs::{put_at, take_at};
 
-/// Reported holes remembered for late arrivals.
+/// Reported holes remembered for late arrivals, and the most one ack names.
 const LOST_RANGES: usize = 64;
+/// Delivered events after which the cumulative ack goes out at once, whatever
+/// [`ACK_DELAY_MS`] says.
+pub(crate) const ACK_EVERY: u32 = 64;
+/// The longest a delivered event waits for its cumulative ack.
+pub(crate) const ACK_DELAY_MS: u64 = 250;
 /// A `seq` or `head_seq` further than this past the next expected one is a protocol violation
 /// (a hostile or broken server), not a loss.
 pub(crate) const MAX_SEQ_JUMP: u64 = 1 << 20;
@@ -50,6 +55,9 @@ pub(crate) struct Sequence {
     reorder_reported: bool,
     /// Delivered since the last cumulative ack.
     unacked: u32,
+    /// Ranges given up on since the last ack (`from`, `to`), for the next ack to name; at most
+    /// `LOST_RANGES`, and the ack is due when it holds that many.
+    lost_unacked: Vec<(u64, u64)>,
 }
 
 impl Sequence {
@@ -64,6 +72,7 @@ impl Sequence {
             deadline: None,
             reorder_reported: false,
             unacked: 0,
+            lost_unacked: Vec::new(),
         }
     }
 
@@ -79,6 +88,7 @@ impl Sequence {
         self.head = head;
         self.held.clear();
         self.lost.clear();
+        self.lost_unacked.clear();
         self.deadline = None;
         self.reorder_reported = false;
     }
@@ -215,6 +225,9 @@ impl Sequence {
 
     fn lose(&mut self, now: Instant, kind: FailureKind, range: SeqRange, run_id: Option<&str>) -> Report {
         self.remember_lost(range);
+        if let (Some(to), true) = (range.to, self.lost_unacked.len() < LOST_RANGES) {
+            self.lost_unacked.push((range.from, to));
+        }
         let what = if kind == FailureKind::TailGap {
             " never arrived (server head is "
         } else {
@@ -292,19 +305,26 @@ impl Sequence {
         missing
     }
 
-    /// Counts a delivered event; true when a cumulative ack is due.
+    /// Counts a delivered event; true when a cumulative ack is due at once ([`ACK_EVERY`]
+    /// events, or as many lost ranges as one ack names).
     pub(crate) fn delivered(&mut self) -> bool {
         self.unacked += 1;
-        self.unacked >= 64
+        self.unacked >= ACK_EVERY || self.lost_unacked.len() >= LOST_RANGES
     }
 
-    /// The cumulative ack to send, if anything was delivered since the last one.
-    pub(crate) fn take_ack(&mut self) -> Option<u64> {
-        if self.unacked == 0 {
+    /// Whether an ack is owed: something was delivered or given up on since the last one.
+    pub(crate) fn owes_ack(&self) -> bool {
+        self.unacked > 0 || !self.lost_unacked.is_empty()
+    }
+
+    /// The cumulative ack to send (`{"type":"ack",…}`), if one is owed.
+    pub(crate) fn take_ack(&mut self) -> Option<String> {
+        if !self.owes_ack() {
             return None;
         }
         self.unacked = 0;
-        Some(self.last_delivered())
+        let lost = core::mem::take(&mut self.lost_unacked);
+        Some(frame::seq_ack(self.last_delivered(), &lost))
     }
 
     /// Events held for reordering.

@@ -16,8 +16,8 @@ use super::json::{Object, Slots};
 use super::message::{MessageId, Messages, SendOptions};
 use super::output::{Command, ConnectionState, Output, Recovery, Transmit, Verdict, CLIENT_DROPPED, NORMAL_CLOSURE};
 use super::report::{char_prefix, Detail, FailureKind, IncidentId, Report, SeqRange, Severity};
-use super::runs::{RunEvent, Runs};
-use super::sequence::{Arrival, Sequence};
+use super::runs::{RunEvent, Runs, AGENT_EVENTS};
+use super::sequence::{Arrival, Sequence, ACK_DELAY_MS};
 use super::time::{earliest, Instant};
 
 /// Where the connection is in its life.
@@ -61,9 +61,11 @@ enum Timer {
     Messages,
     /// Earliest run deadline (may be early likewise).
     Runs,
+    /// The cumulative ack owed for events delivered since the last one (sequenced).
+    Ack,
 }
 
-const TIMERS: usize = 6;
+const TIMERS: usize = 7;
 
 /// How many characters of a close reason a report quotes (a close reason has at most 123 bytes).
 const CLOSE_REASON_CHARS: usize = 123;
@@ -202,6 +204,8 @@ pub struct Health {
 pub struct Tracker {
     config: Config,
     dialect: Option<Dialect>,
+    /// Netra: the connection's events are confirmed to the server (`event_confirmation`).
+    confirms: bool,
     phase: Phase,
     state: ConnectionState,
     ever_opened: bool,
@@ -247,6 +251,7 @@ impl Tracker {
                 DialectChoice::Netra => Some(Dialect::Netra),
                 DialectChoice::Sequenced => Some(Dialect::Sequenced),
             },
+            confirms: false,
             phase: Phase::Idle,
             state: ConnectionState::Closed,
             ever_opened: false,
@@ -483,6 +488,11 @@ impl Tracker {
             for event in self.sequence.expire(now, &mut self.findings) {
                 self.deliver(now, event);
             }
+            // A hole given up on with nothing after it (a tail) is owed an ack too.
+            self.schedule_ack(now);
+        }
+        if self.timers.expired(Timer::Ack, now) {
+            self.send_ack();
         }
         if self.timers.expired(Timer::Messages, now) {
             let infers = self.infers_acks();
@@ -650,7 +660,7 @@ impl Tracker {
 
     /// The socket is gone: report `cause`, then reconnect after a delay or give up.
     fn connection_down(&mut self, now: Instant, mut cause: Report) {
-        for t in [Timer::Handshake, Timer::Ping, Timer::Liveness] {
+        for t in [Timer::Handshake, Timer::Ping, Timer::Liveness, Timer::Ack] {
             self.timers.set(t, None);
         }
         self.sequence.suspend();
@@ -734,9 +744,7 @@ impl Tracker {
             return;
         }
         if self.dialect == Some(Dialect::Sequenced) {
-            if let Some(seq) = self.sequence.take_ack() {
-                self.transmit(frame::seq_ack(seq), None);
-            }
+            self.send_ack();
         }
         self.transmit(frame::ping(now.as_millis()), None);
         self.timers.set(Timer::Liveness, Some(now.plus(self.config.heartbeat_timeout_ms)));
@@ -769,7 +777,8 @@ impl Tracker {
 
     fn on_frame(&mut self, now: Instant, frame: Frame<'_>, object: &Object<'_>) {
         match frame {
-            Frame::Handshake { sequenced, session, head } => {
+            Frame::Handshake { sequenced, session, head, confirms } => {
+                self.confirms = confirms || self.config.confirm_events;
                 self.on_handshake(now, sequenced, session.map(|s| s.into_owned()), head)
             }
             Frame::Liveness { heartbeat, head } => {
@@ -968,6 +977,7 @@ impl Tracker {
     /// Delivers an event that was held.
     fn deliver(&mut self, now: Instant, event: Incoming) {
         if self.watch(now, &event.kind, event.run_id.as_deref(), event.tool.as_deref(), event.seq.is_some()) {
+            self.confirm(&event.kind, event.event_id.as_deref());
             self.push_output(Output::Event(event.into_event(now)));
         }
     }
@@ -975,6 +985,7 @@ impl Tracker {
     /// Delivers an event straight from its frame.
     fn deliver_frame(&mut self, now: Instant, event: EventFrame<'_>) {
         if self.watch(now, &event.kind, event.run_id.as_deref(), event.tool.as_deref(), event.seq().is_some()) {
+            self.confirm(&event.kind, event.event_id.as_deref());
             self.push_output(Output::Event(event.into_event(now, self.stats.received)));
         }
     }
@@ -1004,12 +1015,40 @@ impl Tracker {
         if deliver {
             self.stats.delivered += 1;
         }
-        if sequenced && self.sequence.delivered() {
-            if let Some(seq) = self.sequence.take_ack() {
-                self.transmit(frame::seq_ack(seq), None);
+        if sequenced {
+            if self.sequence.delivered() {
+                self.send_ack();
+            } else {
+                self.schedule_ack(now);
             }
         }
         deliver
+    }
+
+    /// Sends the cumulative ack if one is owed (sequenced), and forgets its deadline.
+    fn send_ack(&mut self) {
+        self.timers.set(Timer::Ack, None);
+        if let Some(ack) = self.sequence.take_ack() {
+            self.transmit(ack, None);
+        }
+    }
+
+    /// Owing an ack, makes sure it goes out within [`ACK_DELAY_MS`].
+    fn schedule_ack(&mut self, now: Instant) {
+        if self.sequence.owes_ack() && self.timers.get(Timer::Ack).is_none() {
+            self.timers.set(Timer::Ack, Some(now.plus(ACK_DELAY_MS)));
+        }
+    }
+
+    /// Confirms a delivered netra event to the server, when the connection does so: each of
+    /// the [`AGENT_EVENTS`] that carries an `event_id`, once (a duplicate is never delivered).
+    fn confirm(&mut self, kind: &str, event_id: Option<&str>) {
+        if !self.confirms || self.dialect != Some(Dialect::Netra) || !AGENT_EVENTS.contains(&kind) {
+            return;
+        }
+        if let Some(id) = event_id {
+            self.transmit(frame::event_confirmation(id), None);
+        }
     }
 
     // ---- plumbing ------------------------------------------------------------------------

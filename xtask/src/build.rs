@@ -145,7 +145,8 @@ fn debug_variant(pkg: &Path, js: &Path, wasm: &Path) -> Res<()> {
     // Bundled from beside the main module, where its snippet imports resolve.
     let copy = js.with_extension("debug.js");
     std::fs::copy(js, &copy)?;
-    let bundled = bundle(&copy, &dir.join(format!("{OUT_NAME}.js")), &format!("/* @ts-self-types=\"../{OUT_NAME}.d.ts\" */"));
+    let bundled =
+        bundle(&copy, &dir.join(format!("{OUT_NAME}.js")), &format!("/* @ts-self-types=\"../{OUT_NAME}.d.ts\" */"));
     std::fs::remove_file(&copy)?;
     bundled
 }
