@@ -149,6 +149,11 @@ export interface ChatClientSettings {
    * receipt says `inferred: true`.
    */
   requireExplicitAck?: boolean;
+  /**
+   * Netra: confirm each agent event that carries an `event_id` to the server
+   * (`event_confirmation`) even when the handshake does not ask for it.
+   */
+  confirmEvents?: boolean;
   firstEventTimeoutMs?: number;
   runStallTimeoutMs?: number;
   reorderWindowMs?: number;

@@ -18,8 +18,8 @@ use super::bytes;
 use super::error::{argument_error, OptionError};
 use super::transport::{self, Endpoint};
 use crate::core::options::{
-    number_option, NumberOption, DEBUG, DIALECT, MAX_SAFE_INTEGER, RECONNECT, RECONNECT_PREFIX, REQUIRED_EVENTS,
-    REQUIRE_EXPLICIT_ACK, SIGNAL, THREAD_ID, TOKEN, TRANSPORT, URL,
+    number_option, NumberOption, CONFIRM_EVENTS, DEBUG, DIALECT, MAX_SAFE_INTEGER, RECONNECT, RECONNECT_PREFIX,
+    REQUIRED_EVENTS, REQUIRE_EXPLICIT_ACK, SIGNAL, THREAD_ID, TOKEN, TRANSPORT, URL,
 };
 use crate::core::{Config, Credential, DialectChoice, SendOptions, MAX_REQUIRED_EVENTS};
 
@@ -74,11 +74,8 @@ fn read_client(value: &JsValue) -> Result<JsClientOptions, OptionError> {
                 }
                 custom = Some(value);
             }
-            REQUIRE_EXPLICIT_ACK => {
-                let flag = value.as_bool();
-                config.require_explicit_ack =
-                    flag.ok_or_else(|| OptionError::type_error(REQUIRE_EXPLICIT_ACK, "must be a boolean"))?;
-            }
+            REQUIRE_EXPLICIT_ACK => config.require_explicit_ack = boolean(&value, REQUIRE_EXPLICIT_ACK)?,
+            CONFIRM_EVENTS => config.confirm_events = boolean(&value, CONFIRM_EVENTS)?,
             DIALECT => {
                 let name = string(&value, DIALECT)?;
                 config.dialect = DialectChoice::parse(&name).ok_or_else(dialect_error)?;
@@ -158,6 +155,10 @@ fn entries(value: &JsValue, option: &str) -> Result<Vec<(String, JsValue)>, Opti
         out.push((bytes::to_string(&pair.get(0)).unwrap_or_default(), pair.get(1)));
     }
     Ok(out)
+}
+
+fn boolean(value: &JsValue, option: &'static str) -> Result<bool, OptionError> {
+    value.as_bool().ok_or_else(|| OptionError::type_error(option, "must be a boolean"))
 }
 
 fn string(value: &JsValue, option: &'static str) -> Result<String, OptionError> {
@@ -293,6 +294,7 @@ mod tests {
             ("maxDepth", "21", |c| c.max_depth = 21),
             ("dialect", "\"sequenced\"", |c| c.dialect = DialectChoice::Sequenced),
             ("requireExplicitAck", "true", |c| c.require_explicit_ack = true),
+            ("confirmEvents", "true", |c| c.confirm_events = true),
             ("requiredEvents", "[\"agent_started\"]", |c| c.required_events = vec!["agent_started".to_owned()]),
         ]
     }

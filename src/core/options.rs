@@ -75,6 +75,8 @@ pub const DIALECT: &str = "dialect";
 pub const REQUIRED_EVENTS: &str = "requiredEvents";
 /// The option requiring the explicit acknowledgement (a boolean).
 pub const REQUIRE_EXPLICIT_ACK: &str = "requireExplicitAck";
+/// The option forcing netra's `event_confirmation` frames (a boolean).
+pub const CONFIRM_EVENTS: &str = "confirmEvents";
 
 /// The option of the WebSocket URL (JavaScript).
 pub const URL: &str = "url";
@@ -97,7 +99,7 @@ pub const SIGNAL: &str = "signal";
 pub const TOPICS: [&str; 5] = ["event", "failure", "state", "recovery", "turn"];
 
 /// The options of a [`Config`] that are not numbers.
-pub const OTHER_OPTIONS: [&str; 4] = [DIALECT, REQUIRE_EXPLICIT_ACK, REQUIRED_EVENTS, RECONNECT];
+pub const OTHER_OPTIONS: [&str; 5] = [DIALECT, REQUIRE_EXPLICIT_ACK, CONFIRM_EVENTS, REQUIRED_EVENTS, RECONNECT];
 
 /// A 32-bit field's value, already checked to fit.
 fn narrow(value: u64) -> u32 {
