@@ -131,3 +131,14 @@ async fn netra_cleanup_close() {
 async fn netra_echo_protocol() {
     scenarios::echo_protocol(D).await;
 }
+
+#[wasm_bindgen_test]
+async fn netra_the_server_learns_which_event_never_arrived() {
+    scenarios::delivery(D, "clean", &[]).await;
+    scenarios::delivery(D, "drop", &["tool_executing"]).await;
+}
+
+#[wasm_bindgen_test]
+async fn netra_confirmations_stay_bounded_in_a_flood() {
+    scenarios::flood_confirmations(D).await;
+}

@@ -141,3 +141,14 @@ async fn sequenced_cleanup_close() {
 async fn sequenced_echo_protocol() {
     scenarios::echo_protocol(D).await;
 }
+
+#[wasm_bindgen_test]
+async fn sequenced_the_server_learns_which_event_never_arrived() {
+    scenarios::delivery(D, "clean", &[]).await;
+    scenarios::delivery(D, "drop", &["tool_executing"]).await;
+}
+
+#[wasm_bindgen_test]
+async fn sequenced_acks_stay_bounded_in_a_flood() {
+    scenarios::flood_confirmations(D).await;
+}

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, timeout, Instant};
 
+use crate::delivery::{Ledger, Ledgers};
 use crate::frames::{self, RunCtx};
 use crate::outbound::{self, Out, Outlet, Sink};
 use crate::params::{Dialect, Params, RunIdForm};
@@ -31,6 +32,11 @@ struct Conn {
     user_id: String,
     /// sequenced: the session this connection is attached to.
     session: Option<Arc<Session>>,
+    /// What this connection (netra) or its first session (sequenced) sent, and what the
+    /// client confirmed; `meta` describes the connection.
+    ledger: Arc<Ledger>,
+    ledgers: Arc<Ledgers>,
+    meta: Value,
     /// User messages received so far (the next run's number is `runs + 1`).
     runs: u64,
     /// Resumed an existing session: no connection-level fault on this connection.
@@ -50,6 +56,14 @@ enum Next {
     Close,
 }
 
+/// Where a connection is registered: the sessions (sequenced) and the delivery ledgers, with
+/// the connection's description (`{id, path_and_query, dialect, scenario}`) for the latter.
+pub struct Registries {
+    pub sessions: Arc<Registry>,
+    pub ledgers: Arc<Ledgers>,
+    pub meta: Value,
+}
+
 /// Serves connection `id` until the socket ends or a fault ends it. `session_id` names the
 /// fresh session a sequenced connection starts on.
 pub async fn serve(
@@ -57,11 +71,16 @@ pub async fn serve(
     id: u64,
     nonce: u64,
     params: Arc<Params>,
-    registry: Arc<Registry>,
+    registries: Registries,
     session_id: String,
 ) {
+    let Registries { sessions: registry, ledgers, meta } = registries;
+    let ledger = Arc::new(Ledger::new(meta.clone(), params.confirm));
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut conn = Conn {
+        ledger,
+        ledgers,
+        meta,
         id,
         nonce,
         params: Arc::clone(&params),
@@ -125,7 +144,20 @@ pub async fn serve(
     if let Some(session) = &conn.session {
         session.detach(id);
     }
+    conn.ledger.log_unconfirmed(&format!("conn {id}"));
     eprintln!("conn {id}: closed");
+}
+
+/// The `"lost": [[from, to], …]` ranges of a sequenced ack (none if absent or malformed).
+fn lost_ranges(ack: &Value) -> Vec<(u64, u64)> {
+    let ranges = ack.get("lost").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    ranges
+        .iter()
+        .filter_map(|range| match range.as_array().map(Vec::as_slice) {
+            Some([from, to]) => Some((from.as_u64()?, to.as_u64()?)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// `many_runs`: the message's run (which loses its `tool_executing`), then `count` clean runs
@@ -170,9 +202,17 @@ impl Conn {
     fn handshake(&mut self, session_id: String) {
         let connection_id = format!("conn_{}", self.id);
         let frame = match self.params.dialect {
-            Dialect::Netra => frames::netra_handshake(&connection_id, &self.user_id),
+            Dialect::Netra => {
+                if self.params.confirm {
+                    self.ledgers.add(Arc::clone(&self.ledger));
+                }
+                frames::netra_handshake(&connection_id, &self.user_id, self.params.confirm)
+            }
             Dialect::Sequenced => {
-                let session = self.registry.create(session_id);
+                // The session's ledger outlives this connection, as the session does.
+                self.ledger = Arc::new(Ledger::new(self.meta.clone(), true));
+                self.ledgers.add(Arc::clone(&self.ledger));
+                let session = self.registry.create(session_id, Arc::clone(&self.ledger));
                 session.attach(self.id, self.tx.clone());
                 let frame = frames::sequenced_handshake(&connection_id, &self.user_id, session.id());
                 self.session = Some(session);
@@ -214,8 +254,12 @@ impl Conn {
             "heartbeat" => self.send(&self.liveness("heartbeat_ack", json!({}))),
             "heartbeat_ack" | "pong" => {}
             "ack" if sequenced => match (&self.session, frame.get("seq").and_then(Value::as_u64)) {
-                (Some(session), Some(seq)) => session.ack(seq),
+                (Some(session), Some(seq)) => session.ack(seq, &lost_ranges(&frame), text.len()),
                 _ => eprintln!("conn {}: ignored an ack without a valid seq", self.id),
+            },
+            "event_confirmation" if !sequenced => match frame.get("event_id").and_then(Value::as_str) {
+                Some(event_id) => self.ledger.confirm(event_id, text.len()),
+                None => eprintln!("conn {}: ignored an event_confirmation without an event_id", self.id),
             },
             "resume" if sequenced => self.on_resume(&frame),
             other => self.send(&frames::unknown_ack(other)),
@@ -265,7 +309,7 @@ impl Conn {
         }
         let outlet = match &self.session {
             Some(session) => Outlet::Sequenced(Arc::clone(session)),
-            None => Outlet::Netra(self.tx.clone()),
+            None => Outlet::Netra(self.tx.clone(), Arc::clone(&self.ledger)),
         };
         if scenario == Scenario::Flood {
             if !self.flooded {
@@ -313,6 +357,7 @@ impl Conn {
             "conn {}: resumed {wanted} after seq {last_seq}: from_seq {} head_seq {} replayed {}",
             self.id, done.from_seq, done.head_seq, done.replayed
         );
+        self.ledger = Arc::clone(old.ledger());
         self.session = Some(old);
         self.resumed = true;
     }

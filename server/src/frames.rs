@@ -138,10 +138,14 @@ pub fn sequenced_event(step: &Step, ctx: &RunCtx) -> Value {
 }
 
 /// The netra handshake (`connection_established`, main mode).
-pub fn netra_handshake(connection_id: &str, user_id: &str) -> Value {
+/// The netra handshake; `confirm` asks for `event_confirmation` frames.
+pub fn netra_handshake(connection_id: &str, user_id: &str, confirm: bool) -> Value {
     let now = epoch_now();
-    json!({"type": "connection_established", "data": handshake_data(connection_id, user_id, now),
-           "timestamp": now})
+    let mut data = handshake_data(connection_id, user_id, now);
+    if let (true, Some(map)) = (confirm, data.as_object_mut()) {
+        map.insert("event_confirmation".to_owned(), Value::Bool(true));
+    }
+    json!({"type": "connection_established", "data": data, "timestamp": now})
 }
 
 /// The sequenced handshake: a fresh session at `head_seq` 0.

@@ -19,7 +19,8 @@ use tower_http::services::ServeDir;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
-use crate::conn;
+use crate::conn::{self, Registries};
+use crate::delivery::Ledgers;
 use crate::frames::Echo;
 use crate::params::Params;
 use crate::scenario::Scenario;
@@ -37,6 +38,9 @@ const MAX_CLOSE_REASON: usize = 123;
 /// State shared by every request.
 struct App {
     registry: Arc<Registry>,
+    /// What each connection (netra with `confirm=1`) or session (sequenced) sent and had
+    /// confirmed, for `/debug/delivery`.
+    ledgers: Arc<Ledgers>,
     next_conn: AtomicU64,
     /// The last [`DEBUG_HISTORY`] connections, oldest first.
     history: Mutex<VecDeque<Value>>,
@@ -49,6 +53,7 @@ struct App {
 pub fn router(root: &Path, nonce: u64) -> Router {
     let app = Arc::new(App {
         registry: Arc::new(Registry::default()),
+        ledgers: Arc::new(Ledgers::default()),
         next_conn: AtomicU64::new(1),
         history: Mutex::new(VecDeque::new()),
         nonce,
@@ -56,6 +61,7 @@ pub fn router(root: &Path, nonce: u64) -> Router {
     Router::new()
         .route("/ws", any(upgrade))
         .route("/debug/connections", get(connections))
+        .route("/debug/delivery", get(delivery))
         .nest_service("/pkg", ServeDir::new(root.join("pkg")))
         .nest_service("/tests/js", ServeDir::new(root.join("tests").join("js")))
         .fallback_service(ServeDir::new(root.join("www")))
@@ -69,6 +75,13 @@ async fn connections(State(app): State<Arc<App>>) -> impl IntoResponse {
     let history = app.history.lock().unwrap_or_else(|p| p.into_inner());
     let list: Vec<Value> = history.iter().cloned().collect();
     ([(ACCESS_CONTROL_ALLOW_ORIGIN, "*")], Json(list))
+}
+
+/// `GET /debug/delivery`: per connection (netra with `confirm=1`) or sequenced session, the
+/// events the server sent or threw away and which the client confirmed (see `delivery`).
+/// Readable cross-origin, as `/debug/connections`.
+async fn delivery(State(app): State<Arc<App>>) -> impl IntoResponse {
+    ([(ACCESS_CONTROL_ALLOW_ORIGIN, "*")], Json(app.ledgers.json()))
 }
 
 /// `/ws`: validates the query (400 naming the bad parameter), answers the subprotocol
@@ -127,10 +140,21 @@ async fn upgrade(
         _ => None,
     }
     .unwrap_or_else(|| "jwt-auth".to_owned());
-    let registry = Arc::clone(&app.registry);
+    let registries = Registries {
+        sessions: Arc::clone(&app.registry),
+        ledgers: Arc::clone(&app.ledgers),
+        meta: json!({
+            "conn": id,
+            "path_and_query": uri.path_and_query().map_or(uri.path(), |pq| pq.as_str()),
+            "dialect": params.dialect.name(),
+            "scenario": params.scenario.to_string(),
+        }),
+    };
     let session_id = format!("s-{:x}-{id}", app.nonce);
     let nonce = app.nonce;
-    upgrade.protocols([accepted]).on_upgrade(move |socket| conn::serve(socket, id, nonce, params, registry, session_id))
+    upgrade
+        .protocols([accepted])
+        .on_upgrade(move |socket| conn::serve(socket, id, nonce, params, registries, session_id))
 }
 
 /// `cleanup_close`: the close the deployed backend sends when its receive loop dies.

@@ -5,6 +5,7 @@
 //! per connection (see `server/README.md`). [`start`] binds it; tests run it in-process.
 
 mod conn;
+mod delivery;
 mod frames;
 mod http;
 mod outbound;

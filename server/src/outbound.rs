@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 
+use crate::delivery::Ledger;
 use crate::scenario::ConnFault;
 use crate::session::Session;
 
@@ -25,8 +26,9 @@ pub type Sink = mpsc::UnboundedSender<Out>;
 /// Where a run's frames go.
 #[derive(Clone)]
 pub enum Outlet {
-    /// netra: straight to the connection; the run ends when the connection is gone.
-    Netra(Sink),
+    /// netra: straight to the connection, whose ledger records each event; the run ends when
+    /// the connection is gone.
+    Netra(Sink, Arc<Ledger>),
     /// sequenced: through the session, which numbers and buffers events and forwards them to
     /// whichever connection is attached; the run outlives its connection.
     Sequenced(Arc<Session>),
@@ -36,15 +38,16 @@ impl Outlet {
     /// Whether frames can still go anywhere (a run stops once this is false).
     pub fn is_open(&self) -> bool {
         match self {
-            Outlet::Netra(sink) => !sink.is_closed(),
+            Outlet::Netra(sink, _) => !sink.is_closed(),
             Outlet::Sequenced(session) => !session.is_forgotten(),
         }
     }
 
-    /// Readies an event for sending: sequenced numbers and buffers it; netra keeps it as is.
+    /// Readies an event for sending and records it as sent: sequenced numbers and buffers it;
+    /// netra gives it an `event_id` when the connection confirms events.
     pub fn stamp(&self, body: Value) -> Value {
         match self {
-            Outlet::Netra(_) => body,
+            Outlet::Netra(_, ledger) => identify(ledger, body, false),
             Outlet::Sequenced(session) => session.stamp(body),
         }
     }
@@ -52,9 +55,10 @@ impl Outlet {
     /// Stamps and sends an event as one step, so concurrent runs keep `seq` order on the wire.
     pub fn emit(&self, body: Value, permit: Option<OwnedSemaphorePermit>) -> Value {
         match self {
-            Outlet::Netra(sink) => {
-                send(sink, &body, permit);
-                body
+            Outlet::Netra(sink, ledger) => {
+                let frame = identify(ledger, body, false);
+                send(sink, &frame, permit);
+                frame
             }
             Outlet::Sequenced(session) => session.emit(body, permit),
         }
@@ -63,16 +67,20 @@ impl Outlet {
     /// Sends an already stamped event (again).
     pub fn send(&self, frame: &Value) {
         match self {
-            Outlet::Netra(sink) => send(sink, frame, None),
+            Outlet::Netra(sink, _) => send(sink, frame, None),
             Outlet::Sequenced(session) => session.forward(Out::Text(frame.to_string(), None)),
         }
     }
 
-    /// Loses an event: sequenced consumes its `seq` (returned) without sending or buffering it.
-    pub fn lose(&self) -> Option<u64> {
+    /// Loses an event, recorded as thrown away after "sending": sequenced consumes its `seq`
+    /// (returned) without sending or buffering it.
+    pub fn lose(&self, body: Value) -> Option<u64> {
         match self {
-            Outlet::Netra(_) => None,
-            Outlet::Sequenced(session) => Some(session.lose()),
+            Outlet::Netra(_, ledger) => {
+                identify(ledger, body, true);
+                None
+            }
+            Outlet::Sequenced(session) => Some(session.lose(&body)),
         }
     }
 
@@ -95,7 +103,7 @@ impl Outlet {
     /// The sequenced session id, if any.
     pub fn session_id(&self) -> &str {
         match self {
-            Outlet::Netra(_) => "",
+            Outlet::Netra(..) => "",
             Outlet::Sequenced(session) => session.id(),
         }
     }
@@ -103,19 +111,42 @@ impl Outlet {
     /// Bytes that stamping adds to an event (an upper bound).
     pub fn stamp_overhead(&self) -> usize {
         match self {
-            Outlet::Netra(_) => 0,
+            Outlet::Netra(_, ledger) if ledger.expects_confirmations() => r#","event_id":"ev-00000000-00000000""#.len(),
+            Outlet::Netra(..) => 0,
             Outlet::Sequenced(session) => session.id().len() + r#","session":"","seq":"#.len() + 20,
         }
     }
 
     fn forward(&self, out: Out) {
         match self {
-            Outlet::Netra(sink) => {
+            Outlet::Netra(sink, _) => {
                 // A closed sink means the connection is gone; the run notices via `is_open`.
                 let _ = sink.send(out);
             }
             Outlet::Sequenced(session) => session.forward(out),
         }
+    }
+}
+
+/// A netra event with its `event_id` (first, after `type`), recorded in `ledger`, when the
+/// connection confirms events; else as it is.
+fn identify(ledger: &Ledger, body: Value, thrown_away: bool) -> Value {
+    if !ledger.expects_confirmations() {
+        return body;
+    }
+    let id = ledger.next_event_id();
+    ledger.sent(id.clone(), None, &body, thrown_away);
+    match body {
+        Value::Object(rest) => {
+            let mut frame = serde_json::Map::new();
+            if let Some(kind) = rest.get("type") {
+                frame.insert("type".to_owned(), kind.clone());
+            }
+            frame.insert("event_id".to_owned(), Value::from(id));
+            frame.extend(rest);
+            Value::Object(frame)
+        }
+        other => other,
     }
 }
 

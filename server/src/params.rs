@@ -69,6 +69,9 @@ pub struct Params {
     /// `echo_token`: the token the client offered, to quote back (set from the upgrade's
     /// subprotocols, not the query).
     pub token: Option<Echo>,
+    /// netra `confirm=1`: the handshake asks for `event_confirmation` frames and every event
+    /// carries an `event_id` (sequenced events are always confirmed, by the `ack`).
+    pub confirm: bool,
 }
 
 impl Params {
@@ -125,6 +128,7 @@ impl Params {
                 other => return Err(format!("parameter run_id: {other:?} is not text, number or null")),
             },
             token: None,
+            confirm: get("confirm") == Some("1"),
         })
     }
 }

@@ -125,15 +125,15 @@ impl Run {
                     self.log("started_thrice: agent_started sent three times, then the run aborted");
                     return;
                 }
-                Scenario::Drop if Some(index) == first_exec => self.lose(step),
-                Scenario::ManyRuns if Some(index) == first_exec => self.lose(step),
+                Scenario::Drop if Some(index) == first_exec => self.lose(step, body),
+                Scenario::ManyRuns if Some(index) == first_exec => self.lose(step, body),
                 Scenario::ConflictingKeys if index == JUNK_AFTER => {
                     let text = frames::with_conflicting_run_id(&self.outlet.stamp(body));
                     self.outlet.send_raw(text, None);
                     self.log("conflicting_keys: sent a frame with a second, different run_id");
                 }
                 Scenario::LateRetry => sent.push(self.outlet.emit(body, None)),
-                Scenario::DropTail if *step == Step::Completed => self.lose(step),
+                Scenario::DropTail if *step == Step::Completed => self.lose(step, body),
                 Scenario::Reorder if Some(index) == first_exec && first_done.is_some() => {
                     held = Some(self.outlet.stamp(body));
                     self.log("reorder: holding tool_executing until after tool_completed");
@@ -193,8 +193,8 @@ impl Run {
     }
 
     /// `drop`/`drop_tail`: the event is never sent (sequenced: its `seq` is consumed).
-    fn lose(&self, step: &Step) {
-        let seq = self.outlet.lose().map_or(String::new(), |s| format!(" (seq {s} consumed)"));
+    fn lose(&self, step: &Step, body: Value) {
+        let seq = self.outlet.lose(body).map_or(String::new(), |s| format!(" (seq {s} consumed)"));
         self.log(&format!("{}: {} not sent{seq}", self.params.scenario, step.kind()));
     }
 

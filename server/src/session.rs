@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::{Map, Value};
 use tokio::sync::OwnedSemaphorePermit;
 
+use crate::delivery::Ledger;
 use crate::frames;
 use crate::outbound::{Out, Sink};
 
@@ -19,6 +20,8 @@ pub const MAX_BUFFERED: usize = 1000;
 pub struct Session {
     id: String,
     state: Mutex<State>,
+    /// Every event numbered (sent or thrown away) and whether the client acked it.
+    ledger: Arc<Ledger>,
 }
 
 #[derive(Default)]
@@ -44,8 +47,13 @@ pub struct Resumed {
 }
 
 impl Session {
-    fn new(id: String) -> Self {
-        Session { id, state: Mutex::new(State::default()) }
+    fn new(id: String, ledger: Arc<Ledger>) -> Self {
+        Session { id, state: Mutex::new(State::default()), ledger }
+    }
+
+    /// What the session sent and the client acked.
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.ledger
     }
 
     /// The session id (`s-…`).
@@ -84,10 +92,12 @@ impl Session {
         frame
     }
 
-    /// Consumes the next `seq` for an event that is never sent nor buffered; returns it.
-    pub fn lose(&self) -> u64 {
+    /// Consumes the next `seq` for an event (`body`) that is never sent nor buffered; returns
+    /// it.
+    pub fn lose(&self, body: &Value) -> u64 {
         let mut state = self.state();
         state.head_seq += 1;
+        self.ledger.sent(state.head_seq.to_string(), Some(state.head_seq), body, true);
         state.head_seq
     }
 
@@ -98,8 +108,10 @@ impl Session {
         }
     }
 
-    /// Forgets buffered events up to and including `seq` (a cumulative client ack).
-    pub fn ack(&self, seq: u64) {
+    /// Forgets buffered events up to and including `seq` (a cumulative client ack of
+    /// `bytes`, which has all of them but those in the `lost` ranges).
+    pub fn ack(&self, seq: u64, lost: &[(u64, u64)], bytes: usize) {
+        self.ledger.ack(seq, lost, bytes);
         let mut state = self.state();
         while state.buffer.front().is_some_and(|(s, _)| *s <= seq) {
             state.buffer.pop_front();
@@ -167,6 +179,7 @@ impl Session {
         frame.insert("seq".to_owned(), Value::from(seq));
         frame.append(&mut rest);
         let frame = Value::Object(frame);
+        self.ledger.sent(seq.to_string(), Some(seq), &frame, false);
         state.buffer.push_back((seq, frame.clone()));
         if state.buffer.len() > MAX_BUFFERED {
             state.buffer.pop_front();
@@ -195,8 +208,8 @@ impl Registry {
 
     /// Creates and registers a session named `id`, evicting the oldest beyond
     /// [`MAX_SESSIONS`].
-    pub fn create(&self, id: String) -> Arc<Session> {
-        let session = Arc::new(Session::new(id.clone()));
+    pub fn create(&self, id: String, ledger: Arc<Ledger>) -> Arc<Session> {
+        let session = Arc::new(Session::new(id.clone(), ledger));
         let mut inner = self.inner();
         inner.sessions.insert(id.clone(), Arc::clone(&session));
         inner.order.push_back(id);

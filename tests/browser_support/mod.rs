@@ -16,7 +16,7 @@ use chat_sentinel::core::{
 };
 use futures_core::Stream;
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
@@ -73,7 +73,33 @@ pub async fn sleep(ms: u32) {
 
 /// `GET http://SERVER/debug/connections` as parsed JSON.
 pub async fn debug_connections() -> Result<JsValue, JsValue> {
-    let url = format!("http://{}/debug/connections", server());
+    debug_json("connections").await
+}
+
+/// The entry of `GET http://SERVER/debug/delivery` (see server/src/delivery.rs) whose
+/// `path_and_query` contains `marker`: the last one, for a session resumed under it.
+pub async fn debug_delivery(marker: &str) -> JsValue {
+    let list = debug_json("delivery").await.expect("GET /debug/delivery");
+    let list: js_sys::Array = list.into();
+    list.iter()
+        .filter(|entry| field(entry, "path_and_query").as_string().is_some_and(|p| p.contains(marker)))
+        .last()
+        .unwrap_or_else(|| panic!("no /debug/delivery entry for {marker}"))
+}
+
+/// `value[key]`, or `undefined`.
+pub fn field(value: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(value, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// The items of a JS array (none for anything else).
+pub fn items(value: &JsValue) -> Vec<JsValue> {
+    value.dyn_ref::<js_sys::Array>().map(|a| a.iter().collect()).unwrap_or_default()
+}
+
+/// `GET http://SERVER/debug/<what>` as parsed JSON.
+async fn debug_json(what: &str) -> Result<JsValue, JsValue> {
+    let url = format!("http://{}/debug/{what}", server());
     let response = JsFuture::from(js_fetch(&url)).await?;
     let json = js_sys::Reflect::get(&response, &"json".into())?;
     let json: js_sys::Function = json.into();

@@ -5,6 +5,8 @@
 
 use chat_sentinel::core::{Config, ConnectionState, FailureKind, Reconnect, Severity, TurnState, Verdict};
 
+use wasm_bindgen::JsValue;
+
 use super::{assert_golden, config, Harness, Rec};
 
 /// The turn has ended.
@@ -374,4 +376,63 @@ pub async fn send_failed(d: &str) {
     assert_eq!(h.rec.failures[1].incident, lost.incident);
     assert_eq!(h.rec.turn_ends(), [TurnState::Incomplete, TurnState::Failed]);
     assert!(report.detail.starts_with("not sent: "), "{}", report.detail);
+}
+
+/// The server's own view of delivery (`/debug/delivery`) after a `scenario` run, connected
+/// with confirmations on (netra `confirm=1`; sequenced always acks): the events it never had
+/// confirmed are exactly those of `lost` types, each thrown away by the scenario, and it has
+/// every event the client delivered confirmed (netra by `event_id`, sequenced by `seq`).
+pub async fn delivery(d: &str, scenario: &str, lost: &[&str]) {
+    let marker = format!("dlv-{d}-{scenario}");
+    let mut h = started(d, &format!("scenario={scenario}&confirm=1&marker={marker}"), config()).await;
+    h.until(10_000, ended).await;
+    // Past the ack delay (250 ms), so the last sequenced ack is out.
+    h.settle(600).await;
+    let entry = super::debug_delivery(&marker).await;
+    let unconfirmed = super::items(&super::field(&entry, "unconfirmed"));
+    let types: Vec<String> = unconfirmed.iter().filter_map(|e| super::field(e, "type").as_string()).collect();
+    assert_eq!(types, lost, "the server's unconfirmed events: {:?}", js_sys::JSON::stringify(&entry));
+    for e in &unconfirmed {
+        assert_eq!(super::field(e, "thrown_away").as_bool(), Some(true), "only what the scenario threw away");
+    }
+    let confirmed: Vec<String> =
+        super::items(&super::field(&entry, "confirmed")).iter().filter_map(JsValue::as_string).collect();
+    assert_eq!(confirmed.len(), h.rec.events.len(), "one confirmed per delivered event: {confirmed:?}");
+    if sequenced(d) {
+        let delivered: Vec<String> = h.rec.events.iter().filter_map(|e| e.seq).map(|s| s.to_string()).collect();
+        assert_eq!(confirmed, delivered, "the acked seqs are the delivered ones");
+    }
+    assert_eq!(super::field(&entry, "unknown_confirmations").as_f64(), Some(0.0));
+}
+
+/// Confirmations stay within their bound under `flood` (PROTOCOL.md, "Delivery
+/// confirmations"): netra one `event_confirmation` of 64 bytes plus its id per delivered
+/// agent event; sequenced one ack per 64 delivered events plus one per 250 ms (and per ping).
+pub async fn flood_confirmations(d: &str) {
+    const COUNT: usize = 2_000;
+    let marker = format!("flood-{d}");
+    let started_at = js_sys::Date::now();
+    let mut h = started(d, &format!("scenario=flood&count={COUNT}&confirm=1&marker={marker}"), config()).await;
+    assert!(h.until(30_000, |r| r.events.len() >= COUNT).await, "the flood arrived: {}", h.rec.events.len());
+    h.settle(600).await;
+    let elapsed_ms = js_sys::Date::now() - started_at;
+    let entry = super::debug_delivery(&marker).await;
+    let number = |key: &str| super::field(&entry, key).as_f64().unwrap_or(-1.0);
+    let (frames, bytes) = (number("confirmations"), number("confirmation_bytes"));
+    let delivered = h.rec.events.len() as f64;
+    assert_eq!(number("unknown_confirmations"), 0.0);
+    assert_eq!(super::items(&super::field(&entry, "unconfirmed")).len(), 0, "every flood event confirmed");
+    if sequenced(d) {
+        let bound = (delivered / 64.0).ceil() + (elapsed_ms / 250.0).ceil() + 2.0;
+        assert!(
+            frames >= delivered / 64.0 && frames <= bound,
+            "{frames} acks for {delivered} events in {elapsed_ms} ms (bound {bound})"
+        );
+        assert!(bytes <= frames * 64.0, "{bytes} bytes in {frames} acks");
+    } else {
+        assert_eq!(frames, delivered, "one confirmation per delivered agent event");
+        // The frame is 64 bytes around its id; the server's ids are `ev-<conn>-<n>`.
+        let longest_id = format!("ev-{}-{COUNT}", super::field(&entry, "conn").as_f64().unwrap_or(0.0)).len() as f64;
+        assert!(bytes <= frames * (64.0 + longest_id), "{bytes} bytes in {frames} confirmations");
+    }
 }
