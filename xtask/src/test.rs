@@ -8,7 +8,8 @@
 //! 5. start the reference server on a free port (stopped at the end, whatever happens)
 //! 6. browser wasm tests: `cargo test -p chat-sentinel --target wasm32-unknown-unknown --tests`,
 //!    with `CHAT_SENTINEL_SERVER=127.0.0.1:PORT` (read by the tests at compile time)
-//! 7. JS page tests: `node tests/js/run.mjs <url of each tests/js/*.test.html>`
+//! 7. JS page tests: `node tests/js/run.mjs <url of each tests/js/*.test.html>`, then the
+//!    fixture apps (`tests/fixtures`, see `fixtures`)
 //! 8. page tests, the check matrix and a quick bench
 //! 9. network faults: `node tests/net/faults.mjs` (root only; skipped with the reason
 //!    elsewhere, see `net`)
@@ -107,8 +108,15 @@ pub fn run() -> Res<()> {
 }
 
 /// The steps that need the built package and a running server, in order.
-const SERVER_STEPS: [&str; 6] =
-    ["browser wasm tests", "JS page tests", "page tests", "check matrix", "quick bench", "network faults"];
+const SERVER_STEPS: [&str; 7] = [
+    "browser wasm tests",
+    "JS page tests",
+    "fixture apps",
+    "page tests",
+    "check matrix",
+    "quick bench",
+    "network faults",
+];
 
 fn run_steps(report: &mut Report) {
     let t = Instant::now();
@@ -161,6 +169,8 @@ fn run_steps(report: &mut Report) {
 
     let t = Instant::now();
     report.record("JS page tests", t, js_tests(&server));
+    let t = Instant::now();
+    report.record("fixture apps", t, crate::fixtures::run(&server, None));
 
     let t = Instant::now();
     report.record("page tests", t, crate::check::page_tests(&server));
@@ -178,6 +188,23 @@ fn run_steps(report: &mut Report) {
 
     // Stops the server now, before the summary (Drop also covers panics and early returns).
     drop(server);
+}
+
+/// `cargo xtask fixtures [--only NAME]`: the "fixture apps" step alone (after a release build,
+/// against a reference server of its own), with its summary.
+pub fn fixtures(only: Option<&str>) -> Res<()> {
+    let started = Instant::now();
+    build::run(false)?;
+    let server = Server::start(0)?;
+    let mut report = Report::default();
+    report.record("fixture apps", Instant::now(), crate::fixtures::run(&server, only));
+    drop(server);
+    report.print(started.elapsed());
+    if report.failed() {
+        Err(fail!("some fixture apps failed (see above)"))
+    } else {
+        Ok(())
+    }
 }
 
 /// The package's `.d.ts` compiled by TypeScript (`tsc --noEmit`, strict, `skipLibCheck: false`)
