@@ -689,7 +689,10 @@ mod tests {
         assert_eq!(j["exports"]["./chat_sentinel_bg.wasm"], "./chat_sentinel_bg.wasm");
         assert_eq!(j["exports"]["."]["default"], "./chat_sentinel.js");
         // Conditions match in order: `default` last.
-        assert_eq!(j["exports"]["."].as_object().and_then(|o| o.keys().last()).map(String::as_str), Some("default"));
+        assert_eq!(
+            j["exports"]["."].as_object().and_then(|o| o.keys().next_back()).map(String::as_str),
+            Some("default")
+        );
         assert!(j["files"].as_array().unwrap().iter().all(|f| f != "snippets/"));
         let j = parse(package_json("0.1.0", None, None, None, true));
         assert_eq!(j["sideEffects"], serde_json::json!(["./snippets/*"]));

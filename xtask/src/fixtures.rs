@@ -150,7 +150,7 @@ fn run_fixture(fixture: &Fixture, tarball: Option<&Path>, ws: &str) -> Vec<(Stri
     for &install in fixture.installs {
         if install == Install::Tarball {
             let tarball = tarball.ok_or_else(|| fail!("no tarball"));
-            installed = installed.and_then(|()| tarball).and_then(|t| npm_install_no_save(&dir, t));
+            installed = installed.and(tarball).and_then(|t| npm_install_no_save(&dir, t));
         }
         for check in checks(fixture.kind) {
             let label = format!("{} {}({})", fixture.name, check.label(), install.label());
@@ -324,7 +324,8 @@ fn page(label: &str, target: &str, dir: Option<&Path>) -> Res<()> {
 /// accepts connections, then stops the server with its children.
 fn served(mut server: Command, port: u16, check: impl FnOnce() -> Res<()>) -> Res<()> {
     println!("$ {}", util::show(&server));
-    let mut child = server.stdin(Stdio::null()).spawn().map_err(|e| fail!("cannot start {}: {e}", util::show(&server)))?;
+    let mut child =
+        server.stdin(Stdio::null()).spawn().map_err(|e| fail!("cannot start {}: {e}", util::show(&server)))?;
     let deadline = Instant::now() + SERVE_TIMEOUT;
     let result = loop {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -382,7 +383,12 @@ mod tests {
             let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
             assert_eq!(manifest["dependencies"]["chat-sentinel"], "file:../../../pkg", "{}", fixture.name);
             let lock = std::fs::read_to_string(dir.join("package-lock.json")).unwrap();
-            assert!(!lock.contains("://"), "{}: the lock names a download address", fixture.name);
+            let lock: serde_json::Value = serde_json::from_str(&lock).unwrap();
+            for (name, entry) in lock["packages"].as_object().unwrap() {
+                let resolved = entry["resolved"].as_str().unwrap_or_default();
+                let machine = resolved.contains("://") || resolved.starts_with('/');
+                assert!(!machine, "{}: the lock resolves {name} to {resolved}", fixture.name);
+            }
         }
     }
 
