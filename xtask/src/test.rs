@@ -75,8 +75,9 @@ impl Report {
         self.steps.iter().any(|s| s.outcome != Outcome::Pass)
     }
 
-    fn print(&self, total: Duration) {
-        println!("\n=== cargo xtask test: summary ({}s)", total.as_secs());
+    /// The summary of `command` (`"test"`, `"fixtures"`).
+    fn print(&self, command: &str, total: Duration) {
+        println!("\n=== cargo xtask {command}: summary ({}s)", total.as_secs());
         for s in &self.steps {
             let tag = match s.outcome {
                 Outcome::Pass => "PASS",
@@ -99,7 +100,7 @@ pub fn run() -> Res<()> {
     let started = Instant::now();
     let mut report = Report::default();
     run_steps(&mut report);
-    report.print(started.elapsed());
+    report.print("test", started.elapsed());
     if report.failed() {
         Err(fail!("some steps failed (see the summary above)"))
     } else {
@@ -199,7 +200,7 @@ pub fn fixtures(only: Option<&str>) -> Res<()> {
     let mut report = Report::default();
     report.record("fixture apps", Instant::now(), crate::fixtures::run(&server, only));
     drop(server);
-    report.print(started.elapsed());
+    report.print("fixtures", started.elapsed());
     if report.failed() {
         Err(fail!("some fixture apps failed (see above)"))
     } else {
