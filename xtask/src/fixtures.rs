@@ -393,6 +393,17 @@ mod tests {
     }
 
     #[test]
+    fn the_vite_apps_differ_only_in_their_package_and_config() {
+        let read = |app: &str, file: &str| {
+            std::fs::read_to_string(util::root().join("tests").join("fixtures").join(app).join(file)).unwrap()
+        };
+        for file in ["index.html", "src/main.js"] {
+            assert_eq!(read("vite6", file), read("vite7", file), "{file}");
+            assert_eq!(read("vite6", file), read("vite8", file), "{file}");
+        }
+    }
+
+    #[test]
     fn labels_name_the_app_the_check_and_the_install() {
         assert_eq!(format!("vite6 {}({})", Check::ViteDev.label(), Install::Path.label()), "vite6 dev (path install)");
         assert_eq!(checks(Kind::Node).len(), 2);

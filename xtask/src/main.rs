@@ -31,8 +31,9 @@ commands:
                       (default 8080; 0 picks a free port) until Ctrl-C
   demo [--port P]     same as serve
   test                everything CI runs: setup, native tests, a fuzz smoke run, build, then against a live
-                      reference server: browser wasm tests, JS page tests, page tests,
-                      the check matrix, a quick bench and the network faults (root only)
+                      reference server: browser wasm tests, JS page tests, the fixture
+                      apps, page tests, the check matrix, a quick bench and the network
+                      faults (root only)
   fixtures [--only NAME]
                       build, start the reference server, then install, build and run
                       the fixture apps of tests/fixtures (Vite 6/7/8, webpack, Next.js,
