@@ -74,12 +74,12 @@ const FIXTURES: [Fixture; 8] = [
     Fixture { name: "vite6", kind: Kind::Vite, installs: BOTH },
     Fixture { name: "vite7", kind: Kind::Vite, installs: BOTH },
     Fixture { name: "vite8", kind: Kind::Vite, installs: BOTH },
-    Fixture { name: "webpack", kind: Kind::Webpack, installs: &[Install::Path] },
+    Fixture { name: "webpack", kind: Kind::Webpack, installs: BOTH },
     // Turbopack resolves nothing outside the app's folder: a path install needs `turbopack.root`.
     Fixture { name: "next", kind: Kind::Next, installs: &[Install::Tarball] },
-    Fixture { name: "node", kind: Kind::Node, installs: &[Install::Path] },
-    Fixture { name: "jest", kind: Kind::TestRunner, installs: &[Install::Path] },
-    Fixture { name: "vitest", kind: Kind::TestRunner, installs: &[Install::Path] },
+    Fixture { name: "node", kind: Kind::Node, installs: BOTH },
+    Fixture { name: "jest", kind: Kind::TestRunner, installs: BOTH },
+    Fixture { name: "vitest", kind: Kind::TestRunner, installs: BOTH },
 ];
 
 /// The names of the apps, for `cargo xtask fixtures --only`.
