@@ -474,7 +474,9 @@ fn package_json(
         "module": format!("{OUT_NAME}.js"),
         "types": format!("{OUT_NAME}.d.ts"),
         "exports": {
-            ".": { "types": format!("./{OUT_NAME}.d.ts"), "import": format!("./{OUT_NAME}.js") },
+            // `default`, not `import`: one ES module for `import`, bundlers and `require` alike
+            // (Node.js 20.19 and 22.12 on load an ES module without top-level await by `require`).
+            ".": { "types": format!("./{OUT_NAME}.d.ts"), "default": format!("./{OUT_NAME}.js") },
             format!("./{OUT_NAME}_bg.wasm"): format!("./{OUT_NAME}_bg.wasm"),
             format!("./{DEBUG_DIR}"): {
                 "types": format!("./{OUT_NAME}.d.ts"),
@@ -786,6 +788,12 @@ mod tests {
         assert_eq!(j["description"], "An \"SDK\"");
         assert_eq!(j["sideEffects"], false);
         assert_eq!(j["exports"]["./chat_sentinel_bg.wasm"], "./chat_sentinel_bg.wasm");
+        assert_eq!(j["exports"]["."]["default"], "./chat_sentinel.js");
+        // Conditions match in order: `default` last.
+        assert_eq!(
+            j["exports"]["."].as_object().and_then(|o| o.keys().next_back()).map(String::as_str),
+            Some("default")
+        );
         assert!(j["files"].as_array().unwrap().iter().all(|f| f != "snippets/"));
         let j = parse(package_json("0.1.0", None, None, None, true));
         assert_eq!(j["sideEffects"], serde_json::json!(["./snippets/*"]));

@@ -6,6 +6,7 @@
 mod bench;
 mod build;
 mod check;
+mod fixtures;
 mod fuzz;
 mod net;
 mod serve;
@@ -30,8 +31,13 @@ commands:
                       (default 8080; 0 picks a free port) until Ctrl-C
   demo [--port P]     same as serve
   test                everything CI runs: setup, native tests, a fuzz smoke run, build, then against a live
-                      reference server: browser wasm tests, JS page tests, page tests,
-                      the check matrix, a quick bench and the network faults (root only)
+                      reference server: browser wasm tests, JS page tests, the fixture
+                      apps, page tests, the check matrix, a quick bench and the network
+                      faults (root only)
+  fixtures [--only NAME]
+                      build, start the reference server, then install, build and run
+                      the fixture apps of tests/fixtures (Vite 6/7/8, webpack, Next.js,
+                      Node.js ESM and CommonJS, Jest, Vitest) against its drop scenario
   fuzz [--seconds N]  run each cargo-fuzz target of fuzz/ for N seconds (default 300)
   bench [--quick] [--flood N]
                       measure SDK vs floor, core ns/event, bundle, memory, detection
@@ -74,6 +80,11 @@ fn dispatch(args: &[String]) -> Res<()> {
             test::run()
         }
         "check" => check::run(&mut opts),
+        "fixtures" => {
+            let only: Option<String> = opts.value("--only")?;
+            opts.done()?;
+            test::fixtures(only.as_deref())
+        }
         "fuzz" => {
             let seconds = opts.value("--seconds")?.unwrap_or(fuzz::DEFAULT_SECONDS);
             opts.done()?;

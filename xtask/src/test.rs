@@ -8,7 +8,8 @@
 //! 5. start the reference server on a free port (stopped at the end, whatever happens)
 //! 6. browser wasm tests: `cargo test -p chat-sentinel --target wasm32-unknown-unknown --tests`,
 //!    with `CHAT_SENTINEL_SERVER=127.0.0.1:PORT` (read by the tests at compile time)
-//! 7. JS page tests: `node tests/js/run.mjs <url of each tests/js/*.test.html>`
+//! 7. JS page tests: `node tests/js/run.mjs <url of each tests/js/*.test.html>`, then the
+//!    fixture apps (`tests/fixtures`, see `fixtures`)
 //! 8. page tests, the check matrix and a quick bench
 //! 9. network faults: `node tests/net/faults.mjs` (root only; skipped with the reason
 //!    elsewhere, see `net`)
@@ -74,8 +75,9 @@ impl Report {
         self.steps.iter().any(|s| s.outcome != Outcome::Pass)
     }
 
-    fn print(&self, total: Duration) {
-        println!("\n=== cargo xtask test: summary ({}s)", total.as_secs());
+    /// The summary of `command` (`"test"`, `"fixtures"`).
+    fn print(&self, command: &str, total: Duration) {
+        println!("\n=== cargo xtask {command}: summary ({}s)", total.as_secs());
         for s in &self.steps {
             let tag = match s.outcome {
                 Outcome::Pass => "PASS",
@@ -98,7 +100,7 @@ pub fn run() -> Res<()> {
     let started = Instant::now();
     let mut report = Report::default();
     run_steps(&mut report);
-    report.print(started.elapsed());
+    report.print("test", started.elapsed());
     if report.failed() {
         Err(fail!("some steps failed (see the summary above)"))
     } else {
@@ -107,8 +109,15 @@ pub fn run() -> Res<()> {
 }
 
 /// The steps that need the built package and a running server, in order.
-const SERVER_STEPS: [&str; 6] =
-    ["browser wasm tests", "JS page tests", "page tests", "check matrix", "quick bench", "network faults"];
+const SERVER_STEPS: [&str; 7] = [
+    "browser wasm tests",
+    "JS page tests",
+    "fixture apps",
+    "page tests",
+    "check matrix",
+    "quick bench",
+    "network faults",
+];
 
 fn run_steps(report: &mut Report) {
     let t = Instant::now();
@@ -167,6 +176,8 @@ fn run_steps(report: &mut Report) {
 
     let t = Instant::now();
     report.record("JS page tests", t, js_tests(&server));
+    let t = Instant::now();
+    report.record("fixture apps", t, crate::fixtures::run(&server, None));
 
     let t = Instant::now();
     report.record("page tests", t, crate::check::page_tests(&server));
@@ -184,6 +195,23 @@ fn run_steps(report: &mut Report) {
 
     // Stops the server now, before the summary (Drop also covers panics and early returns).
     drop(server);
+}
+
+/// `cargo xtask fixtures [--only NAME]`: the "fixture apps" step alone (after a release build,
+/// against a reference server of its own), with its summary.
+pub fn fixtures(only: Option<&str>) -> Res<()> {
+    let started = Instant::now();
+    build::run(false)?;
+    let server = Server::start(0)?;
+    let mut report = Report::default();
+    report.record("fixture apps", Instant::now(), crate::fixtures::run(&server, only));
+    drop(server);
+    report.print("fixtures", started.elapsed());
+    if report.failed() {
+        Err(fail!("some fixture apps failed (see above)"))
+    } else {
+        Ok(())
+    }
 }
 
 /// The package's `.d.ts` compiled by TypeScript (`tsc --noEmit`, strict, `skipLibCheck: false`)
