@@ -22,6 +22,7 @@ use base64::Engine;
 use crate::conn;
 use crate::frames::Echo;
 use crate::params::Params;
+use crate::peers;
 use crate::scenario::Scenario;
 use crate::session::Registry;
 
@@ -45,7 +46,7 @@ struct App {
 }
 
 /// The router: `DIR/www` at `/`, `DIR/pkg` at `/pkg/`, `DIR/tests/js` at `/tests/js/`,
-/// `/debug/connections`, and `/ws`.
+/// `/debug/connections`, `/ws`, and the bench's peer endpoints under `/peers/` ([`peers`]).
 pub fn router(root: &Path, nonce: u64) -> Router {
     let app = Arc::new(App {
         registry: Arc::new(Registry::default()),
@@ -53,8 +54,8 @@ pub fn router(root: &Path, nonce: u64) -> Router {
         history: Mutex::new(VecDeque::new()),
         nonce,
     });
-    Router::new()
-        .route("/ws", any(upgrade))
+    let router = Router::new().route("/ws", any(upgrade));
+    peers::routes(router, root)
         .route("/debug/connections", get(connections))
         .nest_service("/pkg", ServeDir::new(root.join("pkg")))
         .nest_service("/tests/js", ServeDir::new(root.join("tests").join("js")))

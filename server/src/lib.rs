@@ -9,6 +9,7 @@ mod frames;
 mod http;
 mod outbound;
 mod params;
+mod peers;
 mod rng;
 mod run;
 mod scenario;

@@ -8,6 +8,7 @@ mod build;
 mod check;
 mod fuzz;
 mod net;
+mod peers;
 mod serve;
 mod server;
 mod setup;
