@@ -727,6 +727,61 @@ mod tests {
         assert_eq!(parse_native(text), vec![("netra".to_string(), 687.3), ("sequenced".to_string(), 708.8)]);
     }
 
+    /// `BENCH` lines as run.mjs prints them, for the peers' figures.
+    fn peer_lines() -> BTreeMap<String, String> {
+        let mut b: BTreeMap<String, String> = [
+            ("floor.netra.ratio", "0.3"),
+            ("floor.netra.sdkNs", "3000"),
+            ("floor.netra.floorNs", "900"),
+            ("peers.events", "5000"),
+            ("startup.cold.chat-sentinel.medianMs", "60"),
+            ("startup.cold.chat-sentinel.loads", "2"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (i, p) in PEERS.iter().enumerate() {
+            b.insert(format!("peers.{}.ratio", p.package), format!("0.{}", i + 2));
+            b.insert(format!("peers.{}.ns", p.package), "1000".into());
+            b.insert(format!("startup.cold.{}.medianMs", p.package), format!("{}", 50 + 10 * i));
+        }
+        b
+    }
+
+    #[test]
+    fn goals_against_the_peers() {
+        let b = peer_lines();
+        let cold = cold_start_goal(&b).unwrap_or_else(|| panic!("no cold start row"));
+        assert_eq!(cold[1], format!("**1.20×** (SDK 60.0 ms; {} 50.0 ms)", PEERS[0].package));
+        assert_eq!(cold[3], "**missed**");
+        let event = per_event_goal(&b).unwrap_or_else(|| panic!("no per-event row"));
+        assert!(event[1].contains(&format!("{GOAL_PEER} 0.")), "{}", event[1]);
+        assert!(cold_start_goal(&BTreeMap::new()).is_none());
+    }
+
+    #[test]
+    fn side_by_side_has_a_row_per_library() {
+        let figures = Figures {
+            quick: true,
+            command: String::new(),
+            machine: Vec::new(),
+            browser: peer_lines(),
+            native: Vec::new(),
+            sizes: None,
+            core_alone: None,
+            attribution: None,
+            peer_bytes: PEERS.iter().map(|_| (100, Some(40))).collect(),
+        };
+        let table = peers_table(&figures);
+        assert!(table.contains(
+            "| **chat-sentinel** (this commit) | `pkg/` (wasm and JS) | **0.300** (3000 ns/event) | 60.0 ms | n/a |"
+        ));
+        for p in &PEERS {
+            assert!(table.contains(&format!("| {}@{} | `{}` |", p.package, p.version, p.file)), "{table}");
+        }
+        assert!(table.contains("| 40 B (100 B raw) |"));
+    }
+
     #[test]
     fn groups_function_names() {
         assert_eq!(
