@@ -113,7 +113,7 @@ try {
   await page.waitForFunction(() => window.benchResults != null, null, { timeout, polling: 200 });
   const res = await page.evaluate(() => window.benchResults);
   await page.close();
-  if (!res.error && Object.keys(peers).length) res.startup = { ...res.startup, cold: await coldStarts(browser, base) };
+  if (!res.error && !only && Object.keys(peers).length) res.startup = { ...res.startup, cold: await coldStarts(browser, base) };
   console.log(`BENCH_JSON ${JSON.stringify(res)}`);
   // Flat `BENCH key value` lines for the xtask (arrays keyed by their dialect or kind).
   const flat = (prefix, v) => {

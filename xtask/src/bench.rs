@@ -102,8 +102,13 @@ fn measure(
     // The native figure first, while no browser runs and none has just released its memory.
     let native = native(quick)?;
     let browser = browser(server, quick, flood)?;
-    if let Some(p) = PEERS.iter().find(|p| !browser.contains_key(&format!("peers.{}.ratio", p.package))) {
-        return Err(fail!("the browser benchmark measured nothing for the peer {}", p.package));
+    let mut libraries = std::iter::once(SDK).chain(PEERS.iter().map(|p| p.package));
+    let measured = |lib: &str| {
+        let per_event = lib == SDK || browser.contains_key(&format!("peers.{lib}.ratio"));
+        per_event && browser.contains_key(&format!("startup.cold.{lib}.medianMs"))
+    };
+    if let Some(lib) = libraries.find(|lib| !measured(lib)) {
+        return Err(fail!("the browser benchmark did not measure {lib} per event and at a cold start"));
     }
     let peer_bytes = PEERS
         .iter()
