@@ -53,7 +53,7 @@ struct Figures {
     /// The core alone in wasm: raw and gzip -9 bytes.
     core_alone: Option<(u64, Option<u64>)>,
     attribution: Option<Attribution>,
-    /// Per peer: the file loaded, raw and gzip -9 bytes.
+    /// Per peer of [`PEERS`], in order: the raw and gzip -9 bytes of the file its pages load.
     peer_bytes: Vec<(u64, Option<u64>)>,
 }
 
