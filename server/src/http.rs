@@ -23,6 +23,7 @@ use crate::conn::{self, Registries};
 use crate::delivery::Ledgers;
 use crate::frames::Echo;
 use crate::params::Params;
+use crate::peers;
 use crate::scenario::Scenario;
 use crate::session::Registry;
 
@@ -49,7 +50,7 @@ struct App {
 }
 
 /// The router: `DIR/www` at `/`, `DIR/pkg` at `/pkg/`, `DIR/tests/js` at `/tests/js/`,
-/// `/debug/connections`, and `/ws`.
+/// `/debug/connections`, `/ws`, and the bench's peer endpoints under `/peers/` ([`peers`]).
 pub fn router(root: &Path, nonce: u64) -> Router {
     let app = Arc::new(App {
         registry: Arc::new(Registry::default()),
@@ -58,8 +59,8 @@ pub fn router(root: &Path, nonce: u64) -> Router {
         history: Mutex::new(VecDeque::new()),
         nonce,
     });
-    Router::new()
-        .route("/ws", any(upgrade))
+    let router = Router::new().route("/ws", any(upgrade));
+    peers::routes(router, root)
         .route("/debug/connections", get(connections))
         .route("/debug/delivery", get(delivery))
         .nest_service("/pkg", ServeDir::new(root.join("pkg")))

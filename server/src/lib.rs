@@ -2,7 +2,8 @@
 //!
 //! Serves the demo page and the SDK's files, and a WebSocket endpoint `/ws` that speaks the
 //! `netra` or `sequenced` dialect of PROTOCOL.md and injects one deterministic fault scenario
-//! per connection (see `server/README.md`). [`start`] binds it; tests run it in-process.
+//! per connection (see `server/README.md`), and the few endpoints the bench's peer libraries
+//! need for their handshakes (`peers`). [`start`] binds it; tests run it in-process.
 
 mod conn;
 mod delivery;
@@ -10,6 +11,7 @@ mod frames;
 mod http;
 mod outbound;
 mod params;
+mod peers;
 mod rng;
 mod run;
 mod scenario;

@@ -1,13 +1,19 @@
 #!/usr/bin/env node
 // Browser half of `cargo xtask bench`.
 //
-//   node tests/bench/run.mjs SERVER_URL [--quick] [--flood N] [--only floor]
+//   node tests/bench/run.mjs SERVER_URL [--quick] [--flood N] [--only floor] [--peers JSON]
 //
 // Opens tests/bench/bench.html in Debian's headless Chromium on the reference server's origin
 // (the page is served from disk through request interception, so the server needs no route
 // for it), waits for window.benchResults and prints it as one line `BENCH_JSON {...}`, after
 // `BENCH_BROWSER <version>`, then the same flattened as `BENCH key value` lines. Exits 1 if the page failed. Timeout: env BENCH_TIMEOUT_MS
 // (default 900000).
+//
+// --peers {"<npm package>": "<URL path of its file>", …} (the xtask's, xtask/src/peers.rs) adds
+// the peer libraries: bench.html feeds them beside the SDK, and after it the cold starts run,
+// each a fresh browser context opening tests/bench/startup.html for one library (the SDK and
+// each peer in turn, COLD_LOADS rounds), which reports its import-to-first-frame time through
+// an exposed function: printed as `BENCH startup.cold.<library>.medianMs` and so on.
 
 import { readFileSync, existsSync } from "node:fs";
 import path from "node:path";
@@ -28,7 +34,65 @@ const floodAt = argv.indexOf("--flood");
 const flood = floodAt >= 0 ? argv[floodAt + 1] : null;
 const onlyAt = argv.indexOf("--only");
 const only = onlyAt >= 0 ? argv[onlyAt + 1] : null;
+const peersAt = argv.indexOf("--peers");
+const peers = peersAt >= 0 ? JSON.parse(argv[peersAt + 1]) : {};
 
+/** Cold loads per library: the median is reported. */
+const COLD_LOADS = quick ? 2 : 11;
+/** How long one cold load may take before the run fails. */
+const COLD_TIMEOUT_MS = 30000;
+const SDK = "chat-sentinel";
+const MIME = { ".html": "text/html; charset=utf-8", ".js": "text/javascript" };
+
+/** Serves tests/bench/ from disk on the server's origin, in `target` (a page or a context). */
+async function serveBench(target, base) {
+  await target.route(`${base.origin}/tests/bench/**`, (route) => {
+    const file = path.join(repoRoot, new URL(route.request().url()).pathname);
+    if (!file.startsWith(path.join(repoRoot, "tests", "bench")) || !existsSync(file)) {
+      return route.fulfill({ status: 404, body: "not found" });
+    }
+    route.fulfill({ status: 200, contentType: MIME[path.extname(file)] ?? "application/octet-stream", body: readFileSync(file) });
+  });
+}
+
+/** One cold start of `lib` in a fresh context: its `{ ms, … }` as startup.html reports it. */
+async function coldStart(browser, base, lib) {
+  const context = await browser.newContext();
+  try {
+    await serveBench(context, base);
+    const page = await context.newPage();
+    page.on("pageerror", (e) => console.log(`[startup ${lib}] uncaught: ${e.message}`));
+    let report;
+    const reported = new Promise((resolve) => { report = resolve; });
+    await page.exposeFunction("benchStartup", (r) => report(r));
+    const q = new URLSearchParams({ lib });
+    if (peers[lib]) q.set("url", peers[lib]);
+    await page.goto(`${base.origin}/tests/bench/startup.html?${q}`);
+    const r = await Promise.race([reported, new Promise((r) => setTimeout(() => r({ error: "no report" }), COLD_TIMEOUT_MS))]);
+    if (r.error) throw new Error(`cold start of ${lib}: ${r.error}`);
+    return r.ms;
+  } finally {
+    await context.close();
+  }
+}
+
+/** COLD_LOADS rounds of one cold start per library; per library the median, min and max ms. */
+async function coldStarts(browser, base) {
+  const libs = [SDK, ...Object.keys(peers)];
+  const times = Object.fromEntries(libs.map((l) => [l, []]));
+  for (let i = 0; i < COLD_LOADS; i++) {
+    for (const lib of libs) times[lib].push(await coldStart(browser, base, lib));
+  }
+  const out = {};
+  for (const [lib, list] of Object.entries(times)) {
+    const sorted = [...list].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    const medianMs = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    out[lib] = { medianMs, minMs: sorted[0], maxMs: sorted.at(-1), loads: sorted.length };
+    console.log(`[bench] cold start ${lib}: median ${medianMs.toFixed(1)} ms of ${sorted.length} (${sorted.map((t) => t.toFixed(1)).join(", ")})`);
+  }
+  return out;
+}
 
 const timeout = Number(process.env.BENCH_TIMEOUT_MS) || 900000;
 const browser = await launch(EXTRA_ARGS);
@@ -39,20 +103,17 @@ try {
   page.on("console", (m) => console.log(`[bench] ${m.text()}`));
   page.on("pageerror", (e) => console.log(`[bench] uncaught: ${e.message}`));
   const base = new URL(server);
-  await page.route(`${base.origin}/tests/bench/**`, (route) => {
-    const file = path.join(repoRoot, new URL(route.request().url()).pathname);
-    if (!file.startsWith(path.join(repoRoot, "tests", "bench")) || !existsSync(file)) {
-      return route.fulfill({ status: 404, body: "not found" });
-    }
-    route.fulfill({ status: 200, contentType: "text/html; charset=utf-8", body: readFileSync(file) });
-  });
+  await serveBench(page, base);
   const q = new URLSearchParams();
   if (quick) q.set("quick", "1");
   if (flood) q.set("flood", flood);
   if (only) q.set("only", only);
+  if (Object.keys(peers).length) q.set("peers", JSON.stringify(peers));
   await page.goto(`${base.origin}/tests/bench/bench.html?${q}`);
   await page.waitForFunction(() => window.benchResults != null, null, { timeout, polling: 200 });
   const res = await page.evaluate(() => window.benchResults);
+  await page.close();
+  if (!res.error && !only && Object.keys(peers).length) res.startup = { ...res.startup, cold: await coldStarts(browser, base) };
   console.log(`BENCH_JSON ${JSON.stringify(res)}`);
   // Flat `BENCH key value` lines for the xtask (arrays keyed by their dialect or kind).
   const flat = (prefix, v) => {

@@ -10,12 +10,17 @@
 //! 5. detection latency per failure kind under the server's scenarios;
 //! 6. startup: `init()` to an open, handshaken connection.
 //!
+//! Beside the SDK, the peers of [`crate::peers`] (phoenix, socket.io-client, centrifuge): per
+//! event in the same rounds as the SDK and the floor, cold starts to the first frame (the SDK
+//! too), and the gzip -9 bytes of the file each loads.
+//!
 //! The browser half is `tests/bench/bench.html`, driven by `tests/bench/run.mjs`, which prints
 //! `BENCH key value` lines. The full mode prints the table and rewrites the part of
 //! BENCHMARKS.md between its markers; `--quick` (a few seconds, a step of `cargo xtask test`)
 //! runs every measurement small and writes nothing. Nothing here asserts a timing.
 
 use crate::build;
+use crate::peers::{self, PEERS};
 use crate::server::Server;
 use crate::setup;
 use crate::util::{self, fail, Res};
@@ -30,6 +35,12 @@ const BROWSER_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 const GOAL_RATIO: f64 = 0.8;
 const GOAL_NS: f64 = 250.0;
 const GOAL_BUNDLE: u64 = 23_000;
+/// The peer whose per-event ratio the SDK's is to reach (issue 13's goal).
+const GOAL_PEER: &str = "socket.io-client";
+/// The SDK's cold start is to be within this factor of the fastest peer's (issue 13's goal).
+const GOAL_STARTUP_FACTOR: f64 = 1.1;
+/// How run.mjs names the SDK among the libraries of the cold starts.
+const SDK: &str = "chat-sentinel";
 
 /// Everything one run measured.
 struct Figures {
@@ -42,6 +53,8 @@ struct Figures {
     /// The core alone in wasm: raw and gzip -9 bytes.
     core_alone: Option<(u64, Option<u64>)>,
     attribution: Option<Attribution>,
+    /// Per peer of [`PEERS`], in order: the raw and gzip -9 bytes of the file its pages load.
+    peer_bytes: Vec<(u64, Option<u64>)>,
 }
 
 /// `cargo xtask bench [--quick] [--flood N]`: builds, starts the server, measures, prints.
@@ -89,9 +102,35 @@ fn measure(
     // The native figure first, while no browser runs and none has just released its memory.
     let native = native(quick)?;
     let browser = browser(server, quick, flood)?;
+    let mut libraries = std::iter::once(SDK).chain(PEERS.iter().map(|p| p.package));
+    let measured = |lib: &str| {
+        let per_event = lib == SDK || browser.contains_key(&format!("peers.{lib}.ratio"));
+        per_event && browser.contains_key(&format!("startup.cold.{lib}.medianMs"))
+    };
+    if let Some(lib) = libraries.find(|lib| !measured(lib)) {
+        return Err(fail!("the browser benchmark did not measure {lib} per event and at a cold start"));
+    }
+    let peer_bytes = PEERS
+        .iter()
+        .map(|p| {
+            let path = p.path();
+            let raw = std::fs::metadata(&path).map_err(|e| fail!("{}: {e}", path.display()))?.len();
+            Ok((raw, util::gzip_size(&path)))
+        })
+        .collect::<Res<_>>()?;
     let attribution = attribution(quick)?;
     let core_alone = Some(core_alone()?);
-    Ok(Figures { quick, command, machine: machine(&browser), browser, native, sizes, core_alone, attribution })
+    Ok(Figures {
+        quick,
+        command,
+        machine: machine(&browser),
+        browser,
+        native,
+        sizes,
+        core_alone,
+        attribution,
+        peer_bytes,
+    })
 }
 
 fn machine(browser: &BTreeMap<String, String>) -> Vec<(&'static str, String)> {
@@ -123,6 +162,7 @@ fn browser(server: &Server, quick: bool, flood: Option<u32>) -> Res<BTreeMap<Str
     if let Some(n) = flood {
         c.arg("--flood").arg(n.to_string());
     }
+    c.arg("--peers").arg(peers::urls());
     println!("$ {}", util::show(&c));
     let mut child = c.stdout(std::process::Stdio::piped()).spawn()?;
     let stdout = child.stdout.take().ok_or_else(|| fail!("no stdout from run.mjs"))?;
@@ -478,6 +518,7 @@ fn table(f: &Figures) -> String {
             "n/a".into(),
         ]);
     }
+    rows.extend(per_event_goal(b));
     for (d, ns) in &f.native {
         rows.push([
             format!("2. core natively, {d}, parse included"),
@@ -553,6 +594,7 @@ fn table(f: &Figures) -> String {
             "n/a".into(),
         ]);
     }
+    rows.extend(cold_start_goal(b));
     let mut out = String::new();
     out.push_str(&format!(
         "\n{} — `{}`\n\n",
@@ -567,6 +609,7 @@ fn table(f: &Figures) -> String {
     for r in rows {
         out.push_str(&format!("| {} | {} | {} | {} |\n", r[0], r[1], r[2], r[3]));
     }
+    out.push_str(&peers_table(f));
     if let Some(a) = &f.attribution {
         out.push_str(&format!(
             "\nWhat the wasm is made of ({}): {} B in all, {} B of code, {} B of data.\n\n",
@@ -579,6 +622,74 @@ fn table(f: &Figures) -> String {
                 a.functions.get(i).map_or((String::new(), String::new()), |(n, s)| (format!("`{n}`"), s.to_string()));
             out.push_str(&format!("| {} | {} | | {} | {} |\n", m.0, m.1, truncate(&g.0, 90), g.1));
         }
+    }
+    out
+}
+
+/// Figure 1 against the peers: the SDK's floor ÷ SDK against [`GOAL_PEER`]'s floor ÷ peer,
+/// both from the same rounds.
+fn per_event_goal(b: &BTreeMap<String, String>) -> Option<[String; 4]> {
+    let (sdk, peer) = (num(b, "floor.netra.ratio")?, num(b, &format!("peers.{GOAL_PEER}.ratio"))?);
+    Some([
+        format!("1. per event against the peers, netra from memory: SDK's floor ÷ SDK over {GOAL_PEER}'s"),
+        format!("**{:.2}×** (SDK {sdk:.3}; {GOAL_PEER} {peer:.3})", sdk / peer),
+        format!("≥ 1× (at or ahead of {GOAL_PEER})"),
+        verdict(Some(sdk >= peer)).into(),
+    ])
+}
+
+/// Figure 6 against the peers: the SDK's median cold start over the fastest peer's.
+fn cold_start_goal(b: &BTreeMap<String, String>) -> Option<[String; 4]> {
+    let median = |lib: &str| num(b, &format!("startup.cold.{lib}.medianMs"));
+    let sdk = median(SDK)?;
+    let (fastest, ms) =
+        PEERS.iter().filter_map(|p| median(p.package).map(|ms| (p.package, ms))).min_by(|a, b| a.1.total_cmp(&b.1))?;
+    Some([
+        "6. cold start to the first frame (loopback), against the fastest peer's".into(),
+        format!("**{:.2}×** (SDK {sdk:.1} ms; {fastest} {ms:.1} ms)", sdk / ms),
+        format!("≤ {GOAL_STARTUP_FACTOR}×"),
+        verdict(Some(sdk <= GOAL_STARTUP_FACTOR * ms)).into(),
+    ])
+}
+
+/// The SDK and each peer side by side: per event, cold start, bytes.
+fn peers_table(f: &Figures) -> String {
+    let b = &f.browser;
+    let get = |key: &str| num(b, key).unwrap_or(0.0);
+    let cold = |lib: &str| {
+        num(b, &format!("startup.cold.{lib}.medianMs")).map_or_else(|| "n/a".into(), |ms| format!("{ms:.1} ms"))
+    };
+    let per_event = |ratio: f64, ns: f64| format!("**{ratio:.3}** ({ns:.0} ns/event)");
+    let mut out = format!(
+        "\nBeside the peers, in the same run: per event, floor ÷ library over the netra frames of figure 1 \
+         ({:.0} events, floor {:.0} ns/event), each in the library's own envelope, from memory; the cold \
+         start, from `import` to the first frame on loopback, median of {:.0} fresh browser contexts; \
+         the bytes, gzip -9 of what the page loads.\n\n",
+        get("peers.events"),
+        get("floor.netra.floorNs"),
+        get(&format!("startup.cold.{SDK}.loads")),
+    );
+    out.push_str(
+        "| library | file loaded | per event: floor ÷ library | cold start | gzip -9 |\n|---|---|---|---|---|\n",
+    );
+    let sdk_bytes =
+        f.sizes.and_then(|s| s.wasm_gz.zip(s.js_gz)).map_or_else(|| "n/a".into(), |(w, j)| format!("{} B", w + j));
+    out.push_str(&format!(
+        "| **{SDK}** (this commit) | `pkg/` (wasm and JS) | {} | {} | {sdk_bytes} |\n",
+        per_event(get("floor.netra.ratio"), get("floor.netra.sdkNs")),
+        cold(SDK)
+    ));
+    for (p, (raw, gz)) in PEERS.iter().zip(&f.peer_bytes) {
+        let key = |k: &str| format!("peers.{}.{k}", p.package);
+        out.push_str(&format!(
+            "| {}@{} | `{}` | {} | {} | {} ({raw} B raw) |\n",
+            p.package,
+            p.version,
+            p.file,
+            per_event(get(&key("ratio")), get(&key("ns"))),
+            cold(p.package),
+            gz.map_or_else(|| "n/a".into(), |g| format!("{g} B")),
+        ));
     }
     out
 }
@@ -619,6 +730,61 @@ mod tests {
             "core netra        200000 events    687.3 ns/event  (avg frame 314 B, delivered 200000, failures 0)\n\
                     core sequenced    200000 events    708.8 ns/event  (avg frame 387 B)\nnoise\n";
         assert_eq!(parse_native(text), vec![("netra".to_string(), 687.3), ("sequenced".to_string(), 708.8)]);
+    }
+
+    /// `BENCH` lines as run.mjs prints them, for the peers' figures.
+    fn peer_lines() -> BTreeMap<String, String> {
+        let mut b: BTreeMap<String, String> = [
+            ("floor.netra.ratio", "0.3"),
+            ("floor.netra.sdkNs", "3000"),
+            ("floor.netra.floorNs", "900"),
+            ("peers.events", "5000"),
+            ("startup.cold.chat-sentinel.medianMs", "60"),
+            ("startup.cold.chat-sentinel.loads", "2"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (i, p) in PEERS.iter().enumerate() {
+            b.insert(format!("peers.{}.ratio", p.package), format!("0.{}", i + 2));
+            b.insert(format!("peers.{}.ns", p.package), "1000".into());
+            b.insert(format!("startup.cold.{}.medianMs", p.package), format!("{}", 50 + 10 * i));
+        }
+        b
+    }
+
+    #[test]
+    fn goals_against_the_peers() {
+        let b = peer_lines();
+        let cold = cold_start_goal(&b).unwrap_or_else(|| panic!("no cold start row"));
+        assert_eq!(cold[1], format!("**1.20×** (SDK 60.0 ms; {} 50.0 ms)", PEERS[0].package));
+        assert_eq!(cold[3], "**missed**");
+        let event = per_event_goal(&b).unwrap_or_else(|| panic!("no per-event row"));
+        assert!(event[1].contains(&format!("{GOAL_PEER} 0.")), "{}", event[1]);
+        assert!(cold_start_goal(&BTreeMap::new()).is_none());
+    }
+
+    #[test]
+    fn side_by_side_has_a_row_per_library() {
+        let figures = Figures {
+            quick: true,
+            command: String::new(),
+            machine: Vec::new(),
+            browser: peer_lines(),
+            native: Vec::new(),
+            sizes: None,
+            core_alone: None,
+            attribution: None,
+            peer_bytes: PEERS.iter().map(|_| (100, Some(40))).collect(),
+        };
+        let table = peers_table(&figures);
+        assert!(table.contains(
+            "| **chat-sentinel** (this commit) | `pkg/` (wasm and JS) | **0.300** (3000 ns/event) | 60.0 ms | n/a |"
+        ));
+        for p in &PEERS {
+            assert!(table.contains(&format!("| {}@{} | `{}` |", p.package, p.version, p.file)), "{table}");
+        }
+        assert!(table.contains("| 40 B (100 B raw) |"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod check;
 mod fixtures;
 mod fuzz;
 mod net;
+mod peers;
 mod serve;
 mod server;
 mod setup;
@@ -23,7 +24,8 @@ usage: cargo xtask <command> [options]
 
 commands:
   setup               install the wasm target, wasm-bindgen-cli (pinned), chromium +
-                      chromedriver, playwright-core, binaryen and terser (into target/tools)
+                      chromedriver, playwright-core, binaryen and terser (into target/tools),
+                      the bench's peer libraries (into target/tools/peers)
   build [--dev]       build the SDK into pkg/ (wasm-bindgen --target web, wasm-opt -Oz,
                       short imports, terser, package.json) and print its sizes; --dev:
                       debug build, no wasm-opt, no minification
@@ -41,7 +43,8 @@ commands:
   fuzz [--seconds N]  run each cargo-fuzz target of fuzz/ for N seconds (default 300)
   bench [--quick] [--flood N]
                       measure SDK vs floor, core ns/event, bundle, memory, detection
-                      latency, startup; print a table and write BENCHMARKS.md
+                      latency, startup, and beside phoenix, socket.io-client and
+                      centrifuge; print a table and write BENCHMARKS.md
                       (--quick: seconds, small counts, writes nothing)
   help                this text
 ";

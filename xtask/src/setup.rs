@@ -6,7 +6,9 @@
 //! - Debian's `chromium` and `chromedriver` (apt-get, when root);
 //! - playwright-core, binaryen (wasm-opt), esbuild (which inlines the glue into the package's one
 //!   JS file), terser (its minifier) and typescript (the type check of `tests/types`) from npm,
-//!   into `target/tools/node`.
+//!   into `target/tools/node`;
+//! - the peer libraries the bench measures beside the SDK, into `target/tools/peers`
+//!   ([`crate::peers`]).
 
 use crate::util::{self, fail, Res};
 use std::path::PathBuf;
@@ -23,10 +25,11 @@ const TYPESCRIPT: (&str, &str) = ("typescript", "5");
 /// The cargo-fuzz release installed.
 const CARGO_FUZZ: &str = "0.13.2";
 
-/// Everything: wasm tools, browser, node tools.
+/// Everything: wasm tools, browser, node tools, the bench's peers.
 pub fn run() -> Res<()> {
     wasm()?;
     browser()?;
+    crate::peers::install()?;
     println!("setup: all tools present");
     Ok(())
 }

@@ -44,6 +44,7 @@ pub async fn server() -> Result<SocketAddr, Box<dyn std::error::Error>> {
         ("pkg/sdk_bg.wasm", "\0asm"),
         ("pkg/sdk.js", "export {};"),
         ("tests/js/suite.mjs", "export {};"),
+        ("target/tools/peers/node_modules/peer/dist/peer.js", "export {};"),
     ] {
         let file = root.join(path);
         if std::fs::read(&file).ok().as_deref() == Some(text.as_bytes()) {
@@ -96,6 +97,12 @@ impl Client {
 
     pub async fn connect(addr: SocketAddr, query: &str) -> Result<Self, Box<dyn std::error::Error>> {
         Self::connect_with(addr, query, &[]).await
+    }
+
+    /// Connects to another WebSocket endpoint than `/ws`: `path` with its query.
+    pub async fn connect_to(addr: SocketAddr, path: &str) -> Result<Self, Box<dyn std::error::Error>> {
+        let (ws, _) = connect_async(format!("ws://{addr}{path}")).await?;
+        Ok(Client { ws, protocol: None })
     }
 
     /// The next frame within `wait` (pings are skipped).
