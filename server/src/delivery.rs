@@ -71,7 +71,8 @@ impl Ledger {
     pub fn next_event_id(&self) -> String {
         let mut state = self.state();
         state.next_event_id += 1;
-        format!("ev-{}-{}", self.meta["conn"], state.next_event_id)
+        let conn = self.meta.get("conn").cloned().unwrap_or(Value::Null);
+        format!("ev-{conn}-{}", state.next_event_id)
     }
 
     /// Records an event sent (or, `thrown_away`, dropped by the scenario) under `id`.

@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, Request, State};
 use axum::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CONTENT_TYPE};
-use axum::http::{HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use tower_http::services::ServeDir;
@@ -22,6 +22,7 @@ use base64::Engine;
 use crate::conn::{self, Registries};
 use crate::delivery::Ledgers;
 use crate::frames::Echo;
+use crate::otlp::{self, Receiver, Signal};
 use crate::params::Params;
 use crate::peers;
 use crate::scenario::Scenario;
@@ -42,6 +43,8 @@ struct App {
     /// What each connection (netra with `confirm=1`) or session (sequenced) sent and had
     /// confirmed, for `/debug/delivery`.
     ledgers: Arc<Ledgers>,
+    /// The OTLP receiver (`/v1/logs`, `/v1/metrics`, `/flaky/v1/…`, `/debug/otlp`).
+    otlp: Receiver,
     next_conn: AtomicU64,
     /// The last [`DEBUG_HISTORY`] connections, oldest first.
     history: Mutex<VecDeque<Value>>,
@@ -55,6 +58,7 @@ pub fn router(root: &Path, nonce: u64) -> Router {
     let app = Arc::new(App {
         registry: Arc::new(Registry::default()),
         ledgers: Arc::new(Ledgers::default()),
+        otlp: Receiver::default(),
         next_conn: AtomicU64::new(1),
         history: Mutex::new(VecDeque::new()),
         nonce,
@@ -63,6 +67,11 @@ pub fn router(root: &Path, nonce: u64) -> Router {
     peers::routes(router, root)
         .route("/debug/connections", get(connections))
         .route("/debug/delivery", get(delivery))
+        .route("/debug/otlp", get(otlp_exports))
+        .route("/v1/logs", post(logs).options(cors))
+        .route("/v1/metrics", post(metrics).options(cors))
+        .route("/flaky/v1/logs", post(flaky_logs).options(cors))
+        .route("/flaky/v1/metrics", post(flaky_metrics).options(cors))
         .nest_service("/pkg", ServeDir::new(root.join("pkg")))
         .nest_service("/tests/js", ServeDir::new(root.join("tests").join("js")))
         .fallback_service(ServeDir::new(root.join("www")))
@@ -83,6 +92,31 @@ async fn connections(State(app): State<Arc<App>>) -> impl IntoResponse {
 /// Readable cross-origin, as `/debug/connections`.
 async fn delivery(State(app): State<Arc<App>>) -> impl IntoResponse {
     ([(ACCESS_CONTROL_ALLOW_ORIGIN, "*")], Json(app.ledgers.json()))
+}
+
+/// `GET /debug/otlp`: the OTLP exports received (see `otlp`).
+async fn otlp_exports(State(app): State<Arc<App>>) -> impl IntoResponse {
+    ([(ACCESS_CONTROL_ALLOW_ORIGIN, "*")], Json(app.otlp.json()))
+}
+
+async fn logs(State(app): State<Arc<App>>, body: String) -> Response {
+    app.otlp.post(Signal::Logs, "/v1/logs", false, body)
+}
+
+async fn metrics(State(app): State<Arc<App>>, body: String) -> Response {
+    app.otlp.post(Signal::Metrics, "/v1/metrics", false, body)
+}
+
+async fn flaky_logs(State(app): State<Arc<App>>, body: String) -> Response {
+    app.otlp.post(Signal::Logs, "/flaky/v1/logs", true, body)
+}
+
+async fn flaky_metrics(State(app): State<Arc<App>>, body: String) -> Response {
+    app.otlp.post(Signal::Metrics, "/flaky/v1/metrics", true, body)
+}
+
+async fn cors(headers: HeaderMap) -> Response {
+    otlp::preflight(&headers)
 }
 
 /// `/ws`: validates the query (400 naming the bad parameter), answers the subprotocol

@@ -9,6 +9,7 @@ mod conn;
 mod delivery;
 mod frames;
 mod http;
+mod otlp;
 mod outbound;
 mod params;
 mod peers;

@@ -1,6 +1,6 @@
 //! The check's steps of `cargo xtask test`: the scenario matrix and the pages' own tests.
 
-use super::report::{items, parse};
+use super::report::{items, parse, Json};
 use crate::server::Server;
 use crate::util::{self, fail, Counts, Res};
 use std::process::Stdio;
@@ -24,9 +24,10 @@ pub const MATRIX: [(&str, Option<&str>); 13] = [
     ("cleanup_close", Some("connection_lost")),
 ];
 
-/// `cargo xtask check --scenario S` for every scenario of [`MATRIX`], through this very
-/// binary (so arguments, exit codes and the JSON file are what a person gets).
-pub fn matrix() -> (Counts, Res<()>) {
+/// `cargo xtask check --scenario S --otlp <server>` for every scenario of [`MATRIX`], through
+/// this very binary (so arguments, exit codes and the JSON file are what a person gets); the
+/// verdict must reach `server`'s OTLP receiver, decoded, with the scenario's verdict.
+pub fn matrix(server: &Server) -> (Counts, Res<()>) {
     let mut counts = Counts::default();
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
@@ -39,7 +40,12 @@ pub fn matrix() -> (Counts, Res<()>) {
         let junit_path = dir.join(format!("matrix-{scenario}.xml"));
         let _ = std::fs::remove_file(&json);
         let mut c = util::cmd(&exe);
-        c.args(["check", "--scenario", scenario, "--json"]).arg(&json).arg("--junit").arg(&junit_path);
+        c.args(["check", "--scenario", scenario, "--json"])
+            .arg(&json)
+            .arg("--junit")
+            .arg(&junit_path)
+            .arg("--otlp")
+            .arg(otlp_endpoint(server, scenario));
         println!("$ {}", util::show(&c));
         let started = Instant::now();
         let status = c
@@ -70,7 +76,7 @@ pub fn matrix() -> (Counts, Res<()>) {
             }
             _ if report.is_none() => Some("no JSON report written".to_string()),
             _ if !junit_ok => Some("no JUnit report written".to_string()),
-            _ => None,
+            _ => exported(server, scenario, if expected.is_some() { "FAIL" } else { "PASS" }, report.as_ref()).err(),
         };
         let secs = started.elapsed().as_secs_f64();
         match problem {
@@ -92,6 +98,66 @@ pub fn matrix() -> (Counts, Res<()>) {
     println!("check matrix: {} passed, {} failed", counts.passed, counts.failed);
     let result = if failed.is_empty() { Ok(()) } else { Err(fail!("check matrix failed for: {}", failed.join(", "))) };
     (counts, result)
+}
+
+/// The scenario whose check exports through the receiver's `/flaky/` path, which answers each
+/// new body 503 once: its verdict must still arrive exactly once.
+const FLAKY_EXPORT: &str = "clean";
+
+/// Where `scenario`'s check exports: the reference server's OTLP receiver.
+fn otlp_endpoint(server: &Server, scenario: &str) -> String {
+    if scenario == FLAKY_EXPORT {
+        format!("{}flaky", server.url())
+    } else {
+        server.url()
+    }
+}
+
+/// Whether `server`'s OTLP receiver holds exactly one verdict record of `scenario`'s check,
+/// saying `verdict`, and step latencies for it if its `report` timed any step; no export
+/// names the reference token.
+fn exported(server: &Server, scenario: &str, verdict: &str, report: Option<&Json>) -> Result<(), String> {
+    let url = format!("{}debug/otlp", server.url());
+    let text = ureq::get(&url)
+        .call()
+        .map_err(|e| format!("GET {url}: {e}"))?
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    let exports = parse(&text)?;
+    let exports = items(&exports);
+    let has = |record: &Json, key: &str, value: &str| {
+        items(&record["attributes"])
+            .iter()
+            .any(|a| a["key"] == key && a.pointer("/value/stringValue") == Some(&Json::from(value)))
+    };
+    let of_scenario = |e: &Json| {
+        let raw = e["raw"].as_str().unwrap_or("");
+        raw.contains(&format!("\"{scenario}\"")) && raw.contains("chat_sentinel.check.scenario")
+    };
+    let logs: Vec<&Json> = exports.iter().copied().filter(|e| e["signal"] == "logs" && of_scenario(e)).collect();
+    let records: Vec<&Json> = logs
+        .iter()
+        .flat_map(|e| e.pointer("/decoded/resourceLogs").map(items).unwrap_or_default())
+        .flat_map(|r| items(&r["scopeLogs"]))
+        .flat_map(|s| items(&s["logRecords"]))
+        .filter(|r| has(r, "chat_sentinel.check.scenario", scenario))
+        .collect();
+    match records.as_slice() {
+        [record] if has(record, "chat_sentinel.check.verdict", verdict) => {}
+        [record] => return Err(format!("the exported verdict is not {verdict}: {record}")),
+        other => return Err(format!("{} exported verdict records for {scenario}, not one", other.len())),
+    }
+    let timed = report.is_some_and(|r| {
+        items(&r["runs"]).iter().flat_map(|run| items(&run["steps"])).any(|step| step["ms"].is_number())
+    });
+    if timed && !exports.iter().any(|e| e["signal"] == "metrics" && of_scenario(e)) {
+        return Err(format!("no step latencies exported for {scenario}"));
+    }
+    if exports.iter().any(|e| e["raw"].as_str().is_some_and(|raw| raw.contains(super::REFERENCE_TOKEN))) {
+        return Err("an OTLP export holds the token".to_string());
+    }
+    Ok(())
 }
 
 /// `node tests/pages/run.mjs --base URL`: the page tests of check.html and index.html.

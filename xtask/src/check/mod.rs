@@ -3,6 +3,7 @@
 //! ```text
 //! cargo xtask check [--url URL] [--token-env VAR] [--message TEXT] [--runs N]
 //!                   [--json FILE] [--junit FILE] [--scenario NAME] [--dialect D]
+//!                   [--otlp URL]
 //! ```
 //!
 //! It starts the reference server (always: it serves check.html and pkg/ to the browser),
@@ -21,6 +22,7 @@
 
 mod deadlines;
 mod matrix;
+mod otlp;
 mod report;
 
 pub use matrix::{matrix, page_tests};
@@ -40,10 +42,10 @@ use std::time::{Duration, Instant};
 const DEFAULT_MESSAGE: &str = "What did we spend on compute last month?";
 /// The token offered to the reference server when no `--token-env` is given (it accepts any).
 const REFERENCE_TOKEN_ENV: &str = "CHAT_SENTINEL_CHECK_TOKEN";
-const REFERENCE_TOKEN: &str = "reference-check-token";
+pub(super) const REFERENCE_TOKEN: &str = "reference-check-token";
 
 pub const USAGE: &str = "  check [--url URL] [--token-env VAR] [--message TEXT] [--runs N] [--json FILE]
-        [--junit FILE] [--scenario NAME] [--dialect D]
+        [--junit FILE] [--scenario NAME] [--dialect D] [--otlp URL]
                       the staging check (www/check.html) in headless Chromium; without
                       --url against the reference server (scenario clean, short deadlines);
                       the token comes from env VAR; exit 0 PASS, 1 FAIL, 2 setup/usage error
@@ -60,6 +62,8 @@ pub struct Args {
     pub junit: Option<PathBuf>,
     pub scenario: String,
     pub dialect: Option<String>,
+    /// An OTLP/HTTP endpoint (a Collector's base URL) for the verdict and the latencies.
+    pub otlp: Option<String>,
 }
 
 impl Args {
@@ -72,6 +76,15 @@ impl Args {
         let junit: Option<PathBuf> = opts.value("--junit")?;
         let scenario: Option<String> = opts.value("--scenario")?;
         let dialect: Option<String> = opts.value("--dialect")?;
+        let otlp: Option<String> = opts.value("--otlp")?;
+        if let Some(endpoint) = &otlp {
+            let lower = endpoint.to_ascii_lowercase();
+            if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+                return Err(fail!(
+                    "--otlp must be an http:// or https:// URL (an OTLP/HTTP receiver, got `{endpoint}`)"
+                ));
+            }
+        }
         if let Some(a) = opts.args.iter().find(|a| a.starts_with("--token")) {
             return Err(fail!(
                 "unknown option `{a}`: the token is read from an environment variable (--token-env VAR)"
@@ -118,7 +131,7 @@ impl Args {
                 _ => return Err(fail!("--token-env {var}: the environment variable {var} is unset or empty")),
             }
         }
-        Ok(Args { url, token_env, message, runs, json, junit, scenario, dialect })
+        Ok(Args { url, token_env, message, runs, json, junit, scenario, dialect, otlp })
     }
 
     /// The deadlines for this check's target.
@@ -198,6 +211,20 @@ fn main(args: &Args) -> i32 {
             return 2;
         }
         println!("JUnit report: {}", path.display());
+    }
+    if let Some(endpoint) = &args.otlp {
+        let version = util::toml_value(
+            &std::fs::read_to_string(util::root().join("Cargo.toml")).unwrap_or_default(),
+            "package",
+            "version",
+        )
+        .unwrap_or_default();
+        let context =
+            otlp::Context { version: &version, scenario: args.url.is_none().then_some(args.scenario.as_str()) };
+        if let Err(e) = otlp::export(endpoint, &outcome.report, &context) {
+            eprintln!("xtask check: {e}");
+            return 2;
+        }
     }
     outcome.code
 }
@@ -332,6 +359,7 @@ mod tests {
             junit: None,
             scenario: "drop".into(),
             dialect: None,
+            otlp: None,
         };
         assert_eq!(args.label(), "netra-drop");
         assert!(chat_sentinel_server::scenario_names().any(|s| s == "half_open"));
