@@ -206,7 +206,7 @@ mod tests {
         assert_eq!(metric["name"], json!(STEP_METRIC));
         let points = metric["gauge"]["dataPoints"].as_array().expect("points");
         assert_eq!(points.len(), 1, "the step without a latency has no point");
-        assert_eq!(points[0]["asDouble"], json!(12));
+        assert_eq!(points[0]["asDouble"], json!(12.0));
         assert_eq!(attribute(&points[0], "chat_sentinel.check.step"), &json!({"stringValue": "handshake"}));
     }
 }
