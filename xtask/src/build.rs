@@ -436,14 +436,8 @@ fn write_package_json(root: &Path, pkg: &Path) -> Res<()> {
     let manifest = std::fs::read_to_string(root.join("Cargo.toml"))?;
     let field = |key: &str| util::toml_value(&manifest, "package", key);
     let version = field("version").ok_or_else(|| fail!("no version in Cargo.toml [package]"))?;
-    let has_snippets = pkg.join("snippets").is_dir();
-    let json = package_json(
-        &version,
-        field("description").as_deref(),
-        field("license").as_deref(),
-        field("repository").as_deref(),
-        has_snippets,
-    );
+    let json =
+        package_json(&version, field("description").as_deref(), field("license").as_deref(), field("repository").as_deref());
     std::fs::write(pkg.join("package.json"), json)?;
     Ok(())
 }
@@ -453,19 +447,14 @@ fn package_json(
     description: Option<&str>,
     license: Option<&str>,
     repository: Option<&str>,
-    has_snippets: bool,
 ) -> String {
-    let mut files = vec![
+    let files = [
         format!("{OUT_NAME}.js"),
         format!("{OUT_NAME}_bg.wasm"),
         format!("{OUT_NAME}.d.ts"),
         format!("{DEBUG_DIR}/"),
         "README.md".to_string(),
     ];
-    if has_snippets {
-        files.push("snippets/".to_string());
-    }
-    let side_effects = if has_snippets { json!(["./snippets/*"]) } else { json!(false) };
     let mut manifest = json!({
         "name": "chat-sentinel",
         "version": version,
@@ -485,7 +474,7 @@ fn package_json(
             format!("./{DEBUG_DIR}/{OUT_NAME}_bg.wasm"): format!("./{DEBUG_DIR}/{OUT_NAME}_bg.wasm"),
         },
         "files": files,
-        "sideEffects": side_effects,
+        "sideEffects": false,
     });
     if let Some(fields) = manifest.as_object_mut() {
         for (key, value) in [("description", description), ("license", license)] {
@@ -786,7 +775,7 @@ mod tests {
     #[test]
     fn package_json_shape() {
         let parse = |text: String| serde_json::from_str::<serde_json::Value>(&text).unwrap();
-        let j = parse(package_json("0.1.0", Some("An \"SDK\""), Some("MIT"), None, false));
+        let j = parse(package_json("0.1.0", Some("An \"SDK\""), Some("MIT"), None));
         assert_eq!(j["name"], "chat-sentinel");
         assert_eq!(j["version"], "0.1.0");
         assert_eq!(j["description"], "An \"SDK\"");
@@ -798,9 +787,7 @@ mod tests {
             j["exports"]["."].as_object().and_then(|o| o.keys().next_back()).map(String::as_str),
             Some("default")
         );
-        assert!(j["files"].as_array().unwrap().iter().all(|f| f != "snippets/"));
-        let j = parse(package_json("0.1.0", None, None, None, true));
-        assert_eq!(j["sideEffects"], serde_json::json!(["./snippets/*"]));
-        assert!(j["files"].as_array().unwrap().iter().any(|f| f == "snippets/"));
+        assert!(j["files"].as_array().unwrap().iter().all(|f| f != "snippets/"), "one JS file: no snippets");
+        assert_eq!(j["exports"]["./debug"]["default"], "./debug/chat_sentinel.js");
     }
 }
