@@ -81,9 +81,11 @@ pub async fn debug_connections() -> Result<JsValue, JsValue> {
 pub async fn debug_delivery(marker: &str) -> JsValue {
     let list = debug_json("delivery").await.expect("GET /debug/delivery");
     let list: js_sys::Array = list.into();
-    list.iter()
-        .filter(|entry| field(entry, "path_and_query").as_string().is_some_and(|p| p.contains(marker)))
-        .last()
+    let entries: Vec<JsValue> = list.iter().collect();
+    entries
+        .into_iter()
+        .rev()
+        .find(|entry| field(entry, "path_and_query").as_string().is_some_and(|p| p.contains(marker)))
         .unwrap_or_else(|| panic!("no /debug/delivery entry for {marker}"))
 }
 
