@@ -7,7 +7,8 @@
 use std::collections::BTreeSet;
 
 use chat_sentinel::core::options::{
-    CLIENT_OPTIONS, DEBUG, NUMBER_OPTIONS, OTHER_OPTIONS, RECONNECT, RECONNECT_PREFIX, TOPICS,
+    CLIENT_OPTIONS, DEBUG, NUMBER_OPTIONS, OTHER_OPTIONS, RECONNECT, RECONNECT_PREFIX, TELEMETRY, TELEMETRY_OPTIONS,
+    TELEMETRY_PREFIX, TOPICS,
 };
 use chat_sentinel::core::{Config, DialectChoice, FailureKind, Subject, AGENT_EVENTS};
 
@@ -94,13 +95,16 @@ fn the_typescript_options_are_the_cores() {
     let top = names(
         OTHER_OPTIONS
             .into_iter()
-            .chain([DEBUG])
+            .chain([DEBUG, TELEMETRY])
             .chain(NUMBER_OPTIONS.iter().map(|o| o.name).filter(|n| !n.starts_with(RECONNECT_PREFIX))),
     );
     assert_eq!(settings, top, "ChatClientSettings vs core::options");
     let reconnect = members(&types, "ReconnectOptions");
     let members_of_reconnect = names(NUMBER_OPTIONS.iter().filter_map(|o| o.name.strip_prefix(RECONNECT_PREFIX)));
     assert_eq!(reconnect, members_of_reconnect, "ReconnectOptions vs core::options");
+    let telemetry = members(&types, "TelemetryOptions");
+    let members_of_telemetry = names(TELEMETRY_OPTIONS.iter().filter_map(|o| o.strip_prefix(TELEMETRY_PREFIX)));
+    assert_eq!(telemetry, members_of_telemetry, "TelemetryOptions vs core::options");
     let dialects = literals(&types, "dialect?: ", ";");
     assert!(dialects.contains("auto"), "the dialect option takes \"auto\"");
     let named = literals(&types, "export type DialectName =", ";");

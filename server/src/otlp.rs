@@ -11,7 +11,7 @@ use std::sync::Mutex;
 
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_REQUEST_HEADERS, RETRY_AFTER,
+    ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_REQUEST_HEADERS, RETRY_AFTER,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -80,7 +80,12 @@ impl Receiver {
     pub fn post(&self, signal: Signal, path: &str, flaky: bool, body: String) -> Response {
         if flaky && self.refused_once.lock().unwrap_or_else(|p| p.into_inner()).insert(body.clone()) {
             eprintln!("otlp: {path}: 503 for a new body (it is accepted when sent again)");
-            let headers = [(ACCESS_CONTROL_ALLOW_ORIGIN, "*"), (RETRY_AFTER, "0")];
+            // Readable by the page's exporter only when exposed.
+            let headers = [
+                (ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+                (RETRY_AFTER, "0"),
+                (ACCESS_CONTROL_EXPOSE_HEADERS, "retry-after"),
+            ];
             return (StatusCode::SERVICE_UNAVAILABLE, headers, "try again").into_response();
         }
         match signal.decode(&body) {

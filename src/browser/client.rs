@@ -65,6 +65,24 @@ export type TurnState =
 /** An inclusive range of sequence numbers; `to` is absent when the end is unknown. */
 export interface SeqRange { from: number; to?: number; }
 
+/** OTLP/HTTP JSON export of reports, turn verdicts and counters (README, "Fleet telemetry"). */
+export interface TelemetryOptions {
+  /** The receiver's base URL (an OpenTelemetry Collector): `/v1/logs` and `/v1/metrics` are appended. */
+  endpoint: string;
+  /** Extra request headers (a Collector's API key); never the chat token. */
+  headers?: Record<string, string>;
+  /** Resource attributes, such as `service.name`. */
+  resource?: Record<string, string>;
+  /** The share of incidents and turns whose records are exported, 0 to 1 (default 1); counters count all. */
+  sampleRate?: number;
+  /** Records per export at most (default 50). */
+  maxBatch?: number;
+  /** The longest a record waits for its batch (default 5000). */
+  flushIntervalMs?: number;
+  /** Records waiting at most; more are dropped and counted (default 500). */
+  maxQueue?: number;
+}
+
 export interface ReconnectOptions {
   /** Base delay before the first attempt (default 500). */
   minDelayMs?: number;
@@ -160,6 +178,7 @@ export interface ChatClientSettings {
   lateWakeMs?: number;
   requiredEvents?: string[];
   reconnect?: ReconnectOptions;
+  telemetry?: TelemetryOptions;
   maxFrameBytes?: number;
   maxDepth?: number;
   dedupWindow?: number;
@@ -471,7 +490,7 @@ impl ChatClient {
         let listeners = Array::new();
         let sink =
             JsSink { listeners: listeners.clone(), kinds: Names::new(16), runs: Names::new(4), logger: options.logger };
-        let shared = driver::new(tracker, options.endpoint, sink);
+        let shared = driver::new(tracker, options.endpoint, options.collector, sink);
         crash::watch_client(&listeners);
         Ok(ChatClient { shared, listeners })
     }

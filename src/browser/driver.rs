@@ -20,6 +20,8 @@ use core::cell::RefCell;
 use wasm_bindgen::JsValue;
 
 use super::inbound::{InFrame, Inbound};
+use super::options::CollectorTarget;
+use super::otlp::Collector;
 use super::timer::{self, Timer, WakeListeners};
 use super::transport::{Endpoint, Link};
 use crate::core::{
@@ -128,6 +130,10 @@ pub(crate) enum Input<S: Sink> {
     Close,
     /// The signal of a `connect()` was aborted.
     CancelConnect,
+    /// The page is being hidden or unloaded.
+    Hidden,
+    /// The answer to an OTLP export.
+    Exported { id: u64, status: u16, retry_after_ms: Option<u64> },
 }
 
 impl<S: Sink> Input<S> {
@@ -140,7 +146,13 @@ impl<S: Sink> Input<S> {
                 S::sent(waiter, Err(abandoned(DROPPED_UNACKED)));
                 S::finished(turn, Err(abandoned(DROPPED_UNFINISHED)));
             }
-            Input::Socket(..) | Input::Timeout | Input::Wake | Input::Close | Input::CancelConnect => {}
+            Input::Socket(..)
+            | Input::Timeout
+            | Input::Wake
+            | Input::Close
+            | Input::CancelConnect
+            | Input::Hidden
+            | Input::Exported { .. } => {}
         }
     }
 }
@@ -176,6 +188,8 @@ pub(crate) struct Inner<S: Sink> {
     generation: u64,
     timer: Timer,
     wake: Option<WakeListeners>,
+    /// Where the OTLP exports go, with the `telemetry` option.
+    collector: Option<Collector>,
     state: ConnectionState,
     inbound: Inbound,
     connect_waiters: Vec<S::ConnectWaiter>,
@@ -190,7 +204,12 @@ pub(crate) struct Inner<S: Sink> {
 }
 
 /// A new client's shared state, closed until `connect`.
-pub(crate) fn new<S: Sink>(tracker: Tracker, endpoint: Endpoint, sink: S) -> Shared<S> {
+pub(crate) fn new<S: Sink>(
+    tracker: Tracker,
+    endpoint: Endpoint,
+    collector: Option<CollectorTarget>,
+    sink: S,
+) -> Shared<S> {
     let inbound = Inbound::new(tracker.config().max_frame_bytes);
     Rc::new_cyclic(|this: &Weak<RefCell<Inner<S>>>| {
         RefCell::new(Inner {
@@ -201,6 +220,7 @@ pub(crate) fn new<S: Sink>(tracker: Tracker, endpoint: Endpoint, sink: S) -> Sha
             generation: 0,
             timer: Timer::new(this.clone()),
             wake: None,
+            collector: collector.map(|target| Collector::new(target, this.clone())),
             state: ConnectionState::Closed,
             inbound,
             connect_waiters: Vec::new(),
@@ -302,6 +322,10 @@ impl<S: Sink> Inner<S> {
                 return Some(id);
             }
             Input::Close => self.tracker.close(now),
+            Input::Hidden => self.tracker.handle_page_hidden(now),
+            Input::Exported { id, status, retry_after_ms } => {
+                self.tracker.handle_export_result(now, id, status, retry_after_ms)
+            }
             Input::CancelConnect => self.tracker.cancel_connect(now),
         }
         None
@@ -321,6 +345,12 @@ impl<S: Sink> Inner<S> {
             while let Some(command) = self.tracker.poll_command() {
                 busy = true;
                 self.command(now, command);
+            }
+            while let Some(export) = self.tracker.poll_export() {
+                busy = true;
+                if let Some(collector) = &self.collector {
+                    collector.post(&export);
+                }
             }
             while let Some(output) = self.tracker.poll_output() {
                 busy = true;

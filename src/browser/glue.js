@@ -219,6 +219,7 @@ export function members(value) {
 export function console_debug() {
   return console.debug.bind(console);
 }
+export function time_origin() { return performance.timeOrigin; }
 export function is_abort_signal(value) {
   return typeof AbortSignal === 'function' && value instanceof AbortSignal;
 }
@@ -239,7 +240,10 @@ export function rust_connection(send, close) {
 // ---- timer.rs
 const performance = globalThis.performance;
 export function performance_now() { return performance.now(); }
-const WAKE_EVENTS = ['focus', 'online', 'pageshow'];
+const WAKE_EVENTS = ['focus', 'online', 'pageshow', 'pagehide'];
+export function is_hiding(event) {
+  return event.type === 'pagehide' || (typeof document !== 'undefined' && document.visibilityState === 'hidden');
+}
 export function wake_listeners(listener, add) {
   const method = add ? 'addEventListener' : 'removeEventListener';
   try { document[method]('visibilitychange', listener); } catch (_) {}
@@ -287,4 +291,17 @@ export function websocket(url, protocols) {
       };
     },
   };
+}
+
+// ---- otlp.rs
+export function otlp_post(url, headers, body, keepalive, id, done) {
+  const init = { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body, keepalive };
+  fetch(url, init).then((r) => done(id, r.status, retry_after_ms(r.headers.get('retry-after'))), () => done(id, 0, undefined));
+}
+function retry_after_ms(value) {
+  if (value === null) return undefined;
+  const seconds = Number(value);
+  if (value.trim() !== '' && Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }

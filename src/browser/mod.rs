@@ -53,6 +53,7 @@ mod inbound;
 mod listeners;
 mod log;
 mod options;
+mod otlp;
 mod rust;
 mod scripted;
 mod timer;

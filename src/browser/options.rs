@@ -19,9 +19,11 @@ use super::error::{argument_error, OptionError};
 use super::transport::{self, Endpoint};
 use crate::core::options::{
     number_option, NumberOption, CONFIRM_EVENTS, DEBUG, DIALECT, MAX_SAFE_INTEGER, RECONNECT, RECONNECT_PREFIX,
-    REQUIRED_EVENTS, REQUIRE_EXPLICIT_ACK, SIGNAL, THREAD_ID, TOKEN, TRANSPORT, URL,
+    REQUIRED_EVENTS, REQUIRE_EXPLICIT_ACK, SIGNAL, TELEMETRY, TELEMETRY_ENDPOINT, TELEMETRY_FLUSH_INTERVAL_MS,
+    TELEMETRY_HEADERS, TELEMETRY_MAX_BATCH, TELEMETRY_MAX_QUEUE, TELEMETRY_PREFIX, TELEMETRY_RESOURCE,
+    TELEMETRY_SAMPLE_RATE, THREAD_ID, TOKEN, TRANSPORT, URL,
 };
-use crate::core::{Config, Credential, DialectChoice, SendOptions, MAX_REQUIRED_EVENTS};
+use crate::core::{Config, Credential, DialectChoice, SendOptions, TelemetryConfig, ALL_SAMPLED, MAX_REQUIRED_EVENTS};
 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
@@ -36,6 +38,9 @@ extern "C" {
 
     /// Whether `value` is an `AbortSignal`.
     fn is_abort_signal(value: &JsValue) -> bool;
+
+    /// `performance.timeOrigin`: the Unix time in ms of the clock's zero.
+    fn time_origin() -> f64;
 }
 
 /// `new ChatClient(options)`, checked: where to connect and the tracker's configuration (whose
@@ -43,6 +48,8 @@ extern "C" {
 pub(crate) struct JsClientOptions {
     pub(crate) endpoint: Endpoint,
     pub(crate) config: Config,
+    /// Where the OTLP exports go (the `telemetry` option).
+    pub(crate) collector: Option<CollectorTarget>,
     /// The `debug` option: the function given each line of the decisions' log.
     pub(crate) logger: Option<Function>,
 }
@@ -60,7 +67,7 @@ pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
 
 fn read_client(value: &JsValue) -> Result<JsClientOptions, OptionError> {
     let mut config = Config::default();
-    let (mut url, mut token, mut custom, mut logger) = (None, None, None, None);
+    let (mut url, mut token, mut custom, mut logger, mut collector) = (None, None, None, None, None);
     for (name, value) in entries(value, "options")? {
         match name.as_str() {
             URL => url = Some(string(&value, URL)?),
@@ -81,6 +88,11 @@ fn read_client(value: &JsValue) -> Result<JsClientOptions, OptionError> {
                 config.dialect = DialectChoice::parse(&name).ok_or_else(dialect_error)?;
             }
             REQUIRED_EVENTS => config.required_events = events(&value)?,
+            TELEMETRY => {
+                let (telemetry, target) = telemetry(&value)?;
+                config.telemetry = Some(telemetry);
+                collector = Some(target);
+            }
             DEBUG => {
                 logger = match value.as_bool() {
                     Some(true) => Some(console_debug()),
@@ -120,7 +132,13 @@ fn read_client(value: &JsValue) -> Result<JsClientOptions, OptionError> {
             endpoint
         }
     };
-    Ok(JsClientOptions { endpoint, config, logger })
+    if let (Some(target), Some(credential)) = (&collector, &config.credential) {
+        if target.secrets.iter().any(|text| credential.appears_in(text)) {
+            let reason = "must not contain the token (it travels only as the WebSocket subprotocol)";
+            return Err(OptionError::type_error(TELEMETRY, reason));
+        }
+    }
+    Ok(JsClientOptions { endpoint, config, logger, collector })
 }
 
 /// Checks a WebSocket URL and its token: a valid `ws://` or `wss://` URL without a fragment
@@ -155,6 +173,87 @@ fn entries(value: &JsValue, option: &str) -> Result<Vec<(String, JsValue)>, Opti
         out.push((bytes::to_string(&pair.get(0)).unwrap_or_default(), pair.get(1)));
     }
     Ok(out)
+}
+
+/// Where the exports of the `telemetry` option go: its endpoint and extra headers.
+pub(crate) struct CollectorTarget {
+    /// The OTLP/HTTP base URL (`http://` or `https://`), without a trailing `/`.
+    pub(crate) endpoint: String,
+    /// The headers object to send, its values checked to be strings.
+    pub(crate) headers: JsValue,
+    /// The endpoint and the header values, checked against the token once it is known.
+    secrets: Vec<String>,
+}
+
+/// Parses the `telemetry` option: `endpoint` (required, an `http://` or `https://` URL),
+/// `headers` and `resource` (objects of strings), `sampleRate` (0 to 1), and the numbers
+/// `maxBatch`, `flushIntervalMs` and `maxQueue` (checked by `Config::validate`).
+fn telemetry(value: &JsValue) -> Result<(TelemetryConfig, CollectorTarget), OptionError> {
+    let mut config = TelemetryConfig { epoch_ms: time_origin() as u64, ..TelemetryConfig::default() };
+    let (mut endpoint, mut headers, mut secrets) = (None, JsValue::UNDEFINED, Vec::new());
+    for (member, value) in entries(value, TELEMETRY)? {
+        let name = bytes::joined(TELEMETRY_PREFIX, &member);
+        match name.as_str() {
+            TELEMETRY_ENDPOINT => {
+                let url = string(&value, TELEMETRY_ENDPOINT)?;
+                let scheme_ok = ["http://", "https://"]
+                    .iter()
+                    .any(|s| url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)));
+                if !scheme_ok {
+                    return Err(OptionError::type_error(TELEMETRY_ENDPOINT, "must be an http:// or https:// URL"));
+                }
+                secrets.push(url.clone());
+                endpoint = Some(String::from(url.trim_end_matches('/')));
+            }
+            TELEMETRY_HEADERS => {
+                for (key, value) in string_members(&value, TELEMETRY_HEADERS)? {
+                    secrets.push(key);
+                    secrets.push(value);
+                }
+                headers = value;
+            }
+            TELEMETRY_RESOURCE => config.resource = string_members(&value, TELEMETRY_RESOURCE)?,
+            TELEMETRY_SAMPLE_RATE => {
+                let rate = bytes::number(&value).filter(|r| (0.0..=1.0).contains(r));
+                let rate = rate
+                    .ok_or_else(|| OptionError::range_error(TELEMETRY_SAMPLE_RATE, "must be a number from 0 to 1"))?;
+                config.sample_per_million = (rate * f64::from(ALL_SAMPLED)) as u32;
+            }
+            TELEMETRY_MAX_BATCH => config.max_batch = size(integer(&value, TELEMETRY_MAX_BATCH)?),
+            TELEMETRY_FLUSH_INTERVAL_MS => config.flush_interval_ms = integer(&value, TELEMETRY_FLUSH_INTERVAL_MS)?,
+            TELEMETRY_MAX_QUEUE => config.max_queue = size(integer(&value, TELEMETRY_MAX_QUEUE)?),
+            _ => return Err(OptionError::type_error(name, "is not a known option")),
+        }
+    }
+    let endpoint = endpoint.ok_or_else(|| OptionError::type_error(TELEMETRY_ENDPOINT, "is required"))?;
+    Ok((config, CollectorTarget { endpoint, headers, secrets }))
+}
+
+/// The members of an object whose values must all be strings.
+fn string_members(value: &JsValue, option: &'static str) -> Result<Vec<(String, String)>, OptionError> {
+    entries(value, option)?
+        .into_iter()
+        .map(|(key, value)| {
+            let value =
+                bytes::to_string(&value).ok_or_else(|| OptionError::type_error(option, "must hold strings only"))?;
+            Ok((key, value))
+        })
+        .collect()
+}
+
+/// A non-negative integer up to 2^53.
+fn integer(value: &JsValue, name: &'static str) -> Result<u64, OptionError> {
+    let number = bytes::number(value).ok_or_else(|| OptionError::type_error(name, "must be a number"))?;
+    let integer = number as u64;
+    if integer as f64 != number || integer > MAX_SAFE_INTEGER {
+        return Err(OptionError::range_error(name, "must be a non-negative integer"));
+    }
+    Ok(integer)
+}
+
+/// A size already bounded by `Config::validate`'s checks, saturated to fit.
+fn size(value: u64) -> usize {
+    usize::try_from(value).unwrap_or(usize::MAX)
 }
 
 fn boolean(value: &JsValue, option: &'static str) -> Result<bool, OptionError> {

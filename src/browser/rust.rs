@@ -37,7 +37,7 @@ use super::options;
 use super::scripted::{self, Transport};
 use super::timer;
 use super::transport::Endpoint;
-use crate::core::options::TOKEN;
+use crate::core::options::{TELEMETRY, TOKEN};
 use crate::core::{Config, Credential, Event, Health, MessageId, Output, Receipt, Report, SendOptions, Tracker, Turn};
 
 /// Everything a client is made from: where, who, and the tracker's configuration.
@@ -83,8 +83,15 @@ impl ClientOptions {
         self.config.validate().map_err(|e| OptionError::config(&e))
     }
 
-    /// Where to connect, and the credential of the token.
+    /// Where to connect, and the credential of the token. `config.telemetry` is refused: the
+    /// Rust client has no collector to send its exports to yet, and they must not vanish.
     fn endpoint(&self) -> Result<(Endpoint, Option<Credential>), OptionError> {
+        if self.config.telemetry.is_some() {
+            return Err(OptionError::type_error(
+                TELEMETRY,
+                "is not supported by the Rust client yet (use the JavaScript client)",
+            ));
+        }
         match &self.transport {
             Some(_) if self.token.as_deref().is_some_and(|t| !t.is_empty()) => Err(OptionError::type_error(
                 TOKEN,
@@ -200,7 +207,7 @@ impl Client {
         let cap = options.config.output_queue_cap;
         let config = Config { credential, ..options.config };
         let tracker = Tracker::new(config).map_err(|e| OptionError::config(&e))?;
-        let shared = driver::new(tracker, endpoint, RustSink::new(cap));
+        let shared = driver::new(tracker, endpoint, None, RustSink::new(cap));
         Ok(Client { shared })
     }
 

@@ -21,9 +21,13 @@ extern "C" {
     fn performance_now() -> f64;
 
     /// Adds (`add`) or removes `listener` for `visibilitychange` on the document, and for
-    /// `focus`, `online` and `pageshow` on the global scope (a window or a worker); a target
-    /// that throws (there is no document in a worker) is skipped.
+    /// `focus`, `online`, `pageshow` and `pagehide` on the global scope (a window or a worker);
+    /// a target that throws (there is no document in a worker) is skipped.
     fn wake_listeners(listener: &JsValue, add: bool);
+
+    /// Whether the page event `event` hides the page: `pagehide`, or a `visibilitychange`
+    /// to hidden.
+    fn is_hiding(event: &JsValue) -> bool;
 }
 
 #[wasm_bindgen]
@@ -116,18 +120,20 @@ impl Drop for Timer {
 /// Page events after which timers may be far overdue (a background tab, a sleeping laptop, a
 /// network change): `visibilitychange` on the document, `focus`, `online` and `pageshow` on the
 /// global scope. Each makes the driver call `handle_timeout(now)`, which the core treats as a
-/// wake when its deadlines are far overdue. Listening stops when this is dropped.
+/// wake when its deadlines are far overdue. A page being hidden (`visibilitychange` to hidden,
+/// `pagehide`) makes it call `handle_page_hidden(now)` instead, which sends what telemetry
+/// still waits. Listening stops when this is dropped.
 pub(crate) struct WakeListeners {
     /// Kept alive for `listener`, its guarded form (see `crash`), which the page calls.
-    _callback: Closure<dyn Fn()>,
+    _callback: Closure<dyn Fn(JsValue)>,
     listener: JsValue,
 }
 
 impl WakeListeners {
     pub(crate) fn attach<S: Sink>(shared: Weak<core::cell::RefCell<Inner<S>>>) -> Self {
-        let callback = Closure::<dyn Fn()>::new(move || {
+        let callback = Closure::<dyn Fn(JsValue)>::new(move |event: JsValue| {
             if let Some(shared) = shared.upgrade() {
-                driver::input(&shared, Input::Wake);
+                driver::input(&shared, if is_hiding(&event) { Input::Hidden } else { Input::Wake });
             }
         });
         let listener = crash::guard(callback.as_ref());

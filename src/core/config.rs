@@ -7,7 +7,11 @@ use alloc::vec::Vec;
 
 use super::budget;
 use super::credential::Credential;
-use super::options::{NumberOption, Rule, DAY_MS, MAX_CAP, NUMBER_OPTIONS, REQUIRED_EVENTS};
+use super::options::{
+    NumberOption, Rule, DAY_MS, MAX_CAP, NUMBER_OPTIONS, REQUIRED_EVENTS, TELEMETRY_FLUSH_INTERVAL_MS,
+    TELEMETRY_MAX_BATCH, TELEMETRY_MAX_QUEUE, TELEMETRY_RESOURCE, TELEMETRY_SAMPLE_RATE,
+};
+use super::telemetry::{TelemetryConfig, ALL_SAMPLED};
 
 /// Which wire dialect to speak. See PROTOCOL.md.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -128,6 +132,8 @@ pub struct Config {
     /// The bearer token, if the client authenticates: the driver offers it as the subprotocol,
     /// and every text the tracker emits is redacted of it.
     pub credential: Option<Credential>,
+    /// OTLP export of reports, turns and counters, if the application asks for it.
+    pub telemetry: Option<TelemetryConfig>,
 }
 
 impl Default for Config {
@@ -157,6 +163,7 @@ impl Default for Config {
             output_queue_cap: 10_000,
             jitter_seed: 0,
             credential: None,
+            telemetry: None,
         }
     }
 }
@@ -172,6 +179,15 @@ pub struct ConfigError {
 
 /// The most required event types a run can be checked for.
 pub const MAX_REQUIRED_EVENTS: usize = 32;
+
+/// The largest `telemetry.maxBatch`.
+const MAX_TELEMETRY_BATCH: u64 = 1_000;
+/// The largest `telemetry.maxQueue`.
+const MAX_TELEMETRY_QUEUE: u64 = 10_000;
+/// The most resource attributes `telemetry.resource` holds.
+const MAX_RESOURCE_ATTRIBUTES: u64 = 32;
+/// The longest resource attribute key or value, in bytes.
+const MAX_ATTRIBUTE_BYTES: u64 = 256;
 
 /// The longest required event type, in bytes.
 const MAX_EVENT_TYPE_BYTES: u64 = 64;
@@ -238,6 +254,35 @@ impl Config {
         for event in events {
             let length = u64::try_from(event.len()).unwrap_or(u64::MAX);
             c.within(REQUIRED_EVENTS, length, 1, MAX_EVENT_TYPE_BYTES, "holds an empty or over-long event type");
+        }
+        if let Some(t) = &self.telemetry {
+            let size = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+            c.within(TELEMETRY_MAX_BATCH, size(t.max_batch), 1, MAX_TELEMETRY_BATCH, "must be between 1 and 1000");
+            c.within(TELEMETRY_FLUSH_INTERVAL_MS, t.flush_interval_ms, 1, DAY_MS, "must be between 1 and 86400000");
+            c.within(TELEMETRY_MAX_QUEUE, size(t.max_queue), 1, MAX_TELEMETRY_QUEUE, "must be between 1 and 10000");
+            c.within(
+                TELEMETRY_SAMPLE_RATE,
+                u64::from(t.sample_per_million),
+                0,
+                u64::from(ALL_SAMPLED),
+                "must be between 0 and 1",
+            );
+            c.within(
+                TELEMETRY_RESOURCE,
+                size(t.resource.len()),
+                0,
+                MAX_RESOURCE_ATTRIBUTES,
+                "holds more than 32 attributes",
+            );
+            for (key, value) in &t.resource {
+                c.within(
+                    TELEMETRY_RESOURCE,
+                    size(key.len().max(value.len())),
+                    1,
+                    MAX_ATTRIBUTE_BYTES,
+                    "holds an empty or over-long key or value",
+                );
+            }
         }
         c.0
     }

@@ -19,6 +19,7 @@ mod output;
 mod report;
 mod runs;
 mod sequence;
+mod telemetry;
 mod time;
 mod tracker;
 pub(crate) mod vecs;
@@ -32,5 +33,6 @@ pub use output::{
 };
 pub use report::{FailureKind, IncidentId, Report, SeqRange, Severity, Subject};
 pub use runs::AGENT_EVENTS;
+pub use telemetry::{Export, Signal, TelemetryConfig, ALL_SAMPLED, MAX_ATTEMPTS};
 pub use time::Instant;
 pub use tracker::{Health, Tracker};

@@ -78,6 +78,35 @@ pub const REQUIRE_EXPLICIT_ACK: &str = "requireExplicitAck";
 /// The option forcing netra's `event_confirmation` frames (a boolean).
 pub const CONFIRM_EVENTS: &str = "confirmEvents";
 
+/// The option of the OTLP export (an object of the `TELEMETRY_*` members and the endpoint).
+pub const TELEMETRY: &str = "telemetry";
+/// The prefix of the members of the `telemetry` option.
+pub const TELEMETRY_PREFIX: &str = "telemetry.";
+/// Its OTLP/HTTP endpoint, the base URL that `/v1/logs` and `/v1/metrics` are appended to.
+pub const TELEMETRY_ENDPOINT: &str = "telemetry.endpoint";
+/// Its extra request headers (a Collector's API key, say): an object of strings.
+pub const TELEMETRY_HEADERS: &str = "telemetry.headers";
+/// Its resource attributes (`service.name`, …): an object of strings.
+pub const TELEMETRY_RESOURCE: &str = "telemetry.resource";
+/// The share of incidents and turns exported, from 0 to 1.
+pub const TELEMETRY_SAMPLE_RATE: &str = "telemetry.sampleRate";
+/// Records per export at most.
+pub const TELEMETRY_MAX_BATCH: &str = "telemetry.maxBatch";
+/// The longest a record waits for its batch, in ms.
+pub const TELEMETRY_FLUSH_INTERVAL_MS: &str = "telemetry.flushIntervalMs";
+/// Records waiting at most.
+pub const TELEMETRY_MAX_QUEUE: &str = "telemetry.maxQueue";
+/// The members of the `telemetry` option, as `telemetry.<member>`.
+pub const TELEMETRY_OPTIONS: [&str; 7] = [
+    TELEMETRY_ENDPOINT,
+    TELEMETRY_HEADERS,
+    TELEMETRY_RESOURCE,
+    TELEMETRY_SAMPLE_RATE,
+    TELEMETRY_MAX_BATCH,
+    TELEMETRY_FLUSH_INTERVAL_MS,
+    TELEMETRY_MAX_QUEUE,
+];
+
 /// The option of the WebSocket URL (JavaScript).
 pub const URL: &str = "url";
 /// The option of the bearer token, with a URL only (JavaScript).
@@ -87,8 +116,9 @@ pub const TRANSPORT: &str = "transport";
 /// The option of a log of the client's decisions (JavaScript): `true` for `console.debug`, or
 /// a function given each line.
 pub const DEBUG: &str = "debug";
-/// The options of a JavaScript client that are not part of a [`Config`].
-pub const CLIENT_OPTIONS: [&str; 4] = [URL, TOKEN, TRANSPORT, DEBUG];
+/// The options of a JavaScript client that are not part of a [`Config`] (`telemetry` is partly:
+/// its endpoint and headers are the driver's).
+pub const CLIENT_OPTIONS: [&str; 5] = [URL, TOKEN, TRANSPORT, DEBUG, TELEMETRY];
 /// The option of `sendMessage` naming the thread.
 pub const THREAD_ID: &str = "threadId";
 /// The option of `connect` holding its `AbortSignal`.

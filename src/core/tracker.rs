@@ -18,6 +18,7 @@ use super::output::{Command, ConnectionState, Output, Recovery, Transmit, Verdic
 use super::report::{char_prefix, Detail, FailureKind, IncidentId, Report, SeqRange, Severity};
 use super::runs::{RunEvent, Runs, AGENT_EVENTS};
 use super::sequence::{Arrival, Sequence, ACK_DELAY_MS};
+use super::telemetry::{Export, Exporter};
 use super::time::{earliest, Instant};
 
 /// Where the connection is in its life.
@@ -239,6 +240,8 @@ pub struct Tracker {
     stats: Stats,
     /// Reused by every frame's parse, so that parsing allocates only while it grows.
     parse_buffer: Slots,
+    /// The OTLP export, when configured.
+    telemetry: Option<Exporter>,
 }
 
 impl Tracker {
@@ -280,6 +283,7 @@ impl Tracker {
             last_frame_at: None,
             stats: Stats::default(),
             parse_buffer: Slots::default(),
+            telemetry: config.telemetry.clone().map(|t| Exporter::new(t, config.credential.clone())),
             config,
         })
     }
@@ -405,6 +409,7 @@ impl Tracker {
         self.messages.fail_all(now, "the client was closed", Severity::Warning, &mut self.findings);
         self.flush_findings(now);
         self.set_state(ConnectionState::Closed);
+        self.handle_page_hidden(now);
     }
 
     // ---- inputs --------------------------------------------------------------------------
@@ -502,6 +507,9 @@ impl Tracker {
         if self.timers.expired(Timer::Runs, now) {
             let next = self.runs.expire(now, &self.config.required_events, &mut self.findings);
             self.timers.set(Timer::Runs, next);
+        }
+        if let Some(telemetry) = &mut self.telemetry {
+            telemetry.handle_timeout(now);
         }
         self.flush_findings(now);
     }
@@ -611,9 +619,28 @@ impl Tracker {
 
     /// When `handle_timeout` must be called next, if anything is pending.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.timers.earliest(), self.sequence.deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        let telemetry = self.telemetry.as_ref().and_then(Exporter::poll_timeout);
+        [self.timers.earliest(), self.sequence.deadline(), telemetry].into_iter().flatten().min()
+    }
+
+    /// The next OTLP export for the driver to POST (with `config.telemetry`), if any.
+    pub fn poll_export(&mut self) -> Option<Export> {
+        self.telemetry.as_mut().and_then(Exporter::poll_export)
+    }
+
+    /// The answer to an export: its HTTP `status` (0 when none came, a network error) and
+    /// the receiver's `Retry-After` in ms, if it sent one.
+    pub fn handle_export_result(&mut self, now: Instant, id: u64, status: u16, retry_after_ms: Option<u64>) {
+        if let Some(telemetry) = &mut self.telemetry {
+            telemetry.handle_result(now, id, status, retry_after_ms);
+        }
+    }
+
+    /// The page was hidden or is being unloaded: what telemetry still waits goes now, as
+    /// `keepalive` exports (the page may never run again).
+    pub fn handle_page_hidden(&mut self, now: Instant) {
+        if let Some(telemetry) = &mut self.telemetry {
+            telemetry.flush_keepalive(now);
         }
     }
 
@@ -1094,6 +1121,7 @@ impl Tracker {
     /// outcome (its acknowledgement, or a report naming it) is never dropped: it settles a
     /// promise, and there are at most `pending_cap` of them.
     fn push_output(&mut self, output: Output) {
+        self.export(&output);
         let outcome = match &output {
             Output::Acked(_) => true,
             Output::Failure(report) => report.message_id.is_some(),
@@ -1208,7 +1236,21 @@ impl Tracker {
     /// once, and there are at most `pending_cap` turns).
     fn flush_turns(&mut self) {
         for turn in self.messages.take_turns() {
-            self.push_kept(Output::Turn(turn));
+            let turn = Output::Turn(turn);
+            self.export(&turn);
+            self.push_kept(turn);
+        }
+    }
+
+    /// Hands a report, a turn or a receipt to the OTLP export, if there is one.
+    fn export(&mut self, output: &Output) {
+        let Some(telemetry) = &mut self.telemetry else { return };
+        let dialect = self.dialect.map(Dialect::as_str);
+        match output {
+            Output::Failure(report) => telemetry.report(report.at, report, dialect),
+            Output::Turn(turn) => telemetry.turn(turn.at, turn, dialect),
+            Output::Acked(receipt) => telemetry.receipt(receipt),
+            _ => {}
         }
     }
 }

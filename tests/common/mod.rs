@@ -3,8 +3,8 @@
 #![allow(dead_code)]
 
 use chat_sentinel::core::{
-    Body, Command, Config, ConnectionState, Event, Instant, MessageId, Output, Receipt, Recovery, Report, SendOptions,
-    Tracker, Turn,
+    Body, Command, Config, ConnectionState, Event, Export, Instant, MessageId, Output, Receipt, Recovery, Report,
+    SendOptions, Tracker, Turn,
 };
 
 pub const NETRA_HANDSHAKE: &str = r#"{"type":"connection_established","data":{"mode":"main","user_id":"u_1234...","connection_id":"conn_9","golden_path_events":["agent_started","agent_thinking","tool_executing","tool_completed","agent_completed"],"features":{},"timestamp":1757620212.12},"timestamp":1757620212.12}"#;
@@ -88,6 +88,8 @@ pub struct Seen {
     pub disconnects: Vec<u16>,
     /// The outcomes of `connect()`.
     pub connected: Vec<Result<(), Report>>,
+    /// The OTLP exports, in order.
+    pub exports: Vec<Export>,
 }
 
 /// `event` with its body owned, checked against its frame (`frames` holding every frame the
@@ -136,6 +138,9 @@ impl Harness {
         while let Some(t) = self.tracker.poll_transmit() {
             pinged |= t.text.starts_with(r#"{"type":"ping""#);
             self.seen.sent.push(t.text);
+        }
+        while let Some(export) = self.tracker.poll_export() {
+            self.seen.exports.push(export);
         }
         while let Some(command) = self.tracker.poll_command() {
             match command {

@@ -8,6 +8,7 @@ import init, {
   type ChatEvent,
   type FailureReport,
   type MessageHandle,
+  type TelemetryOptions,
   type Turn,
 } from "../../pkg/chat_sentinel.js";
 
@@ -68,6 +69,10 @@ export async function chat(url: string, token: string, signal: AbortSignal): Pro
   client.on("state", (report: FailureReport) => report);
   // @ts-expect-error: unknown option
   new ChatClient({ url, heartbeatMs: 5 });
+  const telemetry: TelemetryOptions = { endpoint: "https://otel.example", resource: { "service.name": "chat-web" }, sampleRate: 0.5 };
+  new ChatClient({ url, telemetry, confirmEvents: true });
+  // @ts-expect-error: the endpoint is required
+  new ChatClient({ url, telemetry: { sampleRate: 1 } });
   // @ts-expect-error: a transport authenticates itself
   new ChatClient({ transport: { connect: () => ({ send: () => true, close: () => {} }) }, token });
   client.close();

@@ -436,18 +436,17 @@ fn write_package_json(root: &Path, pkg: &Path) -> Res<()> {
     let manifest = std::fs::read_to_string(root.join("Cargo.toml"))?;
     let field = |key: &str| util::toml_value(&manifest, "package", key);
     let version = field("version").ok_or_else(|| fail!("no version in Cargo.toml [package]"))?;
-    let json =
-        package_json(&version, field("description").as_deref(), field("license").as_deref(), field("repository").as_deref());
+    let json = package_json(
+        &version,
+        field("description").as_deref(),
+        field("license").as_deref(),
+        field("repository").as_deref(),
+    );
     std::fs::write(pkg.join("package.json"), json)?;
     Ok(())
 }
 
-fn package_json(
-    version: &str,
-    description: Option<&str>,
-    license: Option<&str>,
-    repository: Option<&str>,
-) -> String {
+fn package_json(version: &str, description: Option<&str>, license: Option<&str>, repository: Option<&str>) -> String {
     let files = [
         format!("{OUT_NAME}.js"),
         format!("{OUT_NAME}_bg.wasm"),
@@ -641,8 +640,8 @@ fn export_from_glue(pkg: &Path, js: &Path) -> Res<()> {
 /// Issue 13 sets 42,000 B as the goal; the package is above it (BENCHMARKS.md says by how much
 /// and where the bytes go), so the budget holds today's size. It moves up only for a feature an
 /// issue asks for, by what that feature measured: 55,000 B, then 55,400 B for issue 14's
-/// delivery confirmations (+599 B).
-pub const SIZE_BUDGET: u64 = 55_400;
+/// delivery confirmations (+599 B), then 62,300 B for its OTLP export (+6,800 B).
+pub const SIZE_BUDGET: u64 = 62_300;
 
 impl Sizes {
     /// The shipped total, gzip -9, if gzip ran.
