@@ -244,6 +244,8 @@ fn string_members(value: &JsValue, option: &'static str) -> Result<Vec<(String, 
 /// A non-negative integer up to 2^53.
 fn integer(value: &JsValue, name: &'static str) -> Result<u64, OptionError> {
     let number = bytes::number(value).ok_or_else(|| OptionError::type_error(name, "must be a number"))?;
+    // Exact for every integer up to 2^53; anything else (a fraction, a negative number,
+    // infinity) does not come back as itself.
     let integer = number as u64;
     if integer as f64 != number || integer > MAX_SAFE_INTEGER {
         return Err(OptionError::range_error(name, "must be a non-negative integer"));
@@ -296,13 +298,7 @@ fn events(value: &JsValue) -> Result<Vec<String>, OptionError> {
 /// Sets the numeric `option` from `value`: a number, a non-negative integer, within its width.
 fn set_number(config: &mut Config, option: &NumberOption, value: &JsValue) -> Result<(), OptionError> {
     let name = option.name;
-    let number = bytes::number(value).ok_or_else(|| OptionError::type_error(name, "must be a number"))?;
-    // Exact for every integer up to 2^53; anything else (a fraction, a negative number,
-    // infinity) does not come back as itself.
-    let integer = number as u64;
-    if integer as f64 != number || integer > MAX_SAFE_INTEGER {
-        return Err(OptionError::range_error(name, "must be a non-negative integer"));
-    }
+    let integer = integer(value, name)?;
     if integer > option.width.max() {
         return Err(OptionError::range_error(name, "is too large"));
     }
