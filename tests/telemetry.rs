@@ -55,7 +55,7 @@ fn attribute(record: &Value, key: &str) -> Option<Value> {
 
 /// Answers every export not answered yet with `status`.
 fn answer(h: &mut Harness, answered: &mut usize, status: u16, retry_after_ms: Option<u64>) {
-    let ids: Vec<u64> = h.seen.exports[*answered..].iter().filter(|e| !e.keepalive).map(|e| e.id).collect();
+    let ids: Vec<u64> = h.seen.exports[*answered..].iter().map(|e| e.id).collect();
     *answered = h.seen.exports.len();
     for id in ids {
         h.tracker.handle_export_result(h.at(), id, status, retry_after_ms);
@@ -187,11 +187,27 @@ fn what_waits_goes_as_keepalive_when_the_page_is_hidden() {
     assert!(h.seen.exports.is_empty());
     h.tracker.handle_page_hidden(h.at());
     h.drain();
-    let keepalive: Vec<&Export> = h.seen.exports.iter().filter(|e| e.keepalive).collect();
-    assert_eq!(keepalive.iter().filter(|e| e.signal == Signal::Logs).count(), 1, "{:?}", h.seen.exports);
+    assert!(h.seen.exports.iter().all(|e| e.keepalive), "{:?}", h.seen.exports);
+    assert_eq!(logs(&h.seen.exports).len(), 1, "{:?}", h.seen.exports);
     assert_eq!(records(&logs(&h.seen.exports)[0]).len(), h.seen.failures.len() + 1);
     h.advance(60_000);
     assert_eq!(logs(&h.seen.exports).len(), 1, "nothing is sent twice");
+}
+
+#[test]
+fn an_export_on_its_way_when_the_page_hides_is_not_sent_again() {
+    let mut h = netra(telemetry());
+    lossy_run(&mut h, "r1");
+    h.advance(FLUSH_MS);
+    assert_eq!(logs(&h.seen.exports).len(), 1);
+    h.tracker.handle_page_hidden(h.at());
+    h.drain();
+    assert_eq!(logs(&h.seen.exports).len(), 1, "on its way: it arrives once");
+    let mut answered = 0;
+    answer(&mut h, &mut answered, 503, Some(0));
+    h.tracker.handle_page_hidden(h.at());
+    h.drain();
+    assert_eq!(logs(&h.seen.exports).len(), 2, "refused and waiting: sent again as the page goes");
 }
 
 #[test]

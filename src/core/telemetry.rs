@@ -8,8 +8,9 @@
 //! dropped, and counted in the metric `chat_sentinel.telemetry.dropped`). An export answered
 //! 429, 502, 503 or 504, or not answered at all, is sent again after the receiver's
 //! `Retry-After` or a doubling backoff, [`MAX_ATTEMPTS`] times in all, as OTLP/HTTP asks; any
-//! other answer but 2xx drops it (counted). When the page is hidden or the client closes,
-//! everything still waiting goes at once as `keepalive` exports, which outlive the page.
+//! other answer but 2xx drops it (counted). Exports go as `keepalive` requests, which outlive
+//! the page; when the page is hidden or the client closes, everything still waiting goes at
+//! once.
 
 use alloc::collections::VecDeque;
 use alloc::string::String;
@@ -97,7 +98,8 @@ pub struct Export {
     pub id: u64,
     pub signal: Signal,
     pub body: String,
-    /// Send with `fetch(…, { keepalive: true })`: the page is going away.
+    /// Send with `fetch(…, { keepalive: true })`, so that it outlives the page: every export
+    /// small enough for the browser's keepalive quota ([`KEEPALIVE_BYTES`]).
     pub keepalive: bool,
 }
 
@@ -282,14 +284,16 @@ impl Exporter {
         }
     }
 
-    /// The page is going away (hidden, or the client closed): everything waiting, and every
-    /// export not yet answered, goes now as `keepalive` exports, within [`KEEPALIVE_BYTES`].
+    /// The page may be going away (hidden, or the client closed): everything waiting — the
+    /// queue, the metrics, the exports waiting to be sent again — goes now, within
+    /// [`KEEPALIVE_BYTES`], and is not waited for. Exports already on their way are left to
+    /// arrive (they were sent `keepalive`): sending them again could deliver them twice.
     pub(crate) fn flush_keepalive(&mut self, now: Instant) {
         self.flush_at = None;
-        self.ready.clear();
         let mut budget = KEEPALIVE_BYTES;
-        let pending = core::mem::take(&mut self.pending);
-        for p in pending {
+        let (waiting, on_the_way) = core::mem::take(&mut self.pending).into_iter().partition(|p| p.retry_at.is_some());
+        self.pending = on_the_way;
+        for p in waiting {
             self.send_keepalive(p.export.signal, p.export.body, p.records, &mut budget);
         }
         while !self.queue.is_empty() {
@@ -346,23 +350,26 @@ impl Exporter {
     fn flush(&mut self, now: Instant) {
         if !self.queue.is_empty() && self.pending.len() < MAX_IN_FLIGHT {
             let (body, records) = self.logs_batch();
-            self.send(Signal::Logs, body, records, false);
+            self.send(Signal::Logs, body, records, true);
         }
         if self.metrics_dirty && self.pending.len() < MAX_IN_FLIGHT {
             self.metrics_dirty = false;
             let body = self.metrics_body(now);
-            self.send(Signal::Metrics, body, 0, false);
+            self.send(Signal::Metrics, body, 0, true);
         }
         if !self.queue.is_empty() && self.flush_at.is_none() && self.pending.len() < MAX_IN_FLIGHT {
             self.flush_at = Some(now.plus(self.config.flush_interval_ms));
         }
     }
 
-    fn send(&mut self, signal: Signal, body: String, records: u64, keepalive: bool) {
+    /// Hands an export to the driver; `awaited` ones stay pending until answered (and are
+    /// sent again if need be), the others are sent once, as the page goes.
+    fn send(&mut self, signal: Signal, body: String, records: u64, awaited: bool) {
         self.next_id += 1;
+        let keepalive = body.len() <= KEEPALIVE_BYTES;
         let export = Export { id: self.next_id, signal, body, keepalive };
         self.ready.push_back(export.clone());
-        if !keepalive {
+        if awaited {
             self.pending.push(Pending { export, records, attempts: 1, retry_at: None });
         }
     }
@@ -373,7 +380,7 @@ impl Exporter {
             return;
         }
         *budget -= body.len();
-        self.send(signal, body, records, true);
+        self.send(signal, body, records, false);
     }
 
     /// Up to `max_batch` waiting records as one `ExportLogsServiceRequest`.
