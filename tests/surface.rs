@@ -167,3 +167,15 @@ fn the_readme_node_example_is_the_test_that_runs() {
         "README's Node example differs from tests/node/esm.mjs"
     );
 }
+
+#[test]
+fn the_readme_opentelemetry_example_is_the_fixture_app_that_runs() {
+    let app = read("tests/fixtures/otel/src/main.js");
+    let begin = "// README example: begin\n";
+    let example = &app[app.find(begin).unwrap() + begin.len()..app.find("  // README example: end").unwrap()];
+    let example: String = example.lines().map(|l| format!("{}\n", l.strip_prefix("  ").unwrap_or(l))).collect();
+    assert!(
+        read("README.md").contains(&format!("```js\n{example}```")),
+        "README's OpenTelemetry example differs from tests/fixtures/otel/src/main.js"
+    );
+}

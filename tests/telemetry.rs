@@ -1,10 +1,14 @@
-//! The OTLP export (`core::telemetry`) on a virtual clock: what is exported, when, how often
-//! it is retried, what is dropped and counted, and what never leaves the client.
+//! Telemetry (`core::telemetry`) on a virtual clock: what the OTLP export sends, when, how
+//! often it is retried, what is dropped and counted, and what never leaves the client; and
+//! what the application's own OpenTelemetry logger and meter receive instead.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code: a panic is a failed test
 
 mod common;
 
-use chat_sentinel::core::{Config, Credential, DialectChoice, Export, Signal, TelemetryConfig, MAX_ATTEMPTS};
+use chat_sentinel::core::{
+    AttributeValue, Config, Credential, DialectChoice, Export, Instrument, LogRecord, LogSeverity, Measurement,
+    Observation, Signal, TelemetryConfig, TelemetrySink, MAX_ATTEMPTS,
+};
 use common::*;
 use serde_json::Value;
 
@@ -250,5 +254,103 @@ fn no_export_holds_the_token_the_message_text_or_a_detail() {
         for report in &h.seen.failures {
             assert!(!export.body.contains(&report.detail), "no detail: {}", report.detail);
         }
+    }
+}
+
+fn application(logs: bool, metrics: bool) -> TelemetryConfig {
+    TelemetryConfig { sink: TelemetrySink::Application { logs, metrics }, ..telemetry() }
+}
+
+fn observed_records(h: &Harness) -> Vec<&LogRecord> {
+    let records = h.seen.observations.iter().filter_map(|o| match o {
+        Observation::Record(record) => Some(record),
+        Observation::Measurement(_) => None,
+    });
+    records.collect()
+}
+
+fn measurements(h: &Harness) -> Vec<Measurement> {
+    let measurements = h.seen.observations.iter().filter_map(|o| match o {
+        Observation::Measurement(m) => Some(*m),
+        Observation::Record(_) => None,
+    });
+    measurements.collect()
+}
+
+fn string_attribute<'r>(record: &'r LogRecord, key: &str) -> Option<&'r str> {
+    record.attributes.iter().find(|a| a.key == key).and_then(|a| match &a.value {
+        AttributeValue::String(value) => Some(value.as_str()),
+        AttributeValue::Int(_) => None,
+    })
+}
+
+#[test]
+fn the_applications_logger_and_meter_receive_each_report_turn_and_count_once_at_once() {
+    let mut h = netra(application(true, true));
+    lossy_run(&mut h, "r1");
+    h.advance(FLUSH_MS);
+    assert!(h.seen.exports.is_empty(), "nothing for a collector: {:?}", h.seen.exports);
+    let records = observed_records(&h);
+    let kinds: Vec<&str> = records.iter().filter_map(|r| string_attribute(r, "chat_sentinel.kind")).collect();
+    let reported = h.kinds();
+    assert_eq!(records.len(), reported.len() + 1, "each report and the turn: {records:#?}");
+    for (record, report) in records.iter().zip(&h.seen.failures) {
+        assert_eq!(record.body, report.kind.as_str(), "in order, each once");
+        assert!(record.time_unix_ms >= 1_764_800_000_000, "unix ms");
+    }
+    assert!(reported.iter().all(|k| kinds.contains(k)));
+    let turn = records.last().unwrap();
+    assert_eq!((turn.body.as_str(), turn.severity), ("turn incomplete", LogSeverity::Error));
+    let message_id = h.seen.failures[0].message_id.unwrap().to_wire();
+    assert_eq!(string_attribute(turn, "chat_sentinel.message_id"), Some(message_id.as_str()));
+    let measurements = measurements(&h);
+    let failures: u64 = measurements.iter().filter(|m| m.instrument == Instrument::Failures).map(|m| m.value).sum();
+    assert_eq!(failures as usize, reported.len(), "the counter adds up to the reports");
+    let turns: Vec<_> = measurements.iter().filter(|m| m.instrument == Instrument::Turns).collect();
+    assert_eq!(turns.len(), 1);
+    assert_eq!(turns[0].attribute, Some(("chat_sentinel.turn.state", "incomplete")));
+    let latencies = measurements.iter().filter(|m| m.instrument == Instrument::AckLatency).count();
+    assert_eq!(latencies, 1, "one acknowledged message");
+}
+
+#[test]
+fn the_application_gets_only_the_signals_it_gave_a_logger_or_a_meter_for() {
+    let mut logs_only = netra(application(true, false));
+    lossy_run(&mut logs_only, "r1");
+    assert!(!observed_records(&logs_only).is_empty() && measurements(&logs_only).is_empty());
+    let mut metrics_only = netra(application(false, true));
+    lossy_run(&mut metrics_only, "r1");
+    assert!(observed_records(&metrics_only).is_empty() && !measurements(&metrics_only).is_empty());
+}
+
+#[test]
+fn what_the_application_has_not_taken_is_bounded_and_its_drops_are_counted() {
+    let mut h = netra(TelemetryConfig { max_queue: 2, ..application(true, true) });
+    lossy_run(&mut h, "r1");
+    let dropped: Vec<_> = measurements(&h).into_iter().filter(|m| m.instrument == Instrument::Dropped).collect();
+    assert!(!dropped.is_empty(), "a step said more than two things: {:?}", h.seen.observations);
+    let mut unbounded = netra(application(true, true));
+    lossy_run(&mut unbounded, "r1");
+    let seen = h.seen.observations.len() - dropped.len();
+    let lost: u64 = dropped.iter().map(|m| m.value).sum();
+    assert_eq!(seen as u64 + lost, unbounded.seen.observations.len() as u64, "each one seen or counted");
+}
+
+#[test]
+fn no_observation_holds_the_token_the_message_text_or_a_detail() {
+    let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1XzEifQ.s3cr3t";
+    let mut h = Harness::new(Config {
+        dialect: DialectChoice::Netra,
+        telemetry: Some(application(true, true)),
+        credential: Some(Credential::new(token)),
+        ..test_config()
+    });
+    h.open(NETRA_HANDSHAKE);
+    lossy_run(&mut h, &format!("run-{token}"));
+    let seen = format!("{:?}", h.seen.observations);
+    assert!(seen.contains("chat_sentinel.run_id"), "{seen}");
+    assert!(!seen.contains("s3cr3t") && !seen.contains("what did we spend"), "{seen}");
+    for report in &h.seen.failures {
+        assert!(!seen.contains(&report.detail), "no detail: {}", report.detail);
     }
 }

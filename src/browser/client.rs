@@ -65,10 +65,14 @@ export type TurnState =
 /** An inclusive range of sequence numbers; `to` is absent when the end is unknown. */
 export interface SeqRange { from: number; to?: number; }
 
-/** OTLP/HTTP JSON export of reports, turn verdicts and counters (README, "Fleet telemetry"). */
+/**
+ * Fleet telemetry: reports, turn verdicts and counters (README, "Fleet telemetry"), either
+ * exported as OTLP/HTTP JSON to `endpoint` (with `headers`, `resource`, `maxBatch`,
+ * `flushIntervalMs`), or handed to the application's own OpenTelemetry `logger` and/or `meter`.
+ */
 export interface TelemetryOptions {
   /** The receiver's base URL (an OpenTelemetry Collector): `/v1/logs` and `/v1/metrics` are appended. */
-  endpoint: string;
+  endpoint?: string;
   /** Extra request headers (a Collector's API key); never the chat token. */
   headers?: Record<string, string>;
   /** Resource attributes, such as `service.name`. */
@@ -81,6 +85,28 @@ export interface TelemetryOptions {
   flushIntervalMs?: number;
   /** Records waiting at most; more are dropped and counted (default 500). */
   maxQueue?: number;
+  /** The application's OpenTelemetry logger, given every record instead of an endpoint. */
+  logger?: TelemetryLogger;
+  /** The application's OpenTelemetry meter, whose counters and histogram count instead of an endpoint. */
+  meter?: TelemetryMeter;
+}
+
+/** What the client uses of an OpenTelemetry `Logger` (`@opentelemetry/api-logs`). */
+export interface TelemetryLogger {
+  emit(record: {
+    timestamp?: number; severityNumber?: number; severityText?: string; body?: string;
+    attributes?: Record<string, string | number>;
+  }): void;
+}
+
+/** What the client uses of an OpenTelemetry `Meter` (`@opentelemetry/api`). */
+export interface TelemetryMeter {
+  createCounter(name: string, options?: { unit?: string; description?: string; valueType?: number }): {
+    add(value: number, attributes?: Record<string, string>): void;
+  };
+  createHistogram(name: string, options?: {
+    unit?: string; description?: string; valueType?: number; advice?: { explicitBucketBoundaries?: number[] };
+  }): { record(value: number, attributes?: Record<string, string>): void };
 }
 
 export interface ReconnectOptions {
@@ -490,7 +516,7 @@ impl ChatClient {
         let listeners = Array::new();
         let sink =
             JsSink { listeners: listeners.clone(), kinds: Names::new(16), runs: Names::new(4), logger: options.logger };
-        let shared = driver::new(tracker, options.endpoint, options.collector, sink);
+        let shared = driver::new(tracker, options.endpoint, options.telemetry, sink);
         crash::watch_client(&listeners);
         Ok(ChatClient { shared, listeners })
     }

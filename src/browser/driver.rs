@@ -20,13 +20,14 @@ use core::cell::RefCell;
 use wasm_bindgen::JsValue;
 
 use super::inbound::{InFrame, Inbound};
-use super::options::CollectorTarget;
+use super::options::TelemetryTarget;
+use super::otel::{self, Application};
 use super::otlp::Collector;
 use super::timer::{self, Timer, WakeListeners};
 use super::transport::{Endpoint, Link};
 use crate::core::{
-    Command, ConnectionState, Event, FailureKind, Health, Instant, MessageId, Output, Receipt, Report, SendOptions,
-    Tracker, Turn, ABNORMAL_CLOSURE, NORMAL_CLOSURE,
+    Command, ConnectionState, Event, FailureKind, Health, Instant, MessageId, Observation, Output, Receipt, Report,
+    SendOptions, Tracker, Turn, ABNORMAL_CLOSURE, NORMAL_CLOSURE,
 };
 
 /// The state shared by the client handle and the closures (which hold it weakly).
@@ -168,6 +169,8 @@ enum Delivery<S: Sink> {
     Finished(S::TurnWaiter, Result<Turn, Report>),
     /// A line of the decisions' log.
     Log(String),
+    /// For the application's OpenTelemetry SDK.
+    Observation(Observation),
 }
 
 /// What delivering one item means once the borrow is released.
@@ -177,6 +180,14 @@ enum Job<S: Sink> {
     Connected(S::ConnectWaiter, Result<(), Report>),
     Sent(S::SendWaiter, Result<Receipt, Report>),
     Finished(S::TurnWaiter, Result<Turn, Report>),
+    /// A call into the application's OpenTelemetry SDK.
+    Observe(otel::Work),
+}
+
+/// Where a client's telemetry goes, with the `telemetry` option.
+enum Telemetry {
+    Collector(Collector),
+    Application(Application),
 }
 
 /// Everything behind one client.
@@ -188,8 +199,7 @@ pub(crate) struct Inner<S: Sink> {
     generation: u64,
     timer: Timer,
     wake: Option<WakeListeners>,
-    /// Where the OTLP exports go, with the `telemetry` option.
-    collector: Option<Collector>,
+    telemetry: Option<Telemetry>,
     state: ConnectionState,
     inbound: Inbound,
     connect_waiters: Vec<S::ConnectWaiter>,
@@ -207,7 +217,7 @@ pub(crate) struct Inner<S: Sink> {
 pub(crate) fn new<S: Sink>(
     tracker: Tracker,
     endpoint: Endpoint,
-    collector: Option<CollectorTarget>,
+    telemetry: Option<TelemetryTarget>,
     sink: S,
 ) -> Shared<S> {
     let inbound = Inbound::new(tracker.config().max_frame_bytes);
@@ -220,7 +230,12 @@ pub(crate) fn new<S: Sink>(
             generation: 0,
             timer: Timer::new(this.clone()),
             wake: None,
-            collector: collector.map(|target| Collector::new(target, this.clone())),
+            telemetry: telemetry.map(|target| match target {
+                TelemetryTarget::Collector(target) => Telemetry::Collector(Collector::new(target, this.clone())),
+                TelemetryTarget::Application { logger, instruments } => {
+                    Telemetry::Application(Application { logger, instruments })
+                }
+            }),
             state: ConnectionState::Closed,
             inbound,
             connect_waiters: Vec::new(),
@@ -348,9 +363,13 @@ impl<S: Sink> Inner<S> {
             }
             while let Some(export) = self.tracker.poll_export() {
                 busy = true;
-                if let Some(collector) = &self.collector {
+                if let Some(Telemetry::Collector(collector)) = &self.telemetry {
                     collector.post(&export);
                 }
+            }
+            while let Some(observation) = self.tracker.poll_observation() {
+                busy = true;
+                self.ready.push(Some(Delivery::Observation(observation)));
             }
             while let Some(output) = self.tracker.poll_output() {
                 busy = true;
@@ -480,6 +499,10 @@ impl<S: Sink> Inner<S> {
             Delivery::Event(event, in_frame) => self.sink.event(event, in_frame).map(Job::Output),
             Delivery::Output(output) => self.sink.output(output).map(Job::Output),
             Delivery::Log(line) => self.sink.log(line).map(Job::Output),
+            Delivery::Observation(observation) => match &self.telemetry {
+                Some(Telemetry::Application(application)) => application.work(observation).map(Job::Observe),
+                _ => None,
+            },
         }
     }
 }
@@ -493,7 +516,7 @@ impl<S: Sink> Drop for Inner<S> {
                 Delivery::Connected(waiter, result) => S::connected(waiter, result),
                 Delivery::Sent(waiter, result) => S::sent(waiter, result),
                 Delivery::Finished(waiter, result) => S::finished(waiter, result),
-                Delivery::Event(..) | Delivery::Output(_) | Delivery::Log(_) => {}
+                Delivery::Event(..) | Delivery::Output(_) | Delivery::Log(_) | Delivery::Observation(_) => {}
             }
         }
         for waiter in core::mem::take(&mut self.connect_waiters) {
@@ -535,6 +558,7 @@ fn deliver<S: Sink>(shared: &Shared<S>) {
             Some(Job::Connected(waiter, result)) => S::connected(waiter, result),
             Some(Job::Sent(waiter, result)) => S::sent(waiter, result),
             Some(Job::Finished(waiter, result)) => S::finished(waiter, result),
+            Some(Job::Observe(work)) => work.run(),
         }
     }
 }

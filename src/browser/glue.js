@@ -305,3 +305,24 @@ function retry_after_ms(value) {
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
+
+// ---- otel.rs
+const OTEL_VALUE_TYPE_INT = 0; // @opentelemetry/api's ValueType.INT: every count and latency is whole
+export function otel_instrument(meter, histogram, name, unit, description, bounds) {
+  const options = { unit, description, valueType: OTEL_VALUE_TYPE_INT };
+  if (!histogram) return meter.createCounter(name, options);
+  return meter.createHistogram(name, { ...options, advice: { explicitBucketBoundaries: Array.from(bounds) } });
+}
+export function otel_emit(logger, timestamp, severityNumber, severityText, body, flat) {
+  const attributes = {};
+  for (let i = 0; i < flat.length; i += 2) attributes[flat[i]] = flat[i + 1];
+  try { logger.emit({ timestamp, severityNumber, severityText, body, attributes }); } catch (e) {
+    console.error('chat-sentinel: the telemetry logger threw', e);
+  }
+}
+export function otel_measure(instrument, histogram, value, key, attribute) {
+  const attributes = key === undefined ? undefined : { [key]: attribute };
+  try { histogram ? instrument.record(value, attributes) : instrument.add(value, attributes); } catch (e) {
+    console.error('chat-sentinel: a telemetry instrument threw', e);
+  }
+}

@@ -53,6 +53,7 @@ mod inbound;
 mod listeners;
 mod log;
 mod options;
+mod otel;
 mod otlp;
 mod rust;
 mod scripted;

@@ -16,14 +16,17 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::bytes;
 use super::error::{argument_error, OptionError};
+use super::otel::Instruments;
 use super::transport::{self, Endpoint};
 use crate::core::options::{
     number_option, NumberOption, CONFIRM_EVENTS, DEBUG, DIALECT, MAX_SAFE_INTEGER, RECONNECT, RECONNECT_PREFIX,
-    REQUIRED_EVENTS, REQUIRE_EXPLICIT_ACK, SIGNAL, TELEMETRY, TELEMETRY_ENDPOINT, TELEMETRY_FLUSH_INTERVAL_MS,
-    TELEMETRY_HEADERS, TELEMETRY_MAX_BATCH, TELEMETRY_MAX_QUEUE, TELEMETRY_PREFIX, TELEMETRY_RESOURCE,
-    TELEMETRY_SAMPLE_RATE, THREAD_ID, TOKEN, TRANSPORT, URL,
+    REQUIRED_EVENTS, REQUIRE_EXPLICIT_ACK, SIGNAL, TELEMETRY, TELEMETRY_ENDPOINT, TELEMETRY_ENDPOINT_ONLY,
+    TELEMETRY_FLUSH_INTERVAL_MS, TELEMETRY_HEADERS, TELEMETRY_LOGGER, TELEMETRY_MAX_BATCH, TELEMETRY_MAX_QUEUE,
+    TELEMETRY_METER, TELEMETRY_PREFIX, TELEMETRY_RESOURCE, TELEMETRY_SAMPLE_RATE, THREAD_ID, TOKEN, TRANSPORT, URL,
 };
-use crate::core::{Config, Credential, DialectChoice, SendOptions, TelemetryConfig, ALL_SAMPLED, MAX_REQUIRED_EVENTS};
+use crate::core::{
+    Config, Credential, DialectChoice, SendOptions, TelemetryConfig, TelemetrySink, ALL_SAMPLED, MAX_REQUIRED_EVENTS,
+};
 
 #[wasm_bindgen(module = "/src/browser/glue.js")]
 extern "C" {
@@ -48,8 +51,8 @@ extern "C" {
 pub(crate) struct JsClientOptions {
     pub(crate) endpoint: Endpoint,
     pub(crate) config: Config,
-    /// Where the OTLP exports go (the `telemetry` option).
-    pub(crate) collector: Option<CollectorTarget>,
+    /// Where telemetry goes (the `telemetry` option).
+    pub(crate) telemetry: Option<TelemetryTarget>,
     /// The `debug` option: the function given each line of the decisions' log.
     pub(crate) logger: Option<Function>,
 }
@@ -67,7 +70,7 @@ pub(crate) fn client(value: &JsValue) -> Result<JsClientOptions, JsValue> {
 
 fn read_client(value: &JsValue) -> Result<JsClientOptions, OptionError> {
     let mut config = Config::default();
-    let (mut url, mut token, mut custom, mut logger, mut collector) = (None, None, None, None, None);
+    let (mut url, mut token, mut custom, mut logger, mut telemetry_target) = (None, None, None, None, None);
     for (name, value) in entries(value, "options")? {
         match name.as_str() {
             URL => url = Some(string(&value, URL)?),
@@ -91,7 +94,7 @@ fn read_client(value: &JsValue) -> Result<JsClientOptions, OptionError> {
             TELEMETRY => {
                 let (telemetry, target) = telemetry(&value)?;
                 config.telemetry = Some(telemetry);
-                collector = Some(target);
+                telemetry_target = Some(target);
             }
             DEBUG => {
                 logger = match value.as_bool() {
@@ -132,13 +135,13 @@ fn read_client(value: &JsValue) -> Result<JsClientOptions, OptionError> {
             endpoint
         }
     };
-    if let (Some(target), Some(credential)) = (&collector, &config.credential) {
+    if let (Some(TelemetryTarget::Collector(target)), Some(credential)) = (&telemetry_target, &config.credential) {
         if target.secrets.iter().any(|text| credential.appears_in(text)) {
             let reason = "must not contain the token (it travels only as the WebSocket subprotocol)";
             return Err(OptionError::type_error(TELEMETRY, reason));
         }
     }
-    Ok(JsClientOptions { endpoint, config, logger, collector })
+    Ok(JsClientOptions { endpoint, config, logger, telemetry: telemetry_target })
 }
 
 /// Checks a WebSocket URL and its token: a valid `ws://` or `wss://` URL without a fragment
@@ -185,14 +188,30 @@ pub(crate) struct CollectorTarget {
     secrets: Vec<String>,
 }
 
-/// Parses the `telemetry` option: `endpoint` (required, an `http://` or `https://` URL),
-/// `headers` and `resource` (objects of strings), `sampleRate` (0 to 1), and the numbers
-/// `maxBatch`, `flushIntervalMs` and `maxQueue` (checked by `Config::validate`).
-fn telemetry(value: &JsValue) -> Result<(TelemetryConfig, CollectorTarget), OptionError> {
+/// Where telemetry goes: an OTLP receiver, or the application's own OpenTelemetry SDK.
+pub(crate) enum TelemetryTarget {
+    Collector(CollectorTarget),
+    /// The application's OpenTelemetry `Logger` and the instruments made with its `Meter`, one
+    /// of them at least.
+    Application {
+        logger: Option<JsValue>,
+        instruments: Option<Instruments>,
+    },
+}
+
+/// Parses the `telemetry` option: either `endpoint` (an `http://` or `https://` URL) with
+/// `headers` and `resource` (objects of strings) and the numbers `maxBatch` and
+/// `flushIntervalMs`, or the application's `logger` and/or `meter`; `sampleRate` (0 to 1) and
+/// `maxQueue` with either. The numbers are checked by `Config::validate`.
+fn telemetry(value: &JsValue) -> Result<(TelemetryConfig, TelemetryTarget), OptionError> {
     let mut config = TelemetryConfig { epoch_ms: time_origin() as u64, ..TelemetryConfig::default() };
     let (mut endpoint, mut headers, mut secrets) = (None, JsValue::UNDEFINED, Vec::new());
+    let (mut logger, mut meter, mut endpoint_only) = (None, None, None);
     for (member, value) in entries(value, TELEMETRY)? {
         let name = bytes::joined(TELEMETRY_PREFIX, &member);
+        if let Some(option) = TELEMETRY_ENDPOINT_ONLY.iter().find(|o| **o == name) {
+            endpoint_only = Some(*option);
+        }
         match name.as_str() {
             TELEMETRY_ENDPOINT => {
                 let url = string(&value, TELEMETRY_ENDPOINT)?;
@@ -222,11 +241,36 @@ fn telemetry(value: &JsValue) -> Result<(TelemetryConfig, CollectorTarget), Opti
             TELEMETRY_MAX_BATCH => config.max_batch = size(integer(&value, TELEMETRY_MAX_BATCH)?),
             TELEMETRY_FLUSH_INTERVAL_MS => config.flush_interval_ms = integer(&value, TELEMETRY_FLUSH_INTERVAL_MS)?,
             TELEMETRY_MAX_QUEUE => config.max_queue = size(integer(&value, TELEMETRY_MAX_QUEUE)?),
+            TELEMETRY_LOGGER => {
+                let emit = js_sys::Reflect::get(&value, &JsValue::from_str("emit")).is_ok_and(|f| f.is_function());
+                if !value.is_object() || !emit {
+                    return Err(OptionError::type_error(
+                        TELEMETRY_LOGGER,
+                        "must be an OpenTelemetry Logger (with emit)",
+                    ));
+                }
+                logger = Some(value);
+            }
+            TELEMETRY_METER => {
+                let reason = "must be an OpenTelemetry Meter (createCounter and createHistogram made no instrument)";
+                meter = Some(Instruments::new(&value).ok_or_else(|| OptionError::type_error(TELEMETRY_METER, reason))?);
+            }
             _ => return Err(OptionError::type_error(name, "is not a known option")),
         }
     }
-    let endpoint = endpoint.ok_or_else(|| OptionError::type_error(TELEMETRY_ENDPOINT, "is required"))?;
-    Ok((config, CollectorTarget { endpoint, headers, secrets }))
+    if logger.is_some() || meter.is_some() {
+        if let Some(option) = endpoint_only {
+            return Err(OptionError::type_error(
+                option,
+                "is for the endpoint only: the logger and meter export themselves",
+            ));
+        }
+        config.sink = TelemetrySink::Application { logs: logger.is_some(), metrics: meter.is_some() };
+        return Ok((config, TelemetryTarget::Application { logger, instruments: meter }));
+    }
+    let endpoint =
+        endpoint.ok_or_else(|| OptionError::type_error(TELEMETRY_ENDPOINT, "is required (or a logger or a meter)"))?;
+    Ok((config, TelemetryTarget::Collector(CollectorTarget { endpoint, headers, secrets })))
 }
 
 /// The members of an object whose values must all be strings.

@@ -33,6 +33,9 @@ pub use output::{
 };
 pub use report::{FailureKind, IncidentId, Report, SeqRange, Severity, Subject};
 pub use runs::AGENT_EVENTS;
-pub use telemetry::{Export, Signal, TelemetryConfig, ALL_SAMPLED, MAX_ATTEMPTS};
+pub use telemetry::record::{
+    Attribute, AttributeValue, Instrument, LogRecord, LogSeverity, Measurement, Observation, LATENCY_BOUNDS_MS,
+};
+pub use telemetry::{Export, Signal, TelemetryConfig, TelemetrySink, ALL_SAMPLED, MAX_ATTEMPTS};
 pub use time::Instant;
 pub use tracker::{Health, Tracker};

@@ -78,7 +78,7 @@ pub const REQUIRE_EXPLICIT_ACK: &str = "requireExplicitAck";
 /// The option forcing netra's `event_confirmation` frames (a boolean).
 pub const CONFIRM_EVENTS: &str = "confirmEvents";
 
-/// The option of the OTLP export (an object of the `TELEMETRY_*` members and the endpoint).
+/// The option of fleet telemetry (an object of the `TELEMETRY_*` members).
 pub const TELEMETRY: &str = "telemetry";
 /// The prefix of the members of the `telemetry` option.
 pub const TELEMETRY_PREFIX: &str = "telemetry.";
@@ -96,8 +96,12 @@ pub const TELEMETRY_MAX_BATCH: &str = "telemetry.maxBatch";
 pub const TELEMETRY_FLUSH_INTERVAL_MS: &str = "telemetry.flushIntervalMs";
 /// Records waiting at most.
 pub const TELEMETRY_MAX_QUEUE: &str = "telemetry.maxQueue";
+/// The application's OpenTelemetry `Logger`, instead of an endpoint (JavaScript).
+pub const TELEMETRY_LOGGER: &str = "telemetry.logger";
+/// The application's OpenTelemetry `Meter`, instead of an endpoint (JavaScript).
+pub const TELEMETRY_METER: &str = "telemetry.meter";
 /// The members of the `telemetry` option, as `telemetry.<member>`.
-pub const TELEMETRY_OPTIONS: [&str; 7] = [
+pub const TELEMETRY_OPTIONS: [&str; 9] = [
     TELEMETRY_ENDPOINT,
     TELEMETRY_HEADERS,
     TELEMETRY_RESOURCE,
@@ -105,7 +109,13 @@ pub const TELEMETRY_OPTIONS: [&str; 7] = [
     TELEMETRY_MAX_BATCH,
     TELEMETRY_FLUSH_INTERVAL_MS,
     TELEMETRY_MAX_QUEUE,
+    TELEMETRY_LOGGER,
+    TELEMETRY_METER,
 ];
+/// The members of the `telemetry` option that only the OTLP endpoint uses: with a logger or a
+/// meter, the application's OpenTelemetry SDK does their work.
+pub const TELEMETRY_ENDPOINT_ONLY: [&str; 5] =
+    [TELEMETRY_HEADERS, TELEMETRY_RESOURCE, TELEMETRY_MAX_BATCH, TELEMETRY_FLUSH_INTERVAL_MS, TELEMETRY_ENDPOINT];
 
 /// The option of the WebSocket URL (JavaScript).
 pub const URL: &str = "url";

@@ -18,6 +18,7 @@ use super::output::{Command, ConnectionState, Output, Recovery, Transmit, Verdic
 use super::report::{char_prefix, Detail, FailureKind, IncidentId, Report, SeqRange, Severity};
 use super::runs::{RunEvent, Runs, AGENT_EVENTS};
 use super::sequence::{Arrival, Sequence, ACK_DELAY_MS};
+use super::telemetry::record::Observation;
 use super::telemetry::{Export, Exporter};
 use super::time::{earliest, Instant};
 
@@ -626,6 +627,12 @@ impl Tracker {
     /// The next OTLP export for the driver to POST (with `config.telemetry`), if any.
     pub fn poll_export(&mut self) -> Option<Export> {
         self.telemetry.as_mut().and_then(Exporter::poll_export)
+    }
+
+    /// The next record or measurement for the application's OpenTelemetry logger and meter
+    /// (with `config.telemetry` and its sink [`TelemetrySink::Application`](super::TelemetrySink::Application)), if any.
+    pub fn poll_observation(&mut self) -> Option<Observation> {
+        self.telemetry.as_mut().and_then(Exporter::poll_observation)
     }
 
     /// The answer to an export: its HTTP `status` (0 when none came, a network error) and

@@ -3,8 +3,8 @@
 #![allow(dead_code)]
 
 use chat_sentinel::core::{
-    Body, Command, Config, ConnectionState, Event, Export, Instant, MessageId, Output, Receipt, Recovery, Report,
-    SendOptions, Tracker, Turn,
+    Body, Command, Config, ConnectionState, Event, Export, Instant, MessageId, Observation, Output, Receipt, Recovery,
+    Report, SendOptions, Tracker, Turn,
 };
 
 pub const NETRA_HANDSHAKE: &str = r#"{"type":"connection_established","data":{"mode":"main","user_id":"u_1234...","connection_id":"conn_9","golden_path_events":["agent_started","agent_thinking","tool_executing","tool_completed","agent_completed"],"features":{},"timestamp":1757620212.12},"timestamp":1757620212.12}"#;
@@ -90,6 +90,8 @@ pub struct Seen {
     pub connected: Vec<Result<(), Report>>,
     /// The OTLP exports, in order.
     pub exports: Vec<Export>,
+    /// What the application's OpenTelemetry logger and meter received, in order.
+    pub observations: Vec<Observation>,
 }
 
 /// `event` with its body owned, checked against its frame (`frames` holding every frame the
@@ -141,6 +143,9 @@ impl Harness {
         }
         while let Some(export) = self.tracker.poll_export() {
             self.seen.exports.push(export);
+        }
+        while let Some(observation) = self.tracker.poll_observation() {
+            self.seen.observations.push(observation);
         }
         while let Some(command) = self.tracker.poll_command() {
             match command {

@@ -71,8 +71,13 @@ export async function chat(url: string, token: string, signal: AbortSignal): Pro
   new ChatClient({ url, heartbeatMs: 5 });
   const telemetry: TelemetryOptions = { endpoint: "https://otel.example", resource: { "service.name": "chat-web" }, sampleRate: 0.5 };
   new ChatClient({ url, telemetry, confirmEvents: true });
-  // @ts-expect-error: the endpoint is required
-  new ChatClient({ url, telemetry: { sampleRate: 1 } });
+  // The application's own OpenTelemetry logger and meter (shapes of @opentelemetry/api-logs and api).
+  const logger = { emit: (record: { body?: unknown; attributes?: object }) => void seen.push(String(record.body)) };
+  const instrument = { add: (_value: number) => {}, record: (_value: number) => {} };
+  const meter = { createCounter: () => instrument, createHistogram: () => instrument };
+  new ChatClient({ url, telemetry: { logger, meter, sampleRate: 0.1 } });
+  // @ts-expect-error: a logger has emit
+  new ChatClient({ url, telemetry: { logger: { log: () => {} } } });
   // @ts-expect-error: a transport authenticates itself
   new ChatClient({ transport: { connect: () => ({ send: () => true, close: () => {} }) }, token });
   client.close();

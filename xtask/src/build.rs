@@ -640,8 +640,9 @@ fn export_from_glue(pkg: &Path, js: &Path) -> Res<()> {
 /// Issue 13 sets 42,000 B as the goal; the package is above it (BENCHMARKS.md says by how much
 /// and where the bytes go), so the budget holds today's size. It moves up only for a feature an
 /// issue asks for, by what that feature measured: 55,000 B, then 55,400 B for issue 14's
-/// delivery confirmations (+599 B), then 62,300 B for its OTLP export (+6,800 B).
-pub const SIZE_BUDGET: u64 = 62_300;
+/// delivery confirmations (+599 B), then 62,300 B for its OTLP export (+6,800 B), then
+/// 65,300 B for its telemetry through the application's own OpenTelemetry SDK (+3,079 B).
+pub const SIZE_BUDGET: u64 = 65_300;
 
 impl Sizes {
     /// The shipped total, gzip -9, if gzip ran.

@@ -70,7 +70,7 @@ struct Fixture {
 const BOTH: &[Install] = &[Install::Path, Install::Tarball];
 
 /// The apps, in the order they run.
-const FIXTURES: [Fixture; 8] = [
+const FIXTURES: [Fixture; 9] = [
     Fixture { name: "vite6", kind: Kind::Vite, installs: BOTH },
     Fixture { name: "vite7", kind: Kind::Vite, installs: BOTH },
     Fixture { name: "vite8", kind: Kind::Vite, installs: BOTH },
@@ -80,6 +80,8 @@ const FIXTURES: [Fixture; 8] = [
     Fixture { name: "node", kind: Kind::Node, installs: BOTH },
     Fixture { name: "jest", kind: Kind::TestRunner, installs: BOTH },
     Fixture { name: "vitest", kind: Kind::TestRunner, installs: BOTH },
+    // Telemetry through the official @opentelemetry packages (its page also checks the export).
+    Fixture { name: "otel", kind: Kind::Vite, installs: &[Install::Tarball] },
 ];
 
 /// The names of the apps, for `cargo xtask fixtures --only`.

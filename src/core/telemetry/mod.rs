@@ -1,26 +1,35 @@
-//! Fleet telemetry, sans-IO: every failure report and turn verdict as an OTLP/HTTP JSON log
-//! record, and counters per kind and state plus an acknowledgement-latency histogram as OTLP
-//! metrics, batched for the driver to POST ([`Export`]). Kinds, ids, counts and timings only:
-//! never a report's detail (it may quote server text), never message text or event bodies.
+//! Fleet telemetry, sans-IO: every failure report and turn verdict as a log record, counters
+//! per kind and state plus an acknowledgement-latency histogram as metrics ([`record`]). Kinds,
+//! ids, counts and timings only: never a report's detail (it may quote server text), never
+//! message text or event bodies. They go one of two ways ([`TelemetrySink`]):
 //!
-//! Records wait at most [`TelemetryConfig::flush_interval_ms`], or go at once in a full batch
-//! of [`TelemetryConfig::max_batch`]; at most [`TelemetryConfig::max_queue`] wait (more are
-//! dropped, and counted in the metric `chat_sentinel.telemetry.dropped`). An export answered
-//! 429, 502, 503 or 504, or not answered at all, is sent again after the receiver's
-//! `Retry-After` or a doubling backoff, [`MAX_ATTEMPTS`] times in all, as OTLP/HTTP asks; any
-//! other answer but 2xx drops it (counted). Exports go as `keepalive` requests, which outlive
-//! the page; when the page is hidden or the client closes, everything still waiting goes at
-//! once.
+//! - **OTLP**: batched as OTLP/HTTP JSON for the driver to POST ([`Export`]). Records wait at
+//!   most [`TelemetryConfig::flush_interval_ms`], or go at once in a full batch of
+//!   [`TelemetryConfig::max_batch`]; at most [`TelemetryConfig::max_queue`] wait (more are
+//!   dropped, and counted in the metric `chat_sentinel.telemetry.dropped`). An export answered
+//!   429, 502, 503 or 504, or not answered at all, is sent again after the receiver's
+//!   `Retry-After` or a doubling backoff, [`MAX_ATTEMPTS`] times in all, as OTLP/HTTP asks; any
+//!   other answer but 2xx drops it (counted). Exports go as `keepalive` requests, which outlive
+//!   the page; when the page is hidden or the client closes, everything still waiting goes at
+//!   once.
+//! - **The application's own OpenTelemetry logger and meter**: each record and measurement as
+//!   an [`Observation`], in order, for the driver to hand over at once; the application's SDK
+//!   batches and exports. At most [`TelemetryConfig::max_queue`] wait between two drains (more
+//!   are dropped, and counted).
+
+mod otlp_json;
+pub mod record;
 
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use self::otlp_json::Metrics;
+use self::record::{Attribute, AttributeValue, Instrument, LogRecord, LogSeverity, Measurement, Observation};
 use super::credential::Credential;
 use super::dedup::hash_bytes;
-use super::json::{push_str, push_u64};
 use super::output::{Receipt, Turn, TurnState};
-use super::report::Report;
+use super::report::{Report, Severity};
 use super::time::Instant;
 
 /// Sends of one export, the first included.
@@ -35,18 +44,24 @@ const MAX_IN_FLIGHT: usize = 4;
 const KEEPALIVE_BYTES: usize = 60_000;
 /// "All of them", for [`TelemetryConfig::sample_per_million`].
 pub const ALL_SAMPLED: u32 = 1_000_000;
-/// The acknowledgement-latency histogram's bucket bounds, in ms.
-const LATENCY_BOUNDS_MS: [u64; 10] = [10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000];
-/// The instrumentation scope of every export.
-const SCOPE: &str = "chat-sentinel";
-const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Where telemetry goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TelemetrySink {
+    /// OTLP/HTTP JSON exports, for the driver to POST ([`Export`]).
+    Otlp,
+    /// [`Observation`]s for the application's OpenTelemetry SDK: the records when `logs`, the
+    /// measurements when `metrics`.
+    Application { logs: bool, metrics: bool },
+}
 
 /// How telemetry is exported. [`TelemetryConfig::default`] suits a chat UI.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TelemetryConfig {
-    /// Records per export at most; a full batch goes at once.
+    pub sink: TelemetrySink,
+    /// Records per export at most; a full batch goes at once (OTLP).
     pub max_batch: usize,
-    /// The longest a record waits for its batch.
+    /// The longest a record waits for its batch (OTLP).
     pub flush_interval_ms: u64,
     /// Records waiting at most; more are dropped and counted.
     pub max_queue: usize,
@@ -54,15 +69,17 @@ pub struct TelemetryConfig {
     /// the incident (else the message) so that an incident's records go together. Metrics
     /// count everything.
     pub sample_per_million: u32,
-    /// Resource attributes the application supplies (`service.name`, …).
+    /// Resource attributes the application supplies (`service.name`, …) (OTLP; the
+    /// application's SDK has its own resource).
     pub resource: Vec<(String, String)>,
-    /// Unix time in ms at `Instant` 0 (the driver's clock origin), for OTLP's timestamps.
+    /// Unix time in ms at `Instant` 0 (the driver's clock origin), for the timestamps.
     pub epoch_ms: u64,
 }
 
 impl Default for TelemetryConfig {
     fn default() -> Self {
         TelemetryConfig {
+            sink: TelemetrySink::Otlp,
             max_batch: 50,
             flush_interval_ms: 5_000,
             max_queue: 500,
@@ -111,40 +128,26 @@ struct Pending {
     retry_at: Option<Instant>,
 }
 
-/// Counts by name, in first-seen order.
-#[derive(Default)]
-struct Counts(Vec<(&'static str, u64)>);
-
-impl Counts {
-    fn add(&mut self, name: &'static str) {
-        match self.0.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, count)) => *count += 1,
-            None => self.0.push((name, 1)),
-        }
-    }
-}
-
 /// The exporter's state (see the module doc).
 pub(crate) struct Exporter {
     config: TelemetryConfig,
     /// Redacted from every id the server chose (a run id), as from every report.
     credential: Option<Credential>,
-    /// Log records waiting, each as its OTLP JSON object.
+    /// OTLP: log records waiting, each as its OTLP JSON object.
     queue: VecDeque<String>,
     flush_at: Option<Instant>,
     pending: Vec<Pending>,
-    /// Exports for the driver to send.
+    /// OTLP: exports for the driver to send.
     ready: VecDeque<Export>,
     next_id: u64,
-    failures: Counts,
-    turns: Counts,
-    /// Acknowledgement latencies: a count per bucket (the last past every bound), their sum.
-    latency_buckets: [u64; LATENCY_BOUNDS_MS.len() + 1],
-    latency_sum: u64,
-    /// Records dropped: queue full, refused, out of attempts, or past the keepalive budget.
-    dropped: u64,
-    /// Something counted since the last metrics export.
+    /// OTLP: every instrument's value, exported whole.
+    metrics: Metrics,
+    /// OTLP: something counted since the last metrics export.
     metrics_dirty: bool,
+    /// The application's SDK: what it has yet to receive.
+    observations: VecDeque<Observation>,
+    /// The application's SDK: observations dropped and not yet counted to it.
+    uncounted_drops: u64,
 }
 
 impl Exporter {
@@ -157,25 +160,23 @@ impl Exporter {
             pending: Vec::new(),
             ready: VecDeque::new(),
             next_id: 0,
-            failures: Counts::default(),
-            turns: Counts::default(),
-            latency_buckets: [0; LATENCY_BOUNDS_MS.len() + 1],
-            latency_sum: 0,
-            dropped: 0,
+            metrics: Metrics::default(),
             metrics_dirty: false,
+            observations: VecDeque::new(),
+            uncounted_drops: 0,
         }
     }
 
     /// A failure report, on the connection's `dialect` (if known).
     pub(crate) fn report(&mut self, now: Instant, report: &Report, dialect: Option<&str>) {
-        self.failures.add(report.kind.as_str());
-        self.counted(now);
+        let kind = report.kind.as_str();
+        self.count(now, Instrument::Failures, 1, Some(("chat_sentinel.kind", kind)));
         let key = report.incident.map(|i| i.get()).or(report.message_id.map(|m| m.get()));
         if !self.sampled(key) {
             return;
         }
         let mut attributes = Attributes::new(self.credential.as_ref());
-        attributes.string("chat_sentinel.kind", report.kind.as_str());
+        attributes.string("chat_sentinel.kind", kind);
         attributes.string("chat_sentinel.severity", report.severity.as_str());
         attributes.ids(
             report.run_id.as_deref(),
@@ -192,10 +193,11 @@ impl Exporter {
             attributes.string("chat_sentinel.dialect", dialect);
         }
         let severity = match report.severity {
-            super::report::Severity::Critical => Severity::Error,
-            super::report::Severity::Warning => Severity::Warn,
+            Severity::Critical => LogSeverity::Error,
+            Severity::Warning => LogSeverity::Warn,
         };
-        self.enqueue(now, self.log_record(report.at, severity, report.kind.as_str(), attributes));
+        let attributes = attributes.list;
+        self.record(now, report.at, severity, String::from(kind), attributes);
     }
 
     /// A turn's verdict (its final states only).
@@ -203,8 +205,7 @@ impl Exporter {
         if !matches!(turn.state, TurnState::Complete | TurnState::Incomplete | TurnState::Failed) {
             return;
         }
-        self.turns.add(turn.state.as_str());
-        self.counted(now);
+        self.count(now, Instrument::Turns, 1, Some(("chat_sentinel.turn.state", turn.state.as_str())));
         let key = turn.incident.map(|i| i.get()).or(Some(turn.message_id.get()));
         if !self.sampled(key) {
             return;
@@ -218,27 +219,36 @@ impl Exporter {
         if let Some(dialect) = dialect {
             attributes.string("chat_sentinel.dialect", dialect);
         }
-        let severity = if turn.state == TurnState::Complete { Severity::Info } else { Severity::Error };
+        let severity = if turn.state == TurnState::Complete { LogSeverity::Info } else { LogSeverity::Error };
         let mut body = String::from("turn ");
         body.push_str(turn.state.as_str());
-        self.enqueue(now, self.log_record(turn.at, severity, &body, attributes));
+        let attributes = attributes.list;
+        self.record(now, turn.at, severity, body, attributes);
     }
 
     /// An acknowledgement, for the latency histogram.
     pub(crate) fn receipt(&mut self, receipt: &Receipt) {
-        let bucket = LATENCY_BOUNDS_MS.iter().position(|b| receipt.latency_ms <= *b).unwrap_or(LATENCY_BOUNDS_MS.len());
-        if let Some(count) = self.latency_buckets.get_mut(bucket) {
-            *count += 1;
-        }
-        self.latency_sum = self.latency_sum.saturating_add(receipt.latency_ms);
-        self.counted(receipt.at);
+        self.count(receipt.at, Instrument::AckLatency, receipt.latency_ms, None);
     }
 
-    /// The next export to send, if any.
+    /// The next export to send, if any (OTLP).
     pub(crate) fn poll_export(&mut self) -> Option<Export> {
         self.ready.pop_front()
     }
 
+    /// The next record or measurement for the application's SDK, if any; the observations
+    /// dropped meanwhile come last, as one count.
+    pub(crate) fn poll_observation(&mut self) -> Option<Observation> {
+        self.observations.pop_front().or_else(|| {
+            let metrics = matches!(self.config.sink, TelemetrySink::Application { metrics: true, .. });
+            let dropped = core::mem::take(&mut self.uncounted_drops);
+            (metrics && dropped > 0).then_some(Observation::Measurement(Measurement {
+                instrument: Instrument::Dropped,
+                value: dropped,
+                attribute: None,
+            }))
+        })
+    }
     /// When [`Exporter::handle_timeout`] has something to do.
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         self.pending.iter().filter_map(|p| p.retry_at).chain(self.flush_at).min()
@@ -318,6 +328,47 @@ impl Exporter {
         hash_bytes(&key.to_le_bytes()) % u64::from(ALL_SAMPLED) < u64::from(rate)
     }
 
+    fn unix_ms(&self, at: Instant) -> u64 {
+        self.config.epoch_ms.saturating_add(at.as_millis())
+    }
+
+    /// A record, to the queue of its sink.
+    fn record(&mut self, now: Instant, at: Instant, severity: LogSeverity, body: String, attributes: Vec<Attribute>) {
+        let record = LogRecord { time_unix_ms: self.unix_ms(at), severity, body, attributes };
+        match self.config.sink {
+            TelemetrySink::Otlp => self.enqueue(now, otlp_json::log_record(&record)),
+            TelemetrySink::Application { logs: true, .. } => self.observe(Observation::Record(record)),
+            TelemetrySink::Application { logs: false, .. } => {}
+        }
+    }
+
+    /// A measurement, to the metrics of its sink.
+    fn count(
+        &mut self,
+        now: Instant,
+        instrument: Instrument,
+        value: u64,
+        attribute: Option<(&'static str, &'static str)>,
+    ) {
+        let measurement = Measurement { instrument, value, attribute };
+        match self.config.sink {
+            TelemetrySink::Otlp => {
+                self.metrics.add(&measurement);
+                self.counted(now);
+            }
+            TelemetrySink::Application { metrics: true, .. } => self.observe(Observation::Measurement(measurement)),
+            TelemetrySink::Application { metrics: false, .. } => {}
+        }
+    }
+
+    fn observe(&mut self, observation: Observation) {
+        if self.observations.len() >= self.config.max_queue {
+            self.uncounted_drops += 1;
+        } else {
+            self.observations.push_back(observation);
+        }
+    }
+
     fn enqueue(&mut self, now: Instant, record: String) {
         if self.queue.len() >= self.config.max_queue {
             self.drop_records(now, 1);
@@ -341,8 +392,7 @@ impl Exporter {
     }
 
     fn drop_records(&mut self, now: Instant, records: u64) {
-        self.dropped += records;
-        self.counted(now);
+        self.count(now, Instrument::Dropped, records, None);
     }
 
     /// Sends a batch of waiting records, and the metrics if they changed, unless
@@ -376,7 +426,7 @@ impl Exporter {
 
     fn send_keepalive(&mut self, signal: Signal, body: String, records: u64, budget: &mut usize) {
         if body.len() > *budget {
-            self.dropped += records;
+            self.metrics.dropped += records;
             return;
         }
         *budget -= body.len();
@@ -395,171 +445,33 @@ impl Exporter {
             records.push_str(&record);
             count += 1;
         }
-        let mut body = String::from("{\"resourceLogs\":[{");
-        self.push_resource_and_scope(&mut body, "scopeLogs");
-        body.push_str("\"logRecords\":[");
-        body.push_str(&records);
-        body.push_str("]}]}]}");
-        (body, count)
-    }
-
-    /// `"resource":{…},"<scopes>":[{"scope":{…},` — the caller writes the rest of the scope.
-    fn push_resource_and_scope(&self, body: &mut String, scopes: &str) {
-        body.push_str("\"resource\":{\"attributes\":[");
-        for (i, (key, value)) in self.config.resource.iter().enumerate() {
-            if i > 0 {
-                body.push(',');
-            }
-            push_string_attribute(body, key, value);
-        }
-        body.push_str("]},\"");
-        body.push_str(scopes);
-        body.push_str("\":[{\"scope\":{\"name\":");
-        push_str(body, SCOPE);
-        body.push_str(",\"version\":");
-        push_str(body, VERSION);
-        body.push_str("},");
-    }
-
-    fn nanos(&self, at: Instant) -> String {
-        let mut out = String::new();
-        push_u64(&mut out, self.config.epoch_ms.saturating_add(at.as_millis()).saturating_mul(1_000_000));
-        out
-    }
-
-    fn log_record(&self, at: Instant, severity: Severity, body: &str, attributes: Attributes) -> String {
-        let mut out = String::from("{\"timeUnixNano\":\"");
-        out.push_str(&self.nanos(at));
-        out.push_str("\",\"severityNumber\":");
-        push_u64(&mut out, severity.number());
-        out.push_str(",\"severityText\":");
-        push_str(&mut out, severity.text());
-        out.push_str(",\"body\":{\"stringValue\":");
-        push_str(&mut out, body);
-        out.push_str("},\"attributes\":[");
-        out.push_str(&attributes.json);
-        out.push_str("]}");
-        out
+        (otlp_json::logs_body(&self.config.resource, &records), count)
     }
 
     /// Every counter and the histogram, cumulative since the client started, as one
     /// `ExportMetricsServiceRequest`.
     fn metrics_body(&self, now: Instant) -> String {
-        let start = self.nanos(Instant::from_millis(0));
-        let time = self.nanos(now);
-        let mut body = String::from("{\"resourceMetrics\":[{");
-        self.push_resource_and_scope(&mut body, "scopeMetrics");
-        body.push_str("\"metrics\":[");
-        let points = |counts: &Counts, key: &str| {
-            let mut out = String::new();
-            for (i, (name, count)) in counts.0.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                push_point(&mut out, &start, &time, *count, Some((key, name)));
-            }
-            out
-        };
-        let mut dropped = String::new();
-        push_point(&mut dropped, &start, &time, self.dropped, None);
-        let sums = [
-            ("chat_sentinel.failures", "reports", points(&self.failures, "chat_sentinel.kind")),
-            ("chat_sentinel.turns", "turns", points(&self.turns, "chat_sentinel.turn.state")),
-            ("chat_sentinel.telemetry.dropped", "records", dropped),
-        ];
-        for (name, unit, points) in &sums {
-            body.push_str("{\"name\":");
-            push_str(&mut body, name);
-            body.push_str(",\"unit\":");
-            push_str(&mut body, unit);
-            body.push_str(",\"sum\":{\"aggregationTemporality\":2,\"isMonotonic\":true,\"dataPoints\":[");
-            body.push_str(points);
-            body.push_str("]}},");
-        }
-        body.push_str("{\"name\":\"chat_sentinel.ack.latency\",\"unit\":\"ms\",\"histogram\":{\"aggregationTemporality\":2,\"dataPoints\":[{\"startTimeUnixNano\":\"");
-        body.push_str(&start);
-        body.push_str("\",\"timeUnixNano\":\"");
-        body.push_str(&time);
-        body.push_str("\",\"count\":\"");
-        push_u64(&mut body, self.latency_buckets.iter().sum());
-        body.push_str("\",\"sum\":");
-        push_u64(&mut body, self.latency_sum);
-        body.push_str(",\"bucketCounts\":[");
-        for (i, count) in self.latency_buckets.iter().enumerate() {
-            if i > 0 {
-                body.push(',');
-            }
-            body.push('"');
-            push_u64(&mut body, *count);
-            body.push('"');
-        }
-        body.push_str("],\"explicitBounds\":[");
-        for (i, bound) in LATENCY_BOUNDS_MS.iter().enumerate() {
-            if i > 0 {
-                body.push(',');
-            }
-            push_u64(&mut body, *bound);
-        }
-        body.push_str("]}]}}]}]}]}");
-        body
+        self.metrics.body(&self.config.resource, self.unix_ms(Instant::from_millis(0)), self.unix_ms(now))
     }
 }
 
-/// OTLP's severity numbers and texts (the data model's `SeverityNumber`).
-#[derive(Clone, Copy)]
-enum Severity {
-    Info,
-    Warn,
-    Error,
-}
-
-impl Severity {
-    const fn number(self) -> u64 {
-        match self {
-            Severity::Info => 9,
-            Severity::Warn => 13,
-            Severity::Error => 17,
-        }
-    }
-
-    const fn text(self) -> &'static str {
-        match self {
-            Severity::Info => "INFO",
-            Severity::Warn => "WARN",
-            Severity::Error => "ERROR",
-        }
-    }
-}
-
-/// A record's attributes, as the JSON inside its `"attributes":[…]`.
+/// A record's attributes, the run id redacted of the credential.
 struct Attributes<'c> {
-    json: String,
+    list: Vec<Attribute>,
     credential: Option<&'c Credential>,
 }
 
 impl<'c> Attributes<'c> {
     fn new(credential: Option<&'c Credential>) -> Self {
-        Attributes { json: String::new(), credential }
+        Attributes { list: Vec::new(), credential }
     }
 
-    fn separate(&mut self) {
-        if !self.json.is_empty() {
-            self.json.push(',');
-        }
+    fn string(&mut self, key: &'static str, value: &str) {
+        self.list.push(Attribute { key, value: AttributeValue::String(String::from(value)) });
     }
 
-    fn string(&mut self, key: &str, value: &str) {
-        self.separate();
-        push_string_attribute(&mut self.json, key, value);
-    }
-
-    fn int(&mut self, key: &str, value: u64) {
-        self.separate();
-        self.json.push_str("{\"key\":");
-        push_str(&mut self.json, key);
-        self.json.push_str(",\"value\":{\"intValue\":\"");
-        push_u64(&mut self.json, value);
-        self.json.push_str("\"}}");
+    fn int(&mut self, key: &'static str, value: u64) {
+        self.list.push(Attribute { key, value: AttributeValue::Int(value) });
     }
 
     /// The run (redacted of the credential: the server chose it), message and incident a
@@ -573,34 +485,10 @@ impl<'c> Attributes<'c> {
             self.string("chat_sentinel.run_id", &run_id);
         }
         if let Some(message_id) = message_id {
-            self.string("chat_sentinel.message_id", &message_id);
+            self.list.push(Attribute { key: "chat_sentinel.message_id", value: AttributeValue::String(message_id) });
         }
         if let Some(incident) = incident {
             self.int("chat_sentinel.incident", incident);
         }
     }
-}
-
-fn push_string_attribute(out: &mut String, key: &str, value: &str) {
-    out.push_str("{\"key\":");
-    push_str(out, key);
-    out.push_str(",\"value\":{\"stringValue\":");
-    push_str(out, value);
-    out.push_str("}}");
-}
-
-/// A cumulative sum's data point, with one attribute if given.
-fn push_point(out: &mut String, start: &str, time: &str, value: u64, attribute: Option<(&str, &str)>) {
-    out.push_str("{\"startTimeUnixNano\":\"");
-    out.push_str(start);
-    out.push_str("\",\"timeUnixNano\":\"");
-    out.push_str(time);
-    // A JSON number: every OTLP receiver takes one for an int64 (not every one a string).
-    out.push_str("\",\"asInt\":");
-    push_u64(out, value);
-    out.push_str(",\"attributes\":[");
-    if let Some((key, value)) = attribute {
-        push_string_attribute(out, key, value);
-    }
-    out.push_str("]}");
 }
