@@ -6,9 +6,11 @@
 
 mod browser_support;
 
-use browser_support::{assert_golden, config, server, url, Harness, Rec, TOKEN};
-use chat_sentinel::browser::{Client, ClientOptions, OptionErrorKind};
-use chat_sentinel::core::{Config, ConnectionState, FailureKind, Reconnect, SendOptions, TurnState};
+use browser_support::{assert_golden, config, debug_otlp, field, items, server, url, Harness, Rec, TOKEN};
+use chat_sentinel::browser::{Client, ClientOptions, OptionErrorKind, TelemetryEndpoint};
+use chat_sentinel::core::{
+    Config, ConnectionState, FailureKind, Reconnect, SendOptions, TelemetryConfig, TelemetrySink, TurnState,
+};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -138,6 +140,91 @@ fn options_are_validated() {
     assert!(Client::new(ClientOptions::new("wss://x.invalid/ws", Config { pending_cap: 0, ..config() })).is_err());
     assert!(ClientOptions::new(url("dialect=netra"), config()).validate().is_ok(), "the token is optional");
     assert!(ok(url("dialect=netra"), "", config()).is_ok(), "an empty token is none, as in JavaScript");
+}
+
+#[wasm_bindgen_test]
+fn telemetry_options_are_validated() {
+    let collector = |url: String, headers: Vec<(String, String)>| TelemetryEndpoint { url, headers };
+    let with = |telemetry: TelemetryConfig, endpoint: Option<TelemetryEndpoint>| {
+        let options = ClientOptions::new(url("dialect=netra"), config()).with_token(TOKEN);
+        let options = match endpoint {
+            Some(endpoint) => options.with_telemetry(telemetry, endpoint),
+            None => {
+                ClientOptions { config: Config { telemetry: Some(telemetry), ..options.config.clone() }, ..options }
+            }
+        };
+        options.validate()
+    };
+    let good = || collector(format!("http://{}", server()), vec![("x-api-key".into(), "k".into())]);
+    assert!(with(TelemetryConfig::default(), Some(good())).is_ok());
+    let application =
+        TelemetryConfig { sink: TelemetrySink::Application { logs: true, metrics: true }, ..Default::default() };
+    let cases = [
+        (with(TelemetryConfig::default(), None), "telemetry.endpoint"),
+        (with(TelemetryConfig::default(), Some(collector("ftp://otel.example".into(), vec![]))), "telemetry.endpoint"),
+        (with(application, Some(good())), "telemetry"),
+        (
+            with(
+                TelemetryConfig::default(),
+                Some(collector(
+                    "https://otel.example".into(),
+                    vec![("authorization".into(), format!("Bearer {TOKEN}"))],
+                )),
+            ),
+            "telemetry",
+        ),
+        (with(TelemetryConfig { max_batch: 0, ..Default::default() }, Some(good())), "telemetry.maxBatch"),
+    ];
+    for (result, option) in cases {
+        let error = result.expect_err(option);
+        assert_eq!(error.option.as_ref(), option, "{}", error.message());
+        assert!(!error.message().contains(TOKEN), "{}", error.message());
+    }
+    assert!(!format!("{:?}", good()).contains("\"k\""), "header values are redacted in Debug");
+}
+
+/// The Rust client exports as the JavaScript one does: a `drop` run's reports and verdict
+/// arrive at the reference server's receiver, decoded, once each, with Unix timestamps.
+#[wasm_bindgen_test]
+async fn the_rust_client_exports_its_reports_and_verdict_over_otlp() {
+    let service = format!("rust-{}", js_sys::Math::random());
+    let telemetry = TelemetryConfig {
+        flush_interval_ms: 200,
+        resource: vec![("service.name".into(), service.clone())],
+        ..TelemetryConfig::default()
+    };
+    let endpoint = TelemetryEndpoint { url: format!("http://{}", server()), headers: vec![] };
+    let options = ClientOptions::new(url("dialect=netra&scenario=drop"), config())
+        .with_token(TOKEN)
+        .with_telemetry(telemetry, endpoint);
+    let mut h = Harness::with_options(options);
+    h.connect().await;
+    let _ = h.send("what did we spend?").await;
+    assert!(h.until(10_000, |r| r.turns.iter().any(|t| t.end().is_some())).await, "the turn ends");
+    h.settle(1_000).await;
+    let ours: Vec<JsValue> =
+        debug_otlp().await.into_iter().filter(|e| field(e, "raw").as_string().unwrap().contains(&service)).collect();
+    let bodies: Vec<String> = ours
+        .iter()
+        .filter(|e| field(e, "signal").as_string().as_deref() == Some("logs"))
+        .flat_map(|e| items(&field(&field(e, "decoded"), "resourceLogs")))
+        .flat_map(|r| items(&field(&r, "scopeLogs")))
+        .flat_map(|s| items(&field(&s, "logRecords")))
+        .map(|r| {
+            let nanos: f64 = field(&r, "timeUnixNano").as_string().unwrap().parse().unwrap();
+            assert!((nanos / 1e6 - js_sys::Date::now()).abs() < 3_600_000.0, "a Unix timestamp: {nanos}");
+            field(&field(&r, "body"), "stringValue").as_string().unwrap()
+        })
+        .collect();
+    let mut expected: Vec<String> = h.rec.failures.iter().map(|f| f.kind.as_str().to_owned()).collect();
+    expected.push("turn incomplete".into());
+    let mut got = bodies.clone();
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected, "each report and the verdict, once");
+    assert!(ours.iter().any(|e| field(e, "signal").as_string().as_deref() == Some("metrics")), "the counters");
+    assert!(ours.iter().all(|e| !field(e, "raw").as_string().unwrap().contains(TOKEN)), "never the token");
+    h.client.close();
 }
 
 #[wasm_bindgen_test]

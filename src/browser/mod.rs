@@ -62,5 +62,5 @@ mod transport;
 
 pub use client::ChatClient;
 pub use error::{OptionError, OptionErrorKind};
-pub use rust::{Client, ClientOptions, Outcome, Outputs, SentMessage};
+pub use rust::{Client, ClientOptions, Outcome, Outputs, SentMessage, TelemetryEndpoint};
 pub use scripted::{Callbacks, Connection, ScriptedServer, Transport};

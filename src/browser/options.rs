@@ -136,10 +136,7 @@ fn read_client(value: &JsValue) -> Result<JsClientOptions, OptionError> {
         }
     };
     if let (Some(TelemetryTarget::Collector(target)), Some(credential)) = (&telemetry_target, &config.credential) {
-        if target.secrets.iter().any(|text| credential.appears_in(text)) {
-            let reason = "must not contain the token (it travels only as the WebSocket subprotocol)";
-            return Err(OptionError::type_error(TELEMETRY, reason));
-        }
+        target.check_secrets(credential)?;
     }
     Ok(JsClientOptions { endpoint, config, logger, telemetry: telemetry_target })
 }
@@ -188,6 +185,45 @@ pub(crate) struct CollectorTarget {
     secrets: Vec<String>,
 }
 
+impl CollectorTarget {
+    /// The target of a Rust client: `endpoint` checked, `headers` made a JavaScript object.
+    pub(crate) fn new(endpoint: &str, headers: &[(String, String)]) -> Result<Self, OptionError> {
+        let object = js_sys::Object::new();
+        let mut secrets = alloc::vec![String::from(endpoint)];
+        for (key, value) in headers {
+            // Setting a property on a fresh plain object does not throw.
+            let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), &JsValue::from_str(value));
+            secrets.extend([key.clone(), value.clone()]);
+        }
+        Ok(CollectorTarget { endpoint: collector_endpoint(endpoint)?, headers: object.into(), secrets })
+    }
+
+    /// Refuses an endpoint or a header that holds the token: it travels only as the WebSocket
+    /// subprotocol.
+    pub(crate) fn check_secrets(&self, credential: &Credential) -> Result<(), OptionError> {
+        if self.secrets.iter().any(|text| credential.appears_in(text)) {
+            let reason = "must not contain the token (it travels only as the WebSocket subprotocol)";
+            return Err(OptionError::type_error(TELEMETRY, reason));
+        }
+        Ok(())
+    }
+}
+
+/// An OTLP/HTTP endpoint checked (an `http://` or `https://` URL), without a trailing `/`.
+fn collector_endpoint(url: &str) -> Result<String, OptionError> {
+    let scheme_ok =
+        ["http://", "https://"].iter().any(|s| url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)));
+    if !scheme_ok {
+        return Err(OptionError::type_error(TELEMETRY_ENDPOINT, "must be an http:// or https:// URL"));
+    }
+    Ok(String::from(url.trim_end_matches('/')))
+}
+
+/// Unix time in ms at the driver's clock origin, for [`TelemetryConfig::epoch_ms`].
+pub(crate) fn epoch_ms() -> u64 {
+    time_origin() as u64
+}
+
 /// Where telemetry goes: an OTLP receiver, or the application's own OpenTelemetry SDK.
 pub(crate) enum TelemetryTarget {
     Collector(CollectorTarget),
@@ -204,7 +240,7 @@ pub(crate) enum TelemetryTarget {
 /// `flushIntervalMs`, or the application's `logger` and/or `meter`; `sampleRate` (0 to 1) and
 /// `maxQueue` with either. The numbers are checked by `Config::validate`.
 fn telemetry(value: &JsValue) -> Result<(TelemetryConfig, TelemetryTarget), OptionError> {
-    let mut config = TelemetryConfig { epoch_ms: time_origin() as u64, ..TelemetryConfig::default() };
+    let mut config = TelemetryConfig { epoch_ms: epoch_ms(), ..TelemetryConfig::default() };
     let (mut endpoint, mut headers, mut secrets) = (None, JsValue::UNDEFINED, Vec::new());
     let (mut logger, mut meter, mut endpoint_only) = (None, None, None);
     for (member, value) in entries(value, TELEMETRY)? {
@@ -215,14 +251,8 @@ fn telemetry(value: &JsValue) -> Result<(TelemetryConfig, TelemetryTarget), Opti
         match name.as_str() {
             TELEMETRY_ENDPOINT => {
                 let url = string(&value, TELEMETRY_ENDPOINT)?;
-                let scheme_ok = ["http://", "https://"]
-                    .iter()
-                    .any(|s| url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)));
-                if !scheme_ok {
-                    return Err(OptionError::type_error(TELEMETRY_ENDPOINT, "must be an http:// or https:// URL"));
-                }
-                secrets.push(url.clone());
-                endpoint = Some(String::from(url.trim_end_matches('/')));
+                endpoint = Some(collector_endpoint(&url)?);
+                secrets.push(url);
             }
             TELEMETRY_HEADERS => {
                 for (key, value) in string_members(&value, TELEMETRY_HEADERS)? {

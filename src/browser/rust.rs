@@ -22,6 +22,7 @@ use alloc::borrow::ToOwned;
 use alloc::collections::VecDeque;
 use alloc::rc::{Rc, Weak};
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::future::{Future, IntoFuture};
 use core::pin::Pin;
@@ -33,12 +34,15 @@ use futures_core::Stream;
 use super::driver::{self, Inner, Input, Shared, Sink};
 use super::error::OptionError;
 use super::inbound::InFrame;
-use super::options;
+use super::options::{self, CollectorTarget, TelemetryTarget};
 use super::scripted::{self, Transport};
 use super::timer;
 use super::transport::Endpoint;
-use crate::core::options::{TELEMETRY, TOKEN};
-use crate::core::{Config, Credential, Event, Health, MessageId, Output, Receipt, Report, SendOptions, Tracker, Turn};
+use crate::core::options::{TELEMETRY, TELEMETRY_ENDPOINT, TOKEN};
+use crate::core::{
+    Config, Credential, Event, Health, MessageId, Output, Receipt, Report, SendOptions, TelemetryConfig, TelemetrySink,
+    Tracker, Turn,
+};
 
 /// Everything a client is made from: where, who, and the tracker's configuration.
 #[derive(Clone)]
@@ -56,17 +60,28 @@ pub struct ClientOptions {
     pub transport: Option<Rc<dyn Transport>>,
     /// Deadlines, caps, dialect and reconnect policy.
     pub config: Config,
+    /// Where the OTLP exports of `config.telemetry` go; required with it.
+    pub telemetry: Option<TelemetryEndpoint>,
+}
+
+/// An OTLP/HTTP receiver (an OpenTelemetry Collector) for a Rust client's exports.
+#[derive(Clone)]
+pub struct TelemetryEndpoint {
+    /// The `http://` or `https://` base URL: `/v1/logs` and `/v1/metrics` are appended.
+    pub url: String,
+    /// Extra request headers (a Collector's API key); never the chat token (refused).
+    pub headers: Vec<(String, String)>,
 }
 
 impl ClientOptions {
     /// Options without a token.
     pub fn new(url: impl Into<String>, config: Config) -> Self {
-        ClientOptions { url: url.into(), token: None, transport: None, config }
+        ClientOptions { url: url.into(), token: None, transport: None, config, telemetry: None }
     }
 
     /// Options for a client that connects through `transport` instead of a WebSocket.
     pub fn with_transport(transport: impl Transport, config: Config) -> Self {
-        ClientOptions { url: String::new(), token: None, transport: Some(Rc::new(transport)), config }
+        ClientOptions { url: String::new(), token: None, transport: Some(Rc::new(transport)), config, telemetry: None }
     }
 
     /// The same options with a token.
@@ -75,23 +90,25 @@ impl ClientOptions {
         self
     }
 
+    /// The same options exporting `telemetry` (the OTLP sink: the application sink takes
+    /// JavaScript objects, for the JavaScript client) to `endpoint`.
+    pub fn with_telemetry(mut self, telemetry: TelemetryConfig, endpoint: TelemetryEndpoint) -> Self {
+        self.config.telemetry = Some(telemetry);
+        self.telemetry = Some(endpoint);
+        self
+    }
+
     /// Checks the URL, the token and every configuration value, as `new ChatClient` does: a
     /// valid `ws://` or `wss://` URL without a fragment that contains the token neither as
     /// given nor as the subprotocol encodes it; an empty token is none.
     pub fn validate(&self) -> Result<(), OptionError> {
-        self.endpoint()?;
+        let (_, credential) = self.endpoint()?;
+        self.collector(credential.as_ref())?;
         self.config.validate().map_err(|e| OptionError::config(&e))
     }
 
-    /// Where to connect, and the credential of the token. `config.telemetry` is refused: the
-    /// Rust client has no collector to send its exports to yet, and they must not vanish.
+    /// Where to connect, and the credential of the token.
     fn endpoint(&self) -> Result<(Endpoint, Option<Credential>), OptionError> {
-        if self.config.telemetry.is_some() {
-            return Err(OptionError::type_error(
-                TELEMETRY,
-                "is not supported by the Rust client yet (use the JavaScript client)",
-            ));
-        }
         match &self.transport {
             Some(_) if self.token.as_deref().is_some_and(|t| !t.is_empty()) => Err(OptionError::type_error(
                 TOKEN,
@@ -104,6 +121,30 @@ impl ClientOptions {
             }
         }
     }
+
+    /// Where `config.telemetry` goes: an endpoint is required with it, with neither the token;
+    /// the application sink is refused (its logger and meter are JavaScript objects).
+    fn collector(&self, credential: Option<&Credential>) -> Result<Option<CollectorTarget>, OptionError> {
+        let Some(telemetry) = &self.config.telemetry else { return Ok(None) };
+        if telemetry.sink != TelemetrySink::Otlp {
+            let reason = "sends to the application's OpenTelemetry SDK only from the JavaScript client";
+            return Err(OptionError::type_error(TELEMETRY, reason));
+        }
+        let endpoint =
+            self.telemetry.as_ref().ok_or_else(|| OptionError::type_error(TELEMETRY_ENDPOINT, "is required"))?;
+        let target = CollectorTarget::new(&endpoint.url, &endpoint.headers)?;
+        if let Some(credential) = credential {
+            target.check_secrets(credential)?;
+        }
+        Ok(Some(target))
+    }
+}
+
+impl core::fmt::Debug for TelemetryEndpoint {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let headers: Vec<(&str, &str)> = self.headers.iter().map(|(k, _)| (k.as_str(), "<redacted>")).collect();
+        f.debug_struct("TelemetryEndpoint").field("url", &self.url).field("headers", &headers).finish()
+    }
 }
 
 impl core::fmt::Debug for ClientOptions {
@@ -113,6 +154,7 @@ impl core::fmt::Debug for ClientOptions {
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("transport", &self.transport.as_ref().map(|_| "<transport>"))
             .field("config", &self.config)
+            .field("telemetry", &self.telemetry)
             .finish()
     }
 }
@@ -204,10 +246,14 @@ impl Client {
     /// A closed client; call [`connect`](Self::connect).
     pub fn new(options: ClientOptions) -> Result<Client, OptionError> {
         let (endpoint, credential) = options.endpoint()?;
+        let collector = options.collector(credential.as_ref())?.map(TelemetryTarget::Collector);
         let cap = options.config.output_queue_cap;
-        let config = Config { credential, ..options.config };
+        let mut config = Config { credential, ..options.config };
+        if let Some(telemetry) = &mut config.telemetry {
+            telemetry.epoch_ms = options::epoch_ms();
+        }
         let tracker = Tracker::new(config).map_err(|e| OptionError::config(&e))?;
-        let shared = driver::new(tracker, endpoint, None, RustSink::new(cap));
+        let shared = driver::new(tracker, endpoint, collector, RustSink::new(cap));
         Ok(Client { shared })
     }
 

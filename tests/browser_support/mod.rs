@@ -89,6 +89,11 @@ pub async fn debug_delivery(marker: &str) -> JsValue {
         .unwrap_or_else(|| panic!("no /debug/delivery entry for {marker}"))
 }
 
+/// `GET http://SERVER/debug/otlp`: the OTLP exports the reference server's receiver accepted.
+pub async fn debug_otlp() -> Vec<JsValue> {
+    items(&debug_json("otlp").await.expect("GET /debug/otlp"))
+}
+
 /// `value[key]`, or `undefined`.
 pub fn field(value: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(value, &key.into()).unwrap_or(JsValue::UNDEFINED)
@@ -170,7 +175,11 @@ pub struct Harness {
 
 impl Harness {
     pub fn new(query: &str, config: Config) -> Harness {
-        let client = Client::new(ClientOptions::new(url(query), config).with_token(TOKEN)).expect("valid options");
+        Harness::with_options(ClientOptions::new(url(query), config).with_token(TOKEN))
+    }
+
+    pub fn with_options(options: ClientOptions) -> Harness {
+        let client = Client::new(options).expect("valid options");
         let outputs = client.outputs();
         Harness { client, outputs, rec: Rec::default() }
     }

@@ -72,7 +72,8 @@ pub struct TelemetryConfig {
     /// Resource attributes the application supplies (`service.name`, …) (OTLP; the
     /// application's SDK has its own resource).
     pub resource: Vec<(String, String)>,
-    /// Unix time in ms at `Instant` 0 (the driver's clock origin), for the timestamps.
+    /// Unix time in ms at `Instant` 0 (the driver's clock origin), for the timestamps; the
+    /// browser clients set it.
     pub epoch_ms: u64,
 }
 
