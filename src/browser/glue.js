@@ -9,19 +9,20 @@ function view(memory) {
   if (bytes === null || bytes.buffer !== memory.buffer) bytes = new Uint8Array(memory.buffer);
   return bytes;
 }
+// The bytes `encode_into` wrote into last: the driver encodes every frame into the same
+// buffer, so its view is made once (and again when the buffer moves or the memory grows).
+let target = null;
 export function encode_into(text, memory, at, len) {
   const n = text.length;
   if (n > len) return -n;
   const mem = view(memory);
-  let i = 0;
-  for (; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0x7f) break;
-    mem[at + i] = c;
+  if (target === null || target.buffer !== mem.buffer || target.byteOffset !== at || target.length !== len) {
+    target = mem.subarray(at, at + len);
   }
-  if (i === n) return n;
-  const done = encoder.encodeInto(text.slice(i), mem.subarray(at + i, at + len));
-  return done.read === n - i ? NOT_ASCII + i + done.written : -n;
+  // UTF-8 takes one byte per UTF-16 unit exactly when every unit is ASCII, more otherwise.
+  const done = encoder.encodeInto(text, target);
+  if (done.read !== n) return -n;
+  return done.written === n ? n : NOT_ASCII + done.written;
 }
 const NOT_ASCII = 2 ** 32;
 export function number_or_nan(value) {

@@ -55,7 +55,7 @@ async function serveBench(target, base) {
   });
 }
 
-/** One cold start of `lib` in a fresh context: its `{ ms, … }` as startup.html reports it. */
+/** One cold start of `lib` in a fresh context: `{ ms, readyMs, … }` as startup.html reports it. */
 async function coldStart(browser, base, lib) {
   const context = await browser.newContext();
   try {
@@ -70,26 +70,35 @@ async function coldStart(browser, base, lib) {
     await page.goto(`${base.origin}/tests/bench/startup.html?${q}`);
     const r = await Promise.race([reported, new Promise((r) => setTimeout(() => r({ error: "no report" }), COLD_TIMEOUT_MS))]);
     if (r.error) throw new Error(`cold start of ${lib}: ${r.error}`);
-    return r.ms;
+    return r;
   } finally {
     await context.close();
   }
 }
 
-/** COLD_LOADS rounds of one cold start per library; per library the median, min and max ms. */
+/** The median of a list of numbers. */
+function median(list) {
+  const sorted = [...list].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** COLD_LOADS rounds of one cold start per library; per library the median, min and max ms,
+ * and the median of each phase startup.html reports (`readyMs`, the SDK's `moduleMs`). */
 async function coldStarts(browser, base) {
   const libs = [SDK, ...Object.keys(peers)];
-  const times = Object.fromEntries(libs.map((l) => [l, []]));
+  const loads = Object.fromEntries(libs.map((l) => [l, []]));
   for (let i = 0; i < COLD_LOADS; i++) {
-    for (const lib of libs) times[lib].push(await coldStart(browser, base, lib));
+    for (const lib of libs) loads[lib].push(await coldStart(browser, base, lib));
   }
   const out = {};
-  for (const [lib, list] of Object.entries(times)) {
-    const sorted = [...list].sort((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    const medianMs = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    out[lib] = { medianMs, minMs: sorted[0], maxMs: sorted.at(-1), loads: sorted.length };
-    console.log(`[bench] cold start ${lib}: median ${medianMs.toFixed(1)} ms of ${sorted.length} (${sorted.map((t) => t.toFixed(1)).join(", ")})`);
+  for (const [lib, list] of Object.entries(loads)) {
+    const ms = list.map((r) => r.ms);
+    out[lib] = { medianMs: median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms), loads: ms.length };
+    for (const phase of ["readyMs", "moduleMs"]) {
+      if (list.every((r) => typeof r[phase] === "number")) out[lib][phase] = median(list.map((r) => r[phase]));
+    }
+    console.log(`[bench] cold start ${lib}: median ${out[lib].medianMs.toFixed(1)} ms of ${ms.length} (${ms.map((t) => t.toFixed(1)).join(", ")}), ready at ${out[lib].readyMs?.toFixed(1)} ms`);
   }
   return out;
 }

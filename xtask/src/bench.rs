@@ -6,7 +6,7 @@
 //! 3. the bundle (wasm + JS glue after `wasm-opt -Oz`, gzip -9), what dominates it (from the
 //!    wasm name section of an `-Oz` build that keeps names), and the core's share of it (the
 //!    core alone, `benches/core-wasm`, built and optimized the same way);
-//! 4. wasm linear memory after 10,000 and 1,000,000 events;
+//! 4. wasm linear memory once every table is full (500,000 events) and after 1,000,000;
 //! 5. detection latency per failure kind under the server's scenarios;
 //! 6. startup: `init()` to an open, handshaken connection.
 //!
@@ -657,14 +657,20 @@ fn peers_table(f: &Figures) -> String {
     let b = &f.browser;
     let get = |key: &str| num(b, key).unwrap_or(0.0);
     let cold = |lib: &str| {
-        num(b, &format!("startup.cold.{lib}.medianMs")).map_or_else(|| "n/a".into(), |ms| format!("{ms:.1} ms"))
+        let phase = |name: &str| num(b, &format!("startup.cold.{lib}.{name}"));
+        let Some(ms) = phase("medianMs") else { return "n/a".to_string() };
+        let module = phase("moduleMs").map_or_else(String::new, |m| format!("module {m:.1} ms, "));
+        let ready = phase("readyMs").map_or_else(String::new, |r| format!(" ({module}ready {r:.1} ms)"));
+        format!("{ms:.1} ms{ready}")
     };
     let per_event = |ratio: f64, ns: f64| format!("**{ratio:.3}** ({ns:.0} ns/event)");
     let mut out = format!(
         "\nBeside the peers, in the same run: per event, floor ÷ library over the netra frames of figure 1 \
          ({:.0} events, floor {:.0} ns/event), each in the library's own envelope, from memory; the cold \
-         start, from `import` to the first frame on loopback, median of {:.0} fresh browser contexts; \
-         the bytes, gzip -9 of what the page loads.\n\n",
+         start, from `import` to the first frame on loopback, median of {:.0} fresh browser contexts, \
+         and in brackets the median time at which the library could make a client (ours: its JavaScript \
+         module imported, then its wasm instantiated; a peer: its file loaded); the bytes, gzip -9 of \
+         what the page loads.\n\n",
         get("peers.events"),
         get("floor.netra.floorNs"),
         get(&format!("startup.cold.{SDK}.loads")),
@@ -741,6 +747,8 @@ mod tests {
             ("peers.events", "5000"),
             ("startup.cold.chat-sentinel.medianMs", "60"),
             ("startup.cold.chat-sentinel.loads", "2"),
+            ("startup.cold.chat-sentinel.moduleMs", "20"),
+            ("startup.cold.chat-sentinel.readyMs", "45"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -779,7 +787,7 @@ mod tests {
         };
         let table = peers_table(&figures);
         assert!(table.contains(
-            "| **chat-sentinel** (this commit) | `pkg/` (wasm and JS) | **0.300** (3000 ns/event) | 60.0 ms | n/a |"
+            "| **chat-sentinel** (this commit) | `pkg/` (wasm and JS) | **0.300** (3000 ns/event) | 60.0 ms (module 20.0 ms, ready 45.0 ms) | n/a |"
         ));
         for p in &PEERS {
             assert!(table.contains(&format!("| {}@{} | `{}` |", p.package, p.version, p.file)), "{table}");
