@@ -149,6 +149,11 @@ async fn sequenced_the_server_learns_which_event_never_arrived() {
 }
 
 #[wasm_bindgen_test]
+async fn sequenced_a_client_closed_at_once_still_confirms_what_it_got() {
+    scenarios::delivery_when_closed_at_once(D).await;
+}
+
+#[wasm_bindgen_test]
 async fn sequenced_acks_stay_bounded_in_a_flood() {
     scenarios::flood_confirmations(D).await;
 }

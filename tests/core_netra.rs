@@ -5,7 +5,8 @@
 mod common;
 
 use chat_sentinel::core::{
-    Config, ConnectionState, DialectChoice, FailureKind, Reconnect, SendOptions, Severity, Tracker, TurnState, Verdict,
+    Config, ConnectionState, DialectChoice, FailureKind, Output, Reconnect, SendOptions, Severity, Tracker, TurnState,
+    Verdict,
 };
 use common::*;
 
@@ -523,4 +524,30 @@ fn an_event_lost_on_the_way_is_never_confirmed() {
     assert!(!confirmed.contains("r1-e2"), "{confirmed}");
     assert_eq!(confirmations(&h).len(), 4);
     assert!(h.kinds().contains(&"missing_event"), "{:?}", h.kinds());
+}
+
+#[test]
+fn an_event_the_application_never_got_is_never_confirmed() {
+    // An output queue of 2 that the application does not drain: the events past it are
+    // dropped (and reported), so the server must not hear that they were delivered.
+    let mut h = Harness::new(Config { dialect: DialectChoice::Netra, output_queue_cap: 2, ..test_config() });
+    h.open(CONFIRMING_HANDSHAKE);
+    for f in &identified_run("r1") {
+        h.tracker.handle_frame(h.at(), f);
+    }
+    let sent: Vec<String> = std::iter::from_fn(|| h.tracker.poll_transmit()).map(|t| t.text).collect();
+    let expected: Vec<String> = (0..2)
+        .map(|i| format!(r#"{{"type":"event_confirmation","event_id":"r1-e{i}","status":"confirmed"}}"#))
+        .collect();
+    assert_eq!(sent, expected);
+    let (mut events, mut kinds) = (Vec::new(), Vec::new());
+    while let Some(output) = h.tracker.poll_output() {
+        match output {
+            Output::Event(e) => events.push(e.kind),
+            Output::Failure(r) => kinds.push(r.kind.as_str()),
+            _ => {}
+        }
+    }
+    assert_eq!(events, ["agent_started", "agent_thinking"]);
+    assert_eq!(kinds, ["missing_event"], "the dropped events are reported");
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use chat_sentinel::core::{Config, Dialect, SeqRange, Verdict};
+use chat_sentinel::core::{Config, Dialect, Output, SeqRange, Verdict};
 use common::*;
 
 const S: &str = "s-1";
@@ -282,6 +282,43 @@ fn an_ack_past_a_hole_names_the_range_given_up_on() {
     assert_eq!(acks(&h).last(), Some(&r#"{"type":"ack","seq":5,"lost":[[3,3]]}"#), "{:?}", acks(&h));
     h.advance(1_000);
     assert!(acks(&h).iter().skip(1).all(|a| !a.contains("lost")), "a range is named once: {:?}", acks(&h));
+}
+
+#[test]
+fn an_event_the_application_never_got_is_acked_as_lost() {
+    // An output queue of 2 that the application does not drain: events 3 to 5 arrive but are
+    // dropped (and reported), so the ack must not count them as delivered.
+    let mut h = Harness::new(Config { output_queue_cap: 2, ..test_config() });
+    h.pong = Some(r#"{"type":"pong","head_seq":0}"#.to_owned());
+    h.open(&sequenced_handshake(S, 0));
+    for (_, f) in run(1, "r") {
+        h.tracker.handle_frame(h.at(), &f);
+    }
+    let (mut seqs, mut kinds) = (Vec::new(), Vec::new());
+    while let Some(output) = h.tracker.poll_output() {
+        match output {
+            Output::Event(e) => seqs.extend(e.seq),
+            Output::Failure(r) => kinds.push(r.kind.as_str()),
+            _ => {}
+        }
+    }
+    assert_eq!(seqs, [1, 2]);
+    assert_eq!(kinds, ["missing_event"], "the dropped events are reported");
+    h.advance(250);
+    assert_eq!(acks(&h), [r#"{"type":"ack","seq":5,"lost":[[3,5]]}"#]);
+}
+
+#[test]
+fn closing_sends_the_ack_still_owed_before_the_close() {
+    let mut h = sequenced();
+    for (_, f) in run(1, "r") {
+        h.frame(&f);
+    }
+    assert!(acks(&h).is_empty(), "within the ack delay: {:?}", acks(&h));
+    h.tracker.close(h.at());
+    h.drain();
+    assert_eq!(acks(&h), [r#"{"type":"ack","seq":5}"#], "what arrived, before the socket closes");
+    assert_eq!(h.seen.disconnects, [1000]);
 }
 
 #[test]

@@ -28,6 +28,9 @@ struct Entry {
     thrown_away: bool,
     sent_at: Instant,
     confirmed: bool,
+    /// Sequenced: an ack named it lost, so a later ack past it does not confirm it (the client
+    /// names a lost range once).
+    lost: bool,
 }
 
 #[derive(Default)]
@@ -89,7 +92,16 @@ impl Ledger {
             .or_else(|| body.get("payload").and_then(|p| p.get("run_id")))
             .cloned()
             .unwrap_or(Value::Null);
-        state.entries.push(Entry { id, seq, kind, run_id, thrown_away, sent_at: Instant::now(), confirmed: false });
+        state.entries.push(Entry {
+            id,
+            seq,
+            kind,
+            run_id,
+            thrown_away,
+            sent_at: Instant::now(),
+            confirmed: false,
+            lost: false,
+        });
     }
 
     /// Netra: the client confirmed the event `id` with a frame of `bytes`.
@@ -104,16 +116,17 @@ impl Ledger {
     }
 
     /// Sequenced: the client has every event up to `seq` but those in `lost` (inclusive
-    /// ranges), said by an ack of `bytes`.
+    /// ranges) and those an earlier ack named lost, said by an ack of `bytes`.
     pub fn ack(&self, seq: u64, lost: &[(u64, u64)], bytes: usize) {
         let mut state = self.state();
         state.confirmations += 1;
         state.confirmation_bytes += bytes as u64;
         for entry in &mut state.entries {
-            if let Some(s) = entry.seq {
-                if s <= seq && !lost.iter().any(|(from, to)| (*from..=*to).contains(&s)) {
-                    entry.confirmed = true;
-                }
+            let Some(s) = entry.seq else { continue };
+            if lost.iter().any(|(from, to)| (*from..=*to).contains(&s)) {
+                entry.lost = true;
+            } else if s <= seq && !entry.lost {
+                entry.confirmed = true;
             }
         }
     }
@@ -200,6 +213,10 @@ mod tests {
             listed["unconfirmed"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
         assert_eq!(unconfirmed, ["3", "6"]);
         assert_eq!(listed["unconfirmed"][0]["thrown_away"], json!(true));
+        // A later ack past the hole does not name it again, and does not confirm it.
+        ledger.ack(6, &[], 20);
+        let unconfirmed = ledger.json()["unconfirmed"].as_array().map(|l| l.len());
+        assert_eq!(unconfirmed, Some(1), "3 stays lost");
     }
 
     #[test]

@@ -305,6 +305,18 @@ impl Sequence {
         missing
     }
 
+    /// Marks `seq`, which arrived, as never handed to the application (its output was
+    /// dropped): the next ack names it lost. Joined to the last range when it follows it;
+    /// when the ack already names [`LOST_RANGES`] ranges, the last one grows to reach it, so
+    /// the ack may call lost a few events the application had, but never the reverse.
+    pub(crate) fn undelivered(&mut self, seq: u64) {
+        let full = self.lost_unacked.len() >= LOST_RANGES;
+        match self.lost_unacked.last_mut() {
+            Some((_, to)) if full || to.saturating_add(1) == seq => *to = seq.max(*to),
+            _ => self.lost_unacked.push((seq, seq)),
+        }
+    }
+
     /// Counts a delivered event; true when a cumulative ack is due at once ([`ACK_EVERY`]
     /// events, or as many lost ranges as one ack names).
     pub(crate) fn delivered(&mut self) -> bool {

@@ -398,6 +398,9 @@ impl Tracker {
         }
         self.settle_connect(Err(Report::new(FailureKind::ConnectCancelled, now, String::from(cancelled))));
         if self.phase.has_socket() {
+            // What arrived since the last ack goes before the close, so that the server does
+            // not count it as never delivered.
+            self.send_ack();
             self.push_command(Command::Disconnect { code: NORMAL_CLOSURE, reason: "client closed" });
         }
         self.phase = Phase::Closed;
@@ -1010,25 +1013,32 @@ impl Tracker {
 
     /// Delivers an event that was held.
     fn deliver(&mut self, now: Instant, event: Incoming) {
-        if self.watch(now, &event.kind, event.run_id.as_deref(), event.tool.as_deref(), event.seq.is_some()) {
-            self.confirm(&event.kind, event.event_id.as_deref());
-            self.push_output(Output::Event(event.into_event(now)));
+        let seq = event.seq;
+        let mut received = true;
+        if self.watch(now, &event.kind, event.run_id.as_deref(), event.tool.as_deref()) {
+            let confirmation = self.confirmation(&event.kind, event.event_id.as_deref());
+            received = self.push_output(Output::Event(event.into_event(now)));
+            self.confirm(received, confirmation);
         }
+        self.acknowledge(now, seq, received);
     }
 
     /// Delivers an event straight from its frame.
     fn deliver_frame(&mut self, now: Instant, event: EventFrame<'_>) {
-        if self.watch(now, &event.kind, event.run_id.as_deref(), event.tool.as_deref(), event.seq().is_some()) {
-            self.confirm(&event.kind, event.event_id.as_deref());
-            self.push_output(Output::Event(event.into_event(now, self.stats.received)));
+        let seq = event.seq();
+        let mut received = true;
+        if self.watch(now, &event.kind, event.run_id.as_deref(), event.tool.as_deref()) {
+            let confirmation = self.confirmation(&event.kind, event.event_id.as_deref());
+            received = self.push_output(Output::Event(event.into_event(now, self.stats.received)));
+            self.confirm(received, confirmation);
         }
+        self.acknowledge(now, seq, received);
     }
 
-    /// What delivering an event entails besides the output: the run watchdog, and the
-    /// cumulative ack of sequenced events. Returns whether the event is delivered: not when
-    /// it came after its run had closed (reported `out_of_order`; a sequenced one still
-    /// counts as received for the ack).
-    fn watch(&mut self, now: Instant, kind: &str, run_id: Option<&str>, tool: Option<&str>, sequenced: bool) -> bool {
+    /// What delivering an event entails besides the output: the run watchdog. Returns
+    /// whether the event is delivered: not when it came after its run had closed (reported
+    /// `out_of_order`; a sequenced one still counts as received for the ack).
+    fn watch(&mut self, now: Instant, kind: &str, run_id: Option<&str>, tool: Option<&str>) -> bool {
         let mut deliver = true;
         if let Some(run_id) = run_id {
             let run_event = RunEvent { kind, run_id, tool };
@@ -1049,14 +1059,21 @@ impl Tracker {
         if deliver {
             self.stats.delivered += 1;
         }
-        if sequenced {
-            if self.sequence.delivered() {
-                self.send_ack();
-            } else {
-                self.schedule_ack(now);
-            }
-        }
         deliver
+    }
+
+    /// Counts a sequenced event (`seq`) for the cumulative ack: as lost unless `received`
+    /// (the output queue dropped it, so the application never had it).
+    fn acknowledge(&mut self, now: Instant, seq: Option<u64>, received: bool) {
+        let Some(seq) = seq else { return };
+        if !received {
+            self.sequence.undelivered(seq);
+        }
+        if self.sequence.delivered() {
+            self.send_ack();
+        } else {
+            self.schedule_ack(now);
+        }
     }
 
     /// Sends the cumulative ack if one is owed (sequenced), and forgets its deadline.
@@ -1074,14 +1091,21 @@ impl Tracker {
         }
     }
 
-    /// Confirms a delivered netra event to the server, when the connection does so: each of
-    /// the [`AGENT_EVENTS`] that carries an `event_id`, once (a duplicate is never delivered).
-    fn confirm(&mut self, kind: &str, event_id: Option<&str>) {
+    /// The confirmation of a delivered netra event, when the connection confirms events: each
+    /// of the [`AGENT_EVENTS`] that carries an `event_id`, once (a duplicate is never
+    /// delivered).
+    fn confirmation(&self, kind: &str, event_id: Option<&str>) -> Option<String> {
         if !self.confirms || self.dialect != Some(Dialect::Netra) || !AGENT_EVENTS.contains(&kind) {
-            return;
+            return None;
         }
-        if let Some(id) = event_id {
-            self.transmit(frame::event_confirmation(id), None);
+        event_id.map(frame::event_confirmation)
+    }
+
+    /// Sends a `confirmation` if the event it confirms reached the application (`received`):
+    /// an event the output queue dropped is never confirmed.
+    fn confirm(&mut self, received: bool, confirmation: Option<String>) {
+        if let (true, Some(confirmation)) = (received, confirmation) {
+            self.transmit(confirmation, None);
         }
     }
 
@@ -1126,8 +1150,8 @@ impl Tracker {
     /// Queues an event or a report for the application, unless the queue is over its cap or
     /// its byte budget: then it is dropped and counted (reported by `poll_output`). A message's
     /// outcome (its acknowledgement, or a report naming it) is never dropped: it settles a
-    /// promise, and there are at most `pending_cap` of them.
-    fn push_output(&mut self, output: Output) {
+    /// promise, and there are at most `pending_cap` of them. Returns whether it was queued.
+    fn push_output(&mut self, output: Output) -> bool {
         self.export(&output);
         let outcome = match &output {
             Output::Acked(_) => true,
@@ -1140,9 +1164,11 @@ impl Tracker {
         if full && !outcome {
             self.stats.dropped_outputs += 1;
             self.dropped_unreported += 1;
+            false
         } else {
             self.output_bytes += bytes;
             self.outputs.push_back(output);
+            true
         }
     }
 

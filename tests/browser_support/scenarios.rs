@@ -405,6 +405,31 @@ pub async fn delivery(d: &str, scenario: &str, lost: &[&str]) {
     assert_eq!(super::field(&entry, "unknown_confirmations").as_f64(), Some(0.0));
 }
 
+/// A client closed the moment its turn ended, within the ack delay: what arrived since the
+/// last ack goes before the close (sequenced), so the server has every delivered event
+/// confirmed.
+pub async fn delivery_when_closed_at_once(d: &str) {
+    let marker = format!("dlv-closed-{d}");
+    // A short reorder window, so that the turn ends well within the ack delay (250 ms).
+    let cfg = Config { reorder_window_ms: 20, ..config() };
+    let mut h = started(d, &format!("scenario=clean&confirm=1&marker={marker}"), cfg).await;
+    h.until(10_000, ended).await;
+    h.client.close();
+    let delivered = h.rec.events.len();
+    // The server reads the socket until its close; nothing more comes from the client.
+    let mut entry = super::debug_delivery(&marker).await;
+    for _ in 0..20 {
+        if super::items(&super::field(&entry, "confirmed")).len() >= delivered {
+            break;
+        }
+        super::sleep(50).await;
+        entry = super::debug_delivery(&marker).await;
+    }
+    let confirmed = super::items(&super::field(&entry, "confirmed")).len();
+    assert_eq!(confirmed, delivered, "every delivered event confirmed: {:?}", js_sys::JSON::stringify(&entry));
+    assert_eq!(super::items(&super::field(&entry, "unconfirmed")).len(), 0);
+}
+
 /// Confirmations stay within their bound under `flood` (PROTOCOL.md, "Delivery
 /// confirmations"): netra one `event_confirmation` of 64 bytes plus its id per delivered
 /// agent event; sequenced one ack per 64 delivered events plus one per 250 ms (and per ping).

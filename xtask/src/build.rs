@@ -641,8 +641,10 @@ fn export_from_glue(pkg: &Path, js: &Path) -> Res<()> {
 /// and where the bytes go), so the budget holds today's size. It moves up only for a feature an
 /// issue asks for, by what that feature measured: 55,000 B, then 55,400 B for issue 14's
 /// delivery confirmations (+599 B), then 62,300 B for its OTLP export (+6,800 B), then
-/// 65,300 B for its telemetry through the application's own OpenTelemetry SDK (+3,079 B).
-pub const SIZE_BUDGET: u64 = 65_300;
+/// 65,300 B for its telemetry through the application's own OpenTelemetry SDK (+3,079 B),
+/// then 65,500 B for confirming only the events that reached the application, and sending the
+/// ack still owed before a close (+176 B).
+pub const SIZE_BUDGET: u64 = 65_500;
 
 impl Sizes {
     /// The shipped total, gzip -9, if gzip ran.
