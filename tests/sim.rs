@@ -18,7 +18,10 @@
 //! - duplicates re-stamped by a retry wrapper (fresh `timestamp`, an `attempt` counter) are
 //!   still duplicates;
 //! - every user message ends in exactly one outcome, and its turn in one end, when the client
-//!   is closed at the end, also with an output queue smaller than what closing produces.
+//!   is closed at the end, also with an output queue smaller than what closing produces;
+//! - with telemetry to the application's SDK (a third of the seeds): every report the
+//!   application got, and every turn verdict, is one record, with its kind and ids, and the
+//!   counters add up to the records.
 //!
 //! `SIM_SEEDS=N` runs N seeds (default 2000); `SIM_SEED=S` runs only seed S, printing its trace.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code: a panic is a failed test
@@ -31,8 +34,9 @@ mod common;
 
 use chat_sentinel::core::json::Object;
 use chat_sentinel::core::{
-    Command, Config, DialectChoice, FailureKind, Instant, MessageId, Output, Reconnect, Report, SendOptions, Severity,
-    Subject, Tracker, Verdict,
+    AttributeValue, Command, Config, DialectChoice, FailureKind, Instant, Instrument, LogRecord, Measurement,
+    MessageId, Observation, Output, Reconnect, Report, SendOptions, Severity, Subject, TelemetryConfig, TelemetrySink,
+    Tracker, TurnState, Verdict,
 };
 
 /// SplitMix64.
@@ -154,6 +158,9 @@ struct Sim {
     outcomes: HashMap<MessageId, u32>,
     /// Final turn states seen, per message.
     turn_ends: HashMap<MessageId, u32>,
+    /// The telemetry records and measurements for the application's SDK, if the seed has it.
+    records: Vec<LogRecord>,
+    measurements: Vec<Measurement>,
     message_runs: HashMap<MessageId, String>,
     /// Every frame handed to the tracker, by ordinal − 1 (to check each event's origin).
     frames: Vec<String>,
@@ -236,6 +243,12 @@ impl Sim {
             faults.quick_messages = 50 + rng.below(250);
         }
         faults.numeric_ids = rng.chance(200);
+        // Not drawn from `rng`, so that a seed's schedule is the same with or without it.
+        let telemetry = (seed % 3 == 2).then(|| TelemetryConfig {
+            sink: TelemetrySink::Application { logs: true, metrics: true },
+            max_queue: 10_000,
+            ..TelemetryConfig::default()
+        });
         let config = Config {
             dialect: if dialect == Dialect::Netra { DialectChoice::Netra } else { DialectChoice::Sequenced },
             heartbeat_interval_ms: 1_000,
@@ -251,6 +264,7 @@ impl Sim {
             dedup_window: 64,
             dedup_window_ms: DEDUP_WINDOW_MS,
             output_queue_cap: faults.tiny_output_queue.unwrap_or(10_000),
+            telemetry,
             ..Config::default()
         };
         let quick_messages = faults.quick_messages;
@@ -285,6 +299,8 @@ impl Sim {
             reports: Vec::new(),
             outcomes: HashMap::new(),
             turn_ends: HashMap::new(),
+            records: Vec::new(),
+            measurements: Vec::new(),
             message_runs: HashMap::new(),
             frames: Vec::new(),
             client_session: None,
@@ -650,6 +666,12 @@ impl Sim {
                 }
             }
         }
+        while let Some(observation) = self.tracker.poll_observation() {
+            match observation {
+                Observation::Record(record) => self.records.push(record),
+                Observation::Measurement(measurement) => self.measurements.push(measurement),
+            }
+        }
     }
 
     fn run(&mut self) {
@@ -817,6 +839,7 @@ impl Sim {
                 assert!(broken_runs.insert(run.to_owned()), "two critical reports about run {run} ({ctx}) {kinds:?}");
             }
         }
+        self.check_telemetry(&ctx);
         if self.faults.tiny_output_queue.is_some() {
             // Events the queue dropped are counted (`dropped_outputs`), not reported one by one.
             return;
@@ -825,6 +848,72 @@ impl Sim {
             Dialect::Sequenced => self.check_sequenced(&seen, &ctx),
             Dialect::Netra => self.check_netra(&seen, &ctx),
         }
+    }
+
+    /// Telemetry: each report the application got is one record with its kind and ids (more
+    /// records only for reports a full output queue dropped), each turn verdict one record,
+    /// and the counters add up to the records.
+    fn check_telemetry(&self, ctx: &str) {
+        if self.tracker.config().telemetry.is_none() {
+            assert!(self.records.is_empty() && self.measurements.is_empty(), "{ctx}");
+            return;
+        }
+        let text = |r: &LogRecord, key: &str| {
+            r.attributes.iter().find(|a| a.key == key).map(|a| match &a.value {
+                AttributeValue::String(s) => s.clone(),
+                AttributeValue::Int(n) => n.to_string(),
+            })
+        };
+        let key = |r: &LogRecord| {
+            ["chat_sentinel.kind", "chat_sentinel.run_id", "chat_sentinel.message_id", "chat_sentinel.incident"]
+                .map(|k| text(r, k))
+        };
+        let (verdicts, failures): (Vec<&LogRecord>, Vec<&LogRecord>) =
+            self.records.iter().partition(|r| text(r, "chat_sentinel.turn.state").is_some());
+        let mut recorded: Vec<[Option<String>; 4]> = failures.iter().map(|r| key(r)).collect();
+        recorded.sort();
+        let mut reported: Vec<[Option<String>; 4]> = self
+            .reports
+            .iter()
+            .map(|(r, _)| {
+                [
+                    Some(r.kind.as_str().to_owned()),
+                    r.run_id.clone(),
+                    r.message_id.map(|m| m.to_wire()),
+                    r.incident.map(|i| i.get().to_string()),
+                ]
+            })
+            .collect();
+        reported.sort();
+        let dropped = self.tracker.health().dropped_outputs;
+        if dropped == 0 {
+            assert_eq!(recorded, reported, "one record per report: {ctx}");
+        } else {
+            let mut left = recorded.clone();
+            for r in &reported {
+                let at = left.iter().position(|k| k == r);
+                assert!(at.is_some(), "the report {r:?} has a record: {ctx}");
+                left.remove(at.unwrap());
+            }
+            assert!(left.len() as u64 <= dropped, "{} records more than {dropped} dropped outputs: {ctx}", left.len());
+        }
+        let ends: u32 = self.turn_ends.values().sum();
+        assert_eq!(verdicts.len(), ends as usize, "one record per turn verdict: {ctx}");
+        for v in &verdicts {
+            let state = text(v, "chat_sentinel.turn.state");
+            assert!(
+                [TurnState::Complete, TurnState::Incomplete, TurnState::Failed]
+                    .iter()
+                    .any(|s| state.as_deref() == Some(s.as_str())),
+                "{state:?}: {ctx}"
+            );
+        }
+        let counted = |instrument: Instrument| -> u64 {
+            self.measurements.iter().filter(|m| m.instrument == instrument).map(|m| m.value).sum()
+        };
+        assert_eq!(counted(Instrument::Failures), failures.len() as u64, "the failure counter: {ctx}");
+        assert_eq!(counted(Instrument::Turns), verdicts.len() as u64, "the turn counter: {ctx}");
+        assert_eq!(counted(Instrument::Dropped), 0, "nothing dropped: {ctx}");
     }
 
     fn check_sequenced(&self, delivered: &BTreeSet<u64>, ctx: &str) {

@@ -7,7 +7,7 @@ mod common;
 
 use chat_sentinel::core::{
     AttributeValue, Config, Credential, DialectChoice, Export, Instrument, LogRecord, LogSeverity, Measurement,
-    Observation, Signal, TelemetryConfig, TelemetrySink, MAX_ATTEMPTS,
+    Observation, Output, Signal, TelemetryConfig, TelemetrySink, MAX_ATTEMPTS,
 };
 use common::*;
 use serde_json::Value;
@@ -353,4 +353,32 @@ fn no_observation_holds_the_token_the_message_text_or_a_detail() {
     for report in &h.seen.failures {
         assert!(!seen.contains(&report.detail), "no detail: {}", report.detail);
     }
+}
+
+#[test]
+fn the_report_of_outputs_dropped_is_recorded_too() {
+    // An output queue of 1 that the application does not drain: the events past it are
+    // dropped, and the one report that says so is a record like any other.
+    let config = Config {
+        dialect: DialectChoice::Netra,
+        output_queue_cap: 1,
+        telemetry: Some(application(true, true)),
+        ..test_config()
+    };
+    let mut h = Harness::new(config);
+    h.open(NETRA_HANDSHAKE);
+    for f in netra_run("r1") {
+        h.tracker.handle_frame(h.at(), &f);
+    }
+    let mut kinds = Vec::new();
+    while let Some(output) = h.tracker.poll_output() {
+        if let Output::Failure(report) = output {
+            kinds.push(report.kind.as_str());
+        }
+    }
+    assert_eq!(kinds, ["missing_event"]);
+    h.drain();
+    let recorded: Vec<_> =
+        observed_records(&h).iter().filter_map(|r| string_attribute(r, "chat_sentinel.kind")).collect();
+    assert_eq!(recorded, ["missing_event"]);
 }

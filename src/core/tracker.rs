@@ -618,7 +618,9 @@ impl Tracker {
         self.stats.gaps += 1;
         // A loss of the stream: its own incident, joined by every open run and turn.
         self.assign_incident(&mut report);
-        Some(Output::Failure(report))
+        let report = Output::Failure(report);
+        self.export(&report);
+        Some(report)
     }
 
     /// When `handle_timeout` must be called next, if anything is pending.
