@@ -19,9 +19,10 @@
 //!   still duplicates;
 //! - every user message ends in exactly one outcome, and its turn in one end, when the client
 //!   is closed at the end, also with an output queue smaller than what closing produces;
-//! - with telemetry to the application's SDK (a third of the seeds): every report the
-//!   application got, and every turn verdict, is one record, with its kind and ids, and the
-//!   counters add up to the records.
+//! - with telemetry (a third of the seeds, half of them to the application's SDK, half over
+//!   OTLP to a receiver that answers 503, 429 or nothing before it accepts, the page hidden
+//!   now and then): every report the application got, and every turn verdict, is one record,
+//!   with its kind and ids, accepted once; the application's counters add up to its records.
 //!
 //! `SIM_SEEDS=N` runs N seeds (default 2000); `SIM_SEED=S` runs only seed S, printing its trace.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code: a panic is a failed test
@@ -34,9 +35,9 @@ mod common;
 
 use chat_sentinel::core::json::Object;
 use chat_sentinel::core::{
-    AttributeValue, Command, Config, DialectChoice, FailureKind, Instant, Instrument, LogRecord, Measurement,
-    MessageId, Observation, Output, Reconnect, Report, SendOptions, Severity, Subject, TelemetryConfig, TelemetrySink,
-    Tracker, TurnState, Verdict,
+    AttributeValue, Command, Config, DialectChoice, Export, FailureKind, Instant, Instrument, LogRecord, Measurement,
+    MessageId, Observation, Output, Reconnect, Report, SendOptions, Severity, Signal, Subject, TelemetryConfig,
+    TelemetrySink, Tracker, Verdict, MAX_ATTEMPTS,
 };
 
 /// SplitMix64.
@@ -124,6 +125,8 @@ enum Wire {
     Open(u64),
     /// The client's socket `gen` closes (server side dropped it).
     Closed(u64),
+    /// The OTLP receiver's answer to export `id`: its status and `Retry-After` (ms).
+    ExportAnswer(u64, u16, Option<u64>),
 }
 
 struct Sim {
@@ -161,6 +164,13 @@ struct Sim {
     /// The telemetry records and measurements for the application's SDK, if the seed has it.
     records: Vec<LogRecord>,
     measurements: Vec<Measurement>,
+    /// OTLP: the receiver's answers (drawn apart from the schedule), its refusals so far per
+    /// export, and the bodies of the log exports it accepted.
+    receiver: Rng,
+    refusals: HashMap<u64, u32>,
+    accepted_logs: Vec<String>,
+    /// When the page is hidden (telemetry sends what waits), drawn apart from the schedule.
+    hidden_at: VecDeque<u64>,
     message_runs: HashMap<MessageId, String>,
     /// Every frame handed to the tracker, by ordinal − 1 (to check each event's origin).
     frames: Vec<String>,
@@ -244,11 +254,16 @@ impl Sim {
         }
         faults.numeric_ids = rng.chance(200);
         // Not drawn from `rng`, so that a seed's schedule is the same with or without it.
-        let telemetry = (seed % 3 == 2).then(|| TelemetryConfig {
-            sink: TelemetrySink::Application { logs: true, metrics: true },
-            max_queue: 10_000,
-            ..TelemetryConfig::default()
-        });
+        let sink = if seed / 3 % 2 == 0 {
+            TelemetrySink::Application { logs: true, metrics: true }
+        } else {
+            TelemetrySink::Otlp
+        };
+        let telemetry =
+            (seed % 3 == 2).then(|| TelemetryConfig { sink, max_queue: 10_000, ..TelemetryConfig::default() });
+        let mut receiver = Rng(seed ^ 0x07e1_e3e7);
+        let mut hidden_at: Vec<u64> = (0..receiver.below(4)).map(|_| receiver.below(40_000)).collect();
+        hidden_at.sort_unstable();
         let config = Config {
             dialect: if dialect == Dialect::Netra { DialectChoice::Netra } else { DialectChoice::Sequenced },
             heartbeat_interval_ms: 1_000,
@@ -301,6 +316,10 @@ impl Sim {
             turn_ends: HashMap::new(),
             records: Vec::new(),
             measurements: Vec::new(),
+            receiver,
+            refusals: HashMap::new(),
+            accepted_logs: Vec::new(),
+            hidden_at: hidden_at.into(),
             message_runs: HashMap::new(),
             frames: Vec::new(),
             client_session: None,
@@ -666,11 +685,54 @@ impl Sim {
                 }
             }
         }
+        while let Some(export) = self.tracker.poll_export() {
+            self.answer_export(export);
+        }
         while let Some(observation) = self.tracker.poll_observation() {
             match observation {
                 Observation::Record(record) => self.records.push(record),
                 Observation::Measurement(measurement) => self.measurements.push(measurement),
             }
+        }
+    }
+
+    /// The receiver takes `export` after the network's latency: it refuses (503 or 429, with
+    /// or without `Retry-After`) or does not answer (status 0) a third of the time, but never
+    /// so often that the client gives the export up.
+    fn answer_export(&mut self, export: Export) {
+        let refused = self.refusals.entry(export.id).or_default();
+        let status = if *refused + 1 < MAX_ATTEMPTS && self.receiver.chance(330) {
+            *refused += 1;
+            [503, 429, 0][self.receiver.below(3) as usize]
+        } else {
+            200
+        };
+        if status == 200 && export.signal == Signal::Logs {
+            self.accepted_logs.push(export.body);
+        }
+        let retry_after = (status != 0 && self.receiver.chance(500)).then(|| self.receiver.below(3_000));
+        let at = self.now + self.latency();
+        self.put(at, Wire::ExportAnswer(export.id, status, retry_after));
+    }
+
+    /// Hands the client what the wire holds for now.
+    fn deliver_wire(&mut self) {
+        while self.wire.peek().is_some_and(|Reverse((t, _, _))| *t <= self.now) {
+            let Some(Reverse((_, _, what))) = self.wire.pop() else { break };
+            match what {
+                Wire::ToClient(gen, frame) if self.conn == Some(gen) => {
+                    self.tracker.handle_frame(self.at(), &frame);
+                    self.frames.push(frame);
+                }
+                Wire::ToServer(gen, frame) => self.server_receive(gen, &frame),
+                Wire::Open(gen) if gen == self.conn_gen => self.open_connection(gen),
+                Wire::Closed(_) => self.tracker.handle_closed(self.at(), 1006, "", false),
+                Wire::ExportAnswer(id, status, retry_after) => {
+                    self.tracker.handle_export_result(self.at(), id, status, retry_after);
+                }
+                _ => {}
+            }
+            self.drain();
         }
     }
 
@@ -691,6 +753,7 @@ impl Sim {
                 self.faults.half_open_at,
                 self.faults.restart_at,
                 self.next_quick,
+                self.hidden_at.front().copied(),
             ]
             .into_iter()
             .flatten()
@@ -717,6 +780,11 @@ impl Sim {
                 disconnects.pop_front();
                 self.drop_connection(true);
             }
+            if self.hidden_at.front().is_some_and(|t| *t <= self.now) {
+                self.hidden_at.pop_front();
+                self.tracker.handle_page_hidden(self.at());
+                self.drain();
+            }
             if self.next_quick.is_some_and(|t| t <= self.now) {
                 let id = self.tracker.send_user_message(self.at(), QUICK, SendOptions::default());
                 self.outcomes.entry(id).or_default();
@@ -732,20 +800,7 @@ impl Sim {
                 let Some(Reverse((_, _, run, step))) = self.script.pop() else { break };
                 self.emit(run, step);
             }
-            while self.wire.peek().is_some_and(|Reverse((t, _, _))| *t <= self.now) {
-                let Some(Reverse((_, _, what))) = self.wire.pop() else { break };
-                match what {
-                    Wire::ToClient(gen, frame) if self.conn == Some(gen) => {
-                        self.tracker.handle_frame(self.at(), &frame);
-                        self.frames.push(frame);
-                    }
-                    Wire::ToServer(gen, frame) => self.server_receive(gen, &frame),
-                    Wire::Open(gen) if gen == self.conn_gen => self.open_connection(gen),
-                    Wire::Closed(_) => self.tracker.handle_closed(self.at(), 1006, "", false),
-                    _ => {}
-                }
-                self.drain();
-            }
+            self.deliver_wire();
             self.tracker.handle_timeout(self.at());
             self.drain();
             self.check_bounds();
@@ -763,6 +818,20 @@ impl Sim {
         self.tracker.close(self.at());
         self.drain();
         self.check_bounds();
+        // What telemetry still has on its way is answered, and what waits is sent.
+        let settled_by = self.now + 600_000;
+        while let Some(next) =
+            [self.tracker.poll_timeout().map(Instant::as_millis), self.wire.peek().map(|Reverse((t, _, _))| *t)]
+                .into_iter()
+                .flatten()
+                .min()
+        {
+            assert!(next <= settled_by, "telemetry still busy 10 minutes after the close");
+            self.now = self.now.max(next);
+            self.deliver_wire();
+            self.tracker.handle_timeout(self.at());
+            self.drain();
+        }
     }
 
     fn check_bounds(&mut self) {
@@ -852,27 +921,21 @@ impl Sim {
 
     /// Telemetry: each report the application got is one record with its kind and ids (more
     /// records only for reports a full output queue dropped), each turn verdict one record,
-    /// and the counters add up to the records.
+    /// accepted once; the application's counters add up to its records.
     fn check_telemetry(&self, ctx: &str) {
-        if self.tracker.config().telemetry.is_none() {
-            assert!(self.records.is_empty() && self.measurements.is_empty(), "{ctx}");
+        let Some(telemetry) = &self.tracker.config().telemetry else {
+            assert!(self.records.is_empty() && self.accepted_logs.is_empty(), "{ctx}");
             return;
-        }
-        let text = |r: &LogRecord, key: &str| {
-            r.attributes.iter().find(|a| a.key == key).map(|a| match &a.value {
-                AttributeValue::String(s) => s.clone(),
-                AttributeValue::Int(n) => n.to_string(),
-            })
         };
-        let key = |r: &LogRecord| {
-            ["chat_sentinel.kind", "chat_sentinel.run_id", "chat_sentinel.message_id", "chat_sentinel.incident"]
-                .map(|k| text(r, k))
+        // Per record: whether it is a turn's verdict, and its kind and ids.
+        let recorded: Vec<(bool, RecordKey)> = match telemetry.sink {
+            TelemetrySink::Otlp => self.accepted_logs.iter().flat_map(|body| otlp_records(body)).collect(),
+            TelemetrySink::Application { .. } => self.records.iter().map(record_key).collect(),
         };
-        let (verdicts, failures): (Vec<&LogRecord>, Vec<&LogRecord>) =
-            self.records.iter().partition(|r| text(r, "chat_sentinel.turn.state").is_some());
-        let mut recorded: Vec<[Option<String>; 4]> = failures.iter().map(|r| key(r)).collect();
-        recorded.sort();
-        let mut reported: Vec<[Option<String>; 4]> = self
+        let verdicts = recorded.iter().filter(|(verdict, _)| *verdict).count();
+        let mut failures: Vec<RecordKey> = recorded.into_iter().filter(|(v, _)| !v).map(|(_, key)| key).collect();
+        failures.sort();
+        let mut reported: Vec<RecordKey> = self
             .reports
             .iter()
             .map(|(r, _)| {
@@ -887,9 +950,9 @@ impl Sim {
         reported.sort();
         let dropped = self.tracker.health().dropped_outputs;
         if dropped == 0 {
-            assert_eq!(recorded, reported, "one record per report: {ctx}");
+            assert_eq!(failures, reported, "one record per report: {ctx}");
         } else {
-            let mut left = recorded.clone();
+            let mut left = failures.clone();
             for r in &reported {
                 let at = left.iter().position(|k| k == r);
                 assert!(at.is_some(), "the report {r:?} has a record: {ctx}");
@@ -898,22 +961,15 @@ impl Sim {
             assert!(left.len() as u64 <= dropped, "{} records more than {dropped} dropped outputs: {ctx}", left.len());
         }
         let ends: u32 = self.turn_ends.values().sum();
-        assert_eq!(verdicts.len(), ends as usize, "one record per turn verdict: {ctx}");
-        for v in &verdicts {
-            let state = text(v, "chat_sentinel.turn.state");
-            assert!(
-                [TurnState::Complete, TurnState::Incomplete, TurnState::Failed]
-                    .iter()
-                    .any(|s| state.as_deref() == Some(s.as_str())),
-                "{state:?}: {ctx}"
-            );
+        assert_eq!(verdicts, ends as usize, "one record per turn verdict: {ctx}");
+        if let TelemetrySink::Application { .. } = telemetry.sink {
+            let counted = |instrument: Instrument| -> u64 {
+                self.measurements.iter().filter(|m| m.instrument == instrument).map(|m| m.value).sum()
+            };
+            assert_eq!(counted(Instrument::Failures), failures.len() as u64, "the failure counter: {ctx}");
+            assert_eq!(counted(Instrument::Turns), verdicts as u64, "the turn counter: {ctx}");
+            assert_eq!(counted(Instrument::Dropped), 0, "nothing dropped: {ctx}");
         }
-        let counted = |instrument: Instrument| -> u64 {
-            self.measurements.iter().filter(|m| m.instrument == instrument).map(|m| m.value).sum()
-        };
-        assert_eq!(counted(Instrument::Failures), failures.len() as u64, "the failure counter: {ctx}");
-        assert_eq!(counted(Instrument::Turns), verdicts.len() as u64, "the turn counter: {ctx}");
-        assert_eq!(counted(Instrument::Dropped), 0, "nothing dropped: {ctx}");
     }
 
     fn check_sequenced(&self, delivered: &BTreeSet<u64>, ctx: &str) {
@@ -986,6 +1042,41 @@ impl Sim {
 }
 
 /// `frame` as a retry wrapper rebuilds it for attempt `attempt`: re-stamped, counted.
+/// A telemetry record's kind, run id, message id and incident, as text.
+type RecordKey = [Option<String>; 4];
+
+const KEY_ATTRIBUTES: [&str; 4] =
+    ["chat_sentinel.kind", "chat_sentinel.run_id", "chat_sentinel.message_id", "chat_sentinel.incident"];
+const VERDICT_ATTRIBUTE: &str = "chat_sentinel.turn.state";
+
+/// An application-SDK record: whether it is a turn's verdict, and its key.
+fn record_key(record: &LogRecord) -> (bool, RecordKey) {
+    let text = |key: &str| {
+        record.attributes.iter().find(|a| a.key == key).map(|a| match &a.value {
+            AttributeValue::String(s) => s.clone(),
+            AttributeValue::Int(n) => n.to_string(),
+        })
+    };
+    (text(VERDICT_ATTRIBUTE).is_some(), KEY_ATTRIBUTES.map(text))
+}
+
+/// The records of an OTLP/HTTP JSON logs export, as [`record_key`] gives them.
+fn otlp_records(body: &str) -> Vec<(bool, RecordKey)> {
+    let body: serde_json::Value = serde_json::from_str(body).expect("an export is JSON");
+    let records = body["resourceLogs"][0]["scopeLogs"][0]["logRecords"].as_array().cloned().unwrap_or_default();
+    records
+        .iter()
+        .map(|record| {
+            let attributes = record["attributes"].as_array().cloned().unwrap_or_default();
+            let text = |key: &str| {
+                let value = &attributes.iter().find(|a| a["key"] == key)?["value"];
+                value["stringValue"].as_str().or(value["intValue"].as_str()).map(str::to_owned)
+            };
+            (text(VERDICT_ATTRIBUTE).is_some(), KEY_ATTRIBUTES.map(text))
+        })
+        .collect()
+}
+
 fn restamped(frame: &str, attempt: u32) -> String {
     frame.replacen(r#""timestamp":"2025-09-11T19:50:12."#, r#""timestamp":"2025-09-11T19:50:14."#, 1).replacen(
         '{',
@@ -1004,6 +1095,11 @@ struct Tally {
     full_table_steps: u64,
     /// Outputs a tiny queue dropped.
     dropped_outputs: u64,
+    /// Telemetry records the application's SDK got, and those the OTLP receiver accepted
+    /// after its refusals.
+    sdk_records: usize,
+    otlp_records: usize,
+    otlp_refusals: u32,
 }
 
 fn run_seed(seed: u64, trace: bool, tally: &mut Tally) {
@@ -1019,6 +1115,9 @@ fn run_seed(seed: u64, trace: bool, tally: &mut Tally) {
         }
         tally.full_table_steps += sim.full_table_steps;
         tally.dropped_outputs += sim.tracker.health().dropped_outputs;
+        tally.sdk_records += sim.records.len();
+        tally.otlp_records += sim.accepted_logs.iter().map(|body| otlp_records(body).len()).sum::<usize>();
+        tally.otlp_refusals += sim.refusals.values().sum::<u32>();
     }
 }
 
@@ -1036,9 +1135,17 @@ fn seeded_fault_schedules_hold_every_property() {
         "{seeds} seeds x 2 dialects: {} events generated, {} lost, {} steps with a full run table, {} outputs dropped, reports {:?}",
         tally.generated, tally.lost, tally.full_table_steps, tally.dropped_outputs, tally.reports
     );
+    println!(
+        "telemetry: {} records to the application's SDK, {} accepted over OTLP after {} refusals",
+        tally.sdk_records, tally.otlp_records, tally.otlp_refusals
+    );
     assert!(
         tally.full_table_steps > 0 && tally.dropped_outputs > 0,
         "the schedules must press on the run table and the output queue"
+    );
+    assert!(
+        tally.sdk_records > 0 && tally.otlp_records > 0 && tally.otlp_refusals > 0,
+        "both telemetry sinks must be exercised, the receiver refusing some exports"
     );
     // The schedules must really exercise the detectors.
     for kind in [

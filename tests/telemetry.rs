@@ -382,3 +382,36 @@ fn the_report_of_outputs_dropped_is_recorded_too() {
         observed_records(&h).iter().filter_map(|r| string_attribute(r, "chat_sentinel.kind")).collect();
     assert_eq!(recorded, ["missing_event"]);
 }
+
+#[test]
+fn what_a_hidden_page_cannot_send_within_the_keepalive_quota_waits_instead_of_being_dropped() {
+    let mut h = netra(telemetry());
+    let frame = netra_run("r1")[0].clone();
+    // The receiver does not answer yet: four batches on their way, then the records wait.
+    for _ in 0..=400 {
+        h.frame(&frame);
+    }
+    let reports = h.seen.failures.len();
+    h.tracker.handle_page_hidden(h.at());
+    h.drain();
+    let quota: usize = h.seen.exports.iter().skip(4).map(|e| e.body.len()).sum();
+    assert!(quota <= 60_000, "within the keepalive quota: {quota} B");
+    // The page lives on: every export is answered, and what did not fit goes later.
+    let mut sent = Vec::new();
+    for _ in 0..100 {
+        let exports = std::mem::take(&mut h.seen.exports);
+        if exports.is_empty() && h.tracker.poll_timeout().is_none() {
+            break;
+        }
+        for export in &exports {
+            h.tracker.handle_export_result(h.at(), export.id, 200, None);
+        }
+        sent.extend(exports);
+        h.drain();
+        h.advance(FLUSH_MS);
+    }
+    let recorded: usize = logs(&sent).iter().map(|body| records(body).len()).sum();
+    assert!(reports > 200, "more records than the quota holds: {reports}");
+    // The reports since (the run's own, as the clock moved on) are exported too.
+    assert_eq!(recorded, h.seen.failures.len(), "every report exported once, none dropped");
+}

@@ -11,7 +11,7 @@
 //!   `Retry-After` or a doubling backoff, [`MAX_ATTEMPTS`] times in all, as OTLP/HTTP asks; any
 //!   other answer but 2xx drops it (counted). Exports go as `keepalive` requests, which outlive
 //!   the page; when the page is hidden or the client closes, everything still waiting goes at
-//!   once.
+//!   once, and is still answered like any export if the page lives on.
 //! - **The application's own OpenTelemetry logger and meter**: each record and measurement as
 //!   an [`Observation`], in order, for the driver to hand over at once; the application's SDK
 //!   batches and exports. At most [`TelemetryConfig::max_queue`] wait between two drains (more
@@ -297,24 +297,34 @@ impl Exporter {
 
     /// The page may be going away (hidden, or the client closed): everything waiting — the
     /// queue, the metrics, the exports waiting to be sent again — goes now, within
-    /// [`KEEPALIVE_BYTES`], and is not waited for. Exports already on their way are left to
-    /// arrive (they were sent `keepalive`): sending them again could deliver them twice.
+    /// [`KEEPALIVE_BYTES`]. Exports already on their way are left to arrive (they were sent
+    /// `keepalive`): sending them again could deliver them twice. What goes is answered like
+    /// any export, and what does not fit waits for the next flush: if the page lives on,
+    /// nothing is lost.
     pub(crate) fn flush_keepalive(&mut self, now: Instant) {
         self.flush_at = None;
         let mut budget = KEEPALIVE_BYTES;
-        let (waiting, on_the_way) = core::mem::take(&mut self.pending).into_iter().partition(|p| p.retry_at.is_some());
-        self.pending = on_the_way;
-        for p in waiting {
-            self.send_keepalive(p.export.signal, p.export.body, p.records, &mut budget);
+        for pending in &mut self.pending {
+            let size = pending.export.body.len();
+            if pending.retry_at.is_some() && size <= budget {
+                budget -= size;
+                pending.retry_at = None;
+                self.ready.push_back(pending.export.clone());
+            }
         }
-        while !self.queue.is_empty() {
-            let (body, records) = self.logs_batch();
-            self.send_keepalive(Signal::Logs, body, records, &mut budget);
+        while let Some((body, records)) = self.logs_batch(budget) {
+            budget -= body.len();
+            self.send(Signal::Logs, body, records);
         }
         if self.metrics_dirty {
-            self.metrics_dirty = false;
             let body = self.metrics_body(now);
-            self.send_keepalive(Signal::Metrics, body, 0, &mut budget);
+            if body.len() <= budget {
+                self.metrics_dirty = false;
+                self.send(Signal::Metrics, body, 0);
+            }
+        }
+        if !self.queue.is_empty() || self.metrics_dirty {
+            self.flush_at = Some(now.plus(self.config.flush_interval_ms));
         }
     }
 
@@ -399,46 +409,43 @@ impl Exporter {
     /// Sends a batch of waiting records, and the metrics if they changed, unless
     /// [`MAX_IN_FLIGHT`] exports are unanswered (then they wait for an answer).
     fn flush(&mut self, now: Instant) {
-        if !self.queue.is_empty() && self.pending.len() < MAX_IN_FLIGHT {
-            let (body, records) = self.logs_batch();
-            self.send(Signal::Logs, body, records, true);
+        if self.pending.len() < MAX_IN_FLIGHT {
+            if let Some((body, records)) = self.logs_batch(usize::MAX) {
+                self.send(Signal::Logs, body, records);
+            }
         }
         if self.metrics_dirty && self.pending.len() < MAX_IN_FLIGHT {
             self.metrics_dirty = false;
             let body = self.metrics_body(now);
-            self.send(Signal::Metrics, body, 0, true);
+            self.send(Signal::Metrics, body, 0);
         }
         if !self.queue.is_empty() && self.flush_at.is_none() && self.pending.len() < MAX_IN_FLIGHT {
             self.flush_at = Some(now.plus(self.config.flush_interval_ms));
         }
     }
 
-    /// Hands an export to the driver; `awaited` ones stay pending until answered (and are
-    /// sent again if need be), the others are sent once, as the page goes.
-    fn send(&mut self, signal: Signal, body: String, records: u64, awaited: bool) {
+    /// Hands an export to the driver; it stays pending until answered (and is sent again if
+    /// need be).
+    fn send(&mut self, signal: Signal, body: String, records: u64) {
         self.next_id += 1;
         let keepalive = body.len() <= KEEPALIVE_BYTES;
         let export = Export { id: self.next_id, signal, body, keepalive };
         self.ready.push_back(export.clone());
-        if awaited {
-            self.pending.push(Pending { export, records, attempts: 1, retry_at: None });
-        }
+        self.pending.push(Pending { export, records, attempts: 1, retry_at: None });
     }
 
-    fn send_keepalive(&mut self, signal: Signal, body: String, records: u64, budget: &mut usize) {
-        if body.len() > *budget {
-            self.metrics.dropped += records;
-            return;
-        }
-        *budget -= body.len();
-        self.send(signal, body, records, false);
-    }
-
-    /// Up to `max_batch` waiting records as one `ExportLogsServiceRequest`.
-    fn logs_batch(&mut self) -> (String, u64) {
+    /// Up to `max_batch` waiting records as one `ExportLogsServiceRequest` of at most
+    /// `max_bytes`, and how many; `None` when no record waits, or the first does not fit.
+    fn logs_batch(&mut self, max_bytes: usize) -> Option<(String, u64)> {
+        let mut size = otlp_json::logs_body(&self.config.resource, "").len();
         let mut records = String::new();
         let mut count = 0;
         while count < self.config.max_batch as u64 {
+            let Some(next) = self.queue.front() else { break };
+            size = size.saturating_add(next.len() + usize::from(count > 0));
+            if size > max_bytes {
+                break;
+            }
             let Some(record) = self.queue.pop_front() else { break };
             if count > 0 {
                 records.push(',');
@@ -446,7 +453,7 @@ impl Exporter {
             records.push_str(&record);
             count += 1;
         }
-        (otlp_json::logs_body(&self.config.resource, &records), count)
+        (count > 0).then(|| (otlp_json::logs_body(&self.config.resource, &records), count))
     }
 
     /// Every counter and the histogram, cumulative since the client started, as one
