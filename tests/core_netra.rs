@@ -5,8 +5,7 @@
 mod common;
 
 use chat_sentinel::core::{
-    Config, ConnectionState, DialectChoice, FailureKind, Output, Reconnect, SendOptions, Severity, Tracker, TurnState,
-    Verdict,
+    Config, ConnectionState, DialectChoice, FailureKind, Reconnect, SendOptions, Severity, Tracker, TurnState, Verdict,
 };
 use common::*;
 
@@ -532,22 +531,12 @@ fn an_event_the_application_never_got_is_never_confirmed() {
     // dropped (and reported), so the server must not hear that they were delivered.
     let mut h = Harness::new(Config { dialect: DialectChoice::Netra, output_queue_cap: 2, ..test_config() });
     h.open(CONFIRMING_HANDSHAKE);
-    for f in &identified_run("r1") {
-        h.tracker.handle_frame(h.at(), f);
-    }
+    let (events, kinds) = h.undrained(&identified_run("r1"));
     let sent: Vec<String> = std::iter::from_fn(|| h.tracker.poll_transmit()).map(|t| t.text).collect();
     let expected: Vec<String> = (0..2)
         .map(|i| format!(r#"{{"type":"event_confirmation","event_id":"r1-e{i}","status":"confirmed"}}"#))
         .collect();
     assert_eq!(sent, expected);
-    let (mut events, mut kinds) = (Vec::new(), Vec::new());
-    while let Some(output) = h.tracker.poll_output() {
-        match output {
-            Output::Event(e) => events.push(e.kind),
-            Output::Failure(r) => kinds.push(r.kind.as_str()),
-            _ => {}
-        }
-    }
-    assert_eq!(events, ["agent_started", "agent_thinking"]);
+    assert_eq!(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["agent_started", "agent_thinking"]);
     assert_eq!(kinds, ["missing_event"], "the dropped events are reported");
 }

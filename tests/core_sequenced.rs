@@ -4,7 +4,7 @@
 
 mod common;
 
-use chat_sentinel::core::{Config, Dialect, Output, SeqRange, Verdict};
+use chat_sentinel::core::{Config, Dialect, SeqRange, Verdict};
 use common::*;
 
 const S: &str = "s-1";
@@ -291,18 +291,9 @@ fn an_event_the_application_never_got_is_acked_as_lost() {
     let mut h = Harness::new(Config { output_queue_cap: 2, ..test_config() });
     h.pong = Some(r#"{"type":"pong","head_seq":0}"#.to_owned());
     h.open(&sequenced_handshake(S, 0));
-    for (_, f) in run(1, "r") {
-        h.tracker.handle_frame(h.at(), &f);
-    }
-    let (mut seqs, mut kinds) = (Vec::new(), Vec::new());
-    while let Some(output) = h.tracker.poll_output() {
-        match output {
-            Output::Event(e) => seqs.extend(e.seq),
-            Output::Failure(r) => kinds.push(r.kind.as_str()),
-            _ => {}
-        }
-    }
-    assert_eq!(seqs, [1, 2]);
+    let frames: Vec<String> = run(1, "r").into_iter().map(|(_, f)| f).collect();
+    let (events, kinds) = h.undrained(&frames);
+    assert_eq!(events.iter().filter_map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
     assert_eq!(kinds, ["missing_event"], "the dropped events are reported");
     h.advance(250);
     assert_eq!(acks(&h), [r#"{"type":"ack","seq":5,"lost":[[3,5]]}"#]);

@@ -7,7 +7,7 @@ mod common;
 
 use chat_sentinel::core::{
     AttributeValue, Config, Credential, DialectChoice, Export, Instrument, LogRecord, LogSeverity, Measurement,
-    Observation, Output, Signal, TelemetryConfig, TelemetrySink, MAX_ATTEMPTS,
+    Observation, Signal, TelemetryConfig, TelemetrySink, MAX_ATTEMPTS,
 };
 use common::*;
 use serde_json::Value;
@@ -367,15 +367,7 @@ fn the_report_of_outputs_dropped_is_recorded_too() {
     };
     let mut h = Harness::new(config);
     h.open(NETRA_HANDSHAKE);
-    for f in netra_run("r1") {
-        h.tracker.handle_frame(h.at(), &f);
-    }
-    let mut kinds = Vec::new();
-    while let Some(output) = h.tracker.poll_output() {
-        if let Output::Failure(report) = output {
-            kinds.push(report.kind.as_str());
-        }
-    }
+    let (_, kinds) = h.undrained(&netra_run("r1"));
     assert_eq!(kinds, ["missing_event"]);
     h.drain();
     let recorded: Vec<_> =

@@ -1020,7 +1020,9 @@ impl Tracker {
         if self.watch(now, &event.kind, event.run_id.as_deref(), event.tool.as_deref()) {
             let confirmation = self.confirmation(&event.kind, event.event_id.as_deref());
             received = self.push_output(Output::Event(event.into_event(now)));
-            self.confirm(received, confirmation);
+            if received {
+                self.confirm(confirmation);
+            }
         }
         self.acknowledge(now, seq, received);
     }
@@ -1032,7 +1034,9 @@ impl Tracker {
         if self.watch(now, &event.kind, event.run_id.as_deref(), event.tool.as_deref()) {
             let confirmation = self.confirmation(&event.kind, event.event_id.as_deref());
             received = self.push_output(Output::Event(event.into_event(now, self.stats.received)));
-            self.confirm(received, confirmation);
+            if received {
+                self.confirm(confirmation);
+            }
         }
         self.acknowledge(now, seq, received);
     }
@@ -1103,10 +1107,10 @@ impl Tracker {
         event_id.map(frame::event_confirmation)
     }
 
-    /// Sends a `confirmation` if the event it confirms reached the application (`received`):
-    /// an event the output queue dropped is never confirmed.
-    fn confirm(&mut self, received: bool, confirmation: Option<String>) {
-        if let (true, Some(confirmation)) = (received, confirmation) {
+    /// Sends the `confirmation` of an event the output queue took (an event it dropped never
+    /// reached the application, so it is never confirmed).
+    fn confirm(&mut self, confirmation: Option<String>) {
+        if let Some(confirmation) = confirmation {
             self.transmit(confirmation, None);
         }
     }

@@ -226,6 +226,23 @@ impl Harness {
         }
     }
 
+    /// Hands `frames` to the tracker as an application that does not drain would, then takes
+    /// what the output queue kept: the events as they are, and the kinds of the reports.
+    pub fn undrained(&mut self, frames: &[String]) -> (Vec<Event>, Vec<&'static str>) {
+        for frame in frames {
+            self.tracker.handle_frame(self.at(), frame);
+        }
+        let (mut events, mut kinds) = (Vec::new(), Vec::new());
+        while let Some(output) = self.tracker.poll_output() {
+            match output {
+                Output::Event(e) => events.push(e),
+                Output::Failure(r) => kinds.push(r.kind.as_str()),
+                _ => {}
+            }
+        }
+        (events, kinds)
+    }
+
     pub fn kinds(&self) -> Vec<&'static str> {
         self.seen.failures.iter().map(|f| f.kind.as_str()).collect()
     }
