@@ -52,7 +52,8 @@ struct App {
     nonce: u64,
 }
 
-/// The router: `DIR/www` at `/`, `DIR/pkg` at `/pkg/`, `DIR/tests/js` at `/tests/js/`,
+/// The router: `DIR/www` at `/`, `DIR/pkg` at `/pkg/`, `DIR/tests/js` at `/tests/js/`, the
+/// benchmark's pages `DIR/tests/bench` at `/tests/bench/`,
 /// `/debug/connections`, `/ws`, and the bench's peer endpoints under `/peers/` ([`peers`]).
 pub fn router(root: &Path, nonce: u64) -> Router {
     let app = Arc::new(App {
@@ -74,6 +75,7 @@ pub fn router(root: &Path, nonce: u64) -> Router {
         .route("/flaky/v1/metrics", post(flaky_metrics).options(cors))
         .nest_service("/pkg", ServeDir::new(root.join("pkg")))
         .nest_service("/tests/js", ServeDir::new(root.join("tests").join("js")))
+        .nest_service("/tests/bench", ServeDir::new(root.join("tests").join("bench")))
         .fallback_service(ServeDir::new(root.join("www")))
         .layer(middleware::from_fn(content_type))
         .with_state(app)

@@ -3,9 +3,9 @@
 //
 //   node tests/bench/run.mjs SERVER_URL [--quick] [--flood N] [--only floor] [--peers JSON]
 //
-// Opens tests/bench/bench.html in Debian's headless Chromium on the reference server's origin
-// (the page is served from disk through request interception, so the server needs no route
-// for it), waits for window.benchResults and prints it as one line `BENCH_JSON {...}`, after
+// Opens tests/bench/bench.html in Debian's headless Chromium, served by the reference server
+// like every file the bench loads (no request interception: Playwright's would hold each
+// request for a round trip to this process, and the SDK's cold start makes two), waits for window.benchResults and prints it as one line `BENCH_JSON {...}`, after
 // `BENCH_BROWSER <version>`, then the same flattened as `BENCH key value` lines. Exits 1 if the page failed. Timeout: env BENCH_TIMEOUT_MS
 // (default 900000).
 //
@@ -15,13 +15,7 @@
 // each peer in turn, COLD_LOADS rounds), which reports its import-to-first-frame time through
 // an exposed function: printed as `BENCH startup.cold.<library>.medianMs` and so on.
 
-import { readFileSync, existsSync } from "node:fs";
-import path from "node:path";
-
-import { launch, repoRoot } from "../pages/lib.mjs";
-
-// The page is served by interception (no address space): let it reach the loopback server.
-const EXTRA_ARGS = ["--disable-features=LocalNetworkAccessChecks"];
+import { launch } from "../pages/lib.mjs";
 
 const argv = process.argv.slice(2);
 const server = argv.find((a) => !a.startsWith("--"));
@@ -42,24 +36,11 @@ const COLD_LOADS = quick ? 2 : 11;
 /** How long one cold load may take before the run fails. */
 const COLD_TIMEOUT_MS = 30000;
 const SDK = "chat-sentinel";
-const MIME = { ".html": "text/html; charset=utf-8", ".js": "text/javascript" };
-
-/** Serves tests/bench/ from disk on the server's origin, in `target` (a page or a context). */
-async function serveBench(target, base) {
-  await target.route(`${base.origin}/tests/bench/**`, (route) => {
-    const file = path.join(repoRoot, new URL(route.request().url()).pathname);
-    if (!file.startsWith(path.join(repoRoot, "tests", "bench")) || !existsSync(file)) {
-      return route.fulfill({ status: 404, body: "not found" });
-    }
-    route.fulfill({ status: 200, contentType: MIME[path.extname(file)] ?? "application/octet-stream", body: readFileSync(file) });
-  });
-}
 
 /** One cold start of `lib` in a fresh context: `{ ms, readyMs, … }` as startup.html reports it. */
 async function coldStart(browser, base, lib) {
   const context = await browser.newContext();
   try {
-    await serveBench(context, base);
     const page = await context.newPage();
     page.on("pageerror", (e) => console.log(`[startup ${lib}] uncaught: ${e.message}`));
     let report;
@@ -104,7 +85,7 @@ async function coldStarts(browser, base) {
 }
 
 const timeout = Number(process.env.BENCH_TIMEOUT_MS) || 900000;
-const browser = await launch(EXTRA_ARGS);
+const browser = await launch();
 let code = 0;
 try {
   console.log(`BENCH_BROWSER ${browser.version()}`);
@@ -112,7 +93,6 @@ try {
   page.on("console", (m) => console.log(`[bench] ${m.text()}`));
   page.on("pageerror", (e) => console.log(`[bench] uncaught: ${e.message}`));
   const base = new URL(server);
-  await serveBench(page, base);
   const q = new URLSearchParams();
   if (quick) q.set("quick", "1");
   if (flood) q.set("flood", flood);
