@@ -79,7 +79,9 @@ const joined = (channel) => new Promise((resolve, reject) => {
     .receive("timeout", () => reject(new Error("phx_join timed out")));
 });
 
-/** Per peer (by npm package): `load(url)` → the library; `envelope(type, frame)` → the
+/** Per peer (by npm package): `load(url)` → the library; `preload`, the hint that fetches its
+ * file ahead as `load` will use it (`"script"`: `<link rel="preload" as="script">`; `"module"`:
+ * `<link rel="modulepreload">`); `envelope(type, frame)` → the
  * frame as this library's server would send the event; `fed(lib, types, onPayload)` → a
  * connected client fed from memory, `{ socket, close }`, whose `onPayload` gets each decoded
  * payload; `connect(lib)` → resolves when the client's handshake with the reference server
@@ -87,6 +89,7 @@ const joined = (channel) => new Promise((resolve, reject) => {
 export const PEERS = {
   phoenix: {
     load: (url) => script(url, "Phoenix"),
+    preload: "script",
     // The v2 JSON serializer: [join_ref, ref, topic, event, payload].
     envelope: (type, frame) => `[null,null,"${PHOENIX_TOPIC}","${type}",${frame}]`,
     async fed(lib, types, onPayload) {
@@ -106,6 +109,7 @@ export const PEERS = {
   },
   "socket.io-client": {
     load: (url) => import(url),
+    preload: "module",
     // engine.io message (4) carrying a socket.io event (2) of the default namespace.
     envelope: (type, frame) => `42["${type}",${frame}]`,
     async fed(lib, types, onPayload) {
@@ -124,6 +128,7 @@ export const PEERS = {
   },
   centrifuge: {
     load: (url) => script(url, "Centrifuge"),
+    preload: "script",
     // The JSON protocol's push of a publication to a channel the connection is subscribed to.
     envelope: (_type, frame) => `{"push":{"channel":"${CENTRIFUGE_CHANNEL}","pub":{"data":${frame}}}}`,
     async fed(Centrifuge, _types, onPayload) {

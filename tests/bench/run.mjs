@@ -5,17 +5,20 @@
 //
 // Opens tests/bench/bench.html in Debian's headless Chromium, served by the reference server
 // like every file the bench loads (no request interception: Playwright's would hold each
-// request for a round trip to this process, and the SDK's cold start makes two), waits for window.benchResults and prints it as one line `BENCH_JSON {...}`, after
-// `BENCH_BROWSER <version>`, then the same flattened as `BENCH key value` lines. Exits 1 if the page failed. Timeout: env BENCH_TIMEOUT_MS
-// (default 900000).
+// request for a round trip to this process, and the SDK's cold start makes two), waits for
+// window.benchResults and prints it as one line `BENCH_JSON {...}`, after
+// `BENCH_BROWSER <version>`, then the same flattened as `BENCH key value` lines. Exits 1 if
+// the page failed. Timeout: env BENCH_TIMEOUT_MS (default 900000).
 //
 // --peers {"<npm package>": "<URL path of its file>", …} (the xtask's, xtask/src/peers.rs) adds
 // the peer libraries: bench.html feeds them beside the SDK, and after it the cold starts run,
 // each a fresh browser context opening tests/bench/startup.html for one library (the SDK and
-// each peer in turn, COLD_LOADS rounds), which reports its import-to-first-frame time through
-// an exposed function: printed as `BENCH startup.cold.<library>.medianMs` and so on.
+// each peer in turn, COLD_LOADS rounds, each load once without preload hints and once with
+// them), which reports its import-to-first-frame time through an exposed function: printed as
+// `BENCH startup.cold.<library>.medianMs` and so on.
 
 import { launch } from "../pages/lib.mjs";
+import { PEERS } from "./peers.js";
 
 const argv = process.argv.slice(2);
 const server = argv.find((a) => !a.startsWith("--"));
@@ -37,8 +40,9 @@ const COLD_LOADS = quick ? 2 : 11;
 const COLD_TIMEOUT_MS = 30000;
 const SDK = "chat-sentinel";
 
-/** One cold start of `lib` in a fresh context: `{ ms, readyMs, … }` as startup.html reports it. */
-async function coldStart(browser, base, lib) {
+/** One cold start of `lib` in a fresh context, with the preload hints in the page's `<head>`
+ * if `hinted`: `{ ms, readyMs, … }` as startup.html reports it. */
+async function coldStart(browser, base, lib, hinted) {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
@@ -48,6 +52,8 @@ async function coldStart(browser, base, lib) {
     await page.exposeFunction("benchStartup", (r) => report(r));
     const q = new URLSearchParams({ lib });
     if (peers[lib]) q.set("url", peers[lib]);
+    if (hinted) q.set("hints", "1");
+    if (hinted && PEERS[lib]) q.set("preload", PEERS[lib].preload);
     await page.goto(`${base.origin}/tests/bench/startup.html?${q}`);
     const r = await Promise.race([reported, new Promise((r) => setTimeout(() => r({ error: "no report" }), COLD_TIMEOUT_MS))]);
     if (r.error) throw new Error(`cold start of ${lib}: ${r.error}`);
@@ -64,22 +70,28 @@ function median(list) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** COLD_LOADS rounds of one cold start per library; per library the median, min and max ms,
- * and the median of each phase startup.html reports (`readyMs`, the SDK's `moduleMs`). */
+/** COLD_LOADS rounds of two cold starts per library, without the preload hints and with
+ * them; per library the median, min and max ms of the loads without hints, the median of each
+ * phase startup.html reports (`readyMs`, the SDK's `moduleMs`), and the median ms of the loads
+ * with hints (`hintedMs`). */
 async function coldStarts(browser, base) {
   const libs = [SDK, ...Object.keys(peers)];
-  const loads = Object.fromEntries(libs.map((l) => [l, []]));
+  const loads = Object.fromEntries(libs.map((l) => [l, { plain: [], hinted: [] }]));
   for (let i = 0; i < COLD_LOADS; i++) {
-    for (const lib of libs) loads[lib].push(await coldStart(browser, base, lib));
+    for (const lib of libs) {
+      loads[lib].plain.push(await coldStart(browser, base, lib, false));
+      loads[lib].hinted.push(await coldStart(browser, base, lib, true));
+    }
   }
   const out = {};
-  for (const [lib, list] of Object.entries(loads)) {
-    const ms = list.map((r) => r.ms);
-    out[lib] = { medianMs: median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms), loads: ms.length };
+  for (const [lib, { plain, hinted }] of Object.entries(loads)) {
+    const ms = plain.map((r) => r.ms);
+    out[lib] = { medianMs: median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms), loads: ms.length,
+      hintedMs: median(hinted.map((r) => r.ms)) };
     for (const phase of ["readyMs", "moduleMs"]) {
-      if (list.every((r) => typeof r[phase] === "number")) out[lib][phase] = median(list.map((r) => r[phase]));
+      if (plain.every((r) => typeof r[phase] === "number")) out[lib][phase] = median(plain.map((r) => r[phase]));
     }
-    console.log(`[bench] cold start ${lib}: median ${out[lib].medianMs.toFixed(1)} ms of ${ms.length} (${ms.map((t) => t.toFixed(1)).join(", ")}), ready at ${out[lib].readyMs?.toFixed(1)} ms`);
+    console.log(`[bench] cold start ${lib}: median ${out[lib].medianMs.toFixed(1)} ms of ${ms.length} (${ms.map((t) => t.toFixed(1)).join(", ")}), ready at ${out[lib].readyMs?.toFixed(1)} ms; with its files preloaded ${out[lib].hintedMs.toFixed(1)} ms`);
   }
   return out;
 }
